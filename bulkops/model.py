@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any
 
 SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}$")
@@ -54,7 +54,7 @@ _KIND_NAMES = {SenderKind.SHORT_CODE: ("ShortCodes", "ShortCodeSid", "short_code
 _KIND_PATTERNS = {SenderKind.SHORT_CODE: re.compile(r"^SC[0-9a-fA-F]{32}$")}
 
 
-class Op(str, Enum):
+class Op(StrEnum):
     """What a job row asks bulkops to do with one sender."""
 
     #: Add the sender to the service (``POST``).
@@ -65,7 +65,7 @@ class Op(str, Enum):
     FETCH = "fetch"
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     """The final state of one job row."""
 
     #: The world is as the row asks (including "it already was").
@@ -76,7 +76,7 @@ class Outcome(str, Enum):
     INVALID = "invalid"
 
 
-class Detail(str, Enum):
+class Detail(StrEnum):
     """The word that says why a row ended as it did."""
 
     ATTACHED = "attached"

@@ -1,0 +1,145 @@
+"""Twilio's Messaging Service sender calls over one aiohttp session, with error mapping.
+
+Every non-success answer becomes a typed :mod:`bulkops.errors` exception
+carrying status, Twilio code, message and Retry-After. Messages name the method
+and path only: never the URL's query, a header or a credential.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+
+from . import __version__
+from .config import Credentials
+from .errors import (
+    ApiError,
+    AuthenticationError,
+    PermanentError,
+    ServerError,
+    ThrottledError,
+    TransportError,
+)
+from .model import SenderKind
+from .retry import parse_retry_after
+
+Resource = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A successful answer: its HTTP status and parsed JSON body (None when empty)."""
+
+    status: int
+    body: Any
+
+
+class TwilioClient:
+    """Attach, detach, fetch and list the senders of Messaging Services."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        base_url: str,
+        *,
+        kind: SenderKind = SenderKind.SHORT_CODE,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._session = session
+        self._base = base_url.rstrip("/")
+        self._kind = kind
+        self._now = now
+
+    @classmethod
+    @asynccontextmanager
+    async def open(
+        cls,
+        *,
+        base_url: str,
+        credentials: Credentials,
+        pool_size: int,
+        timeout_s: float,
+        kind: SenderKind = SenderKind.SHORT_CODE,
+    ) -> AsyncIterator[TwilioClient]:
+        """A client with its own session: keep-alive pool of ``pool_size``, TLS verified."""
+        connector = aiohttp.TCPConnector(limit=pool_size, limit_per_host=pool_size)
+        async with aiohttp.ClientSession(
+            connector=connector,
+            auth=aiohttp.BasicAuth(credentials.username, credentials.password),
+            timeout=aiohttp.ClientTimeout(total=timeout_s),
+            headers={"User-Agent": f"bulkops/{__version__}", "Accept": "application/json"},
+            raise_for_status=False,
+        ) as session:
+            yield cls(session, base_url, kind=kind)
+
+    def collection_path(self, service_sid: str) -> str:
+        return f"/v1/Services/{service_sid}/{self._kind.collection}"
+
+    async def attach(self, service_sid: str, sender_sid: str) -> Reply:
+        """``POST …/ShortCodes`` with the sender's SID; returns the resource."""
+        path = self.collection_path(service_sid)
+        return await self._call("POST", path, data={self._kind.create_param: sender_sid})
+
+    async def detach(self, service_sid: str, sender_sid: str) -> Reply:
+        """``DELETE …/ShortCodes/{SID}``."""
+        return await self._call("DELETE", f"{self.collection_path(service_sid)}/{sender_sid}")
+
+    async def fetch(self, service_sid: str, sender_sid: str) -> Reply:
+        """``GET …/ShortCodes/{SID}``; returns the resource."""
+        return await self._call("GET", f"{self.collection_path(service_sid)}/{sender_sid}")
+
+    async def list_page(self, url: str) -> tuple[list[Resource], str | None]:
+        """One page of a list: its items and the ``next_page_url`` (None on the last)."""
+        body = (await self._call("GET", url)).body or {}
+        meta = body.get("meta") or {}
+        return list(body.get(self._kind.list_key) or []), meta.get("next_page_url")
+
+    def first_page_url(self, service_sid: str, *, page_size: int = 1000) -> str:
+        return f"{self.collection_path(service_sid)}?PageSize={page_size}"
+
+    async def _call(self, method: str, path: str, *, data: dict[str, str] | None = None) -> Reply:
+        url = path if path.startswith(("http://", "https://")) else self._base + path
+        shown = f"{method} {path.split('?', 1)[0]}"
+        try:
+            async with self._session.request(
+                method, url, data=data, allow_redirects=False
+            ) as response:
+                raw = await response.read()
+                status = response.status
+                retry_after = response.headers.get("Retry-After")
+        except TimeoutError:
+            raise TransportError(f"{shown}: timed out") from None
+        except aiohttp.ClientError as exc:
+            raise TransportError(f"{shown}: {type(exc).__name__}") from None
+        if 200 <= status < 300:
+            return Reply(status, json.loads(raw) if raw else None)
+        raise self._error(status, raw, retry_after, shown)
+
+    def _error(self, status: int, raw: bytes, retry_after: str | None, shown: str) -> ApiError:
+        code, message = None, ""
+        try:
+            body = json.loads(raw) if raw else {}
+            if isinstance(body, dict):
+                code = body.get("code") if isinstance(body.get("code"), int) else None
+                message = str(body.get("message") or "")
+        except (ValueError, UnicodeDecodeError):
+            pass
+        message = message or f"{shown}: HTTP {status}"
+        if status == 429:
+            wait = parse_retry_after(retry_after, now=self._now())
+            return ThrottledError(status, code, message, retry_after_s=wait)
+        if status in (500, 502, 503, 504):
+            wait = parse_retry_after(retry_after, now=self._now())
+            return ServerError(status, code, message, retry_after_s=wait)
+        if status == 401:
+            return AuthenticationError(status, code, message)
+        return PermanentError(status, code, message)
+
+
+__all__ = ["Reply", "Resource", "TwilioClient"]

@@ -1,0 +1,103 @@
+"""The two throttles the engine owns and can retune while running.
+
+* :class:`RateGate` spaces call starts in time (aiolimiter's leaky bucket).
+* :class:`ConcurrencyWindow` bounds calls in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections import deque
+
+from aiolimiter import AsyncLimiter
+
+#: Share of the rate the bucket may hold. ``AsyncLimiter(rate, 1)`` holds a whole
+#: second, so it lets about twice the rate through in the first second; a bucket
+#: of 1 % keeps every one-second window within rate + 1 % + 1.
+BURST_SHARE = 0.01
+
+
+def bucket_size(rate_per_s: float) -> int:
+    """How many calls may start back to back at ``rate_per_s``: at least 1."""
+    return max(1, math.floor(rate_per_s * BURST_SHARE))
+
+
+class RateGate:
+    """At most ``rate_per_s`` call starts per second, in every one-second window."""
+
+    def __init__(self, rate_per_s: float) -> None:
+        self._limiter: AsyncLimiter | None = None
+        self.rate_per_s = 0.0
+        self.retune(rate_per_s)
+
+    def retune(self, rate_per_s: float) -> None:
+        """Change the rate; 0 lifts the limit. Takes effect for the next acquisition."""
+        if rate_per_s == self.rate_per_s:
+            return
+        self.rate_per_s = rate_per_s
+        if rate_per_s <= 0:
+            self._limiter = None
+            return
+        size = bucket_size(rate_per_s)
+        limiter = AsyncLimiter(size, size / rate_per_s)
+        if self._limiter is not None:
+            # Carry over how full the bucket is, so a retune cannot open a burst.
+            limiter._level = min(float(size), self._limiter._level)
+            limiter._last_check = self._limiter._last_check
+        self._limiter = limiter
+
+    async def acquire(self) -> None:
+        """Wait until a call may start."""
+        limiter = self._limiter
+        if limiter is not None:
+            await limiter.acquire()
+
+
+class ConcurrencyWindow:
+    """A semaphore whose limit can change while tasks hold and wait for it."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = max(1, limit)
+        self._in_flight = 0
+        self._waiters: deque[asyncio.Future[None]] = deque()
+
+    @property
+    def limit(self) -> int:
+        return self._limit
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    def retune(self, limit: int) -> None:
+        """Set a new limit (at least 1); calls already in flight finish undisturbed."""
+        self._limit = max(1, limit)
+        self._wake()
+
+    async def __aenter__(self) -> None:
+        while self._in_flight >= self._limit:
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            try:
+                await waiter
+            except asyncio.CancelledError:
+                if not waiter.cancelled():
+                    self._wake()  # pass on a wake-up this task can no longer use
+                raise
+            finally:
+                if waiter in self._waiters:
+                    self._waiters.remove(waiter)
+        self._in_flight += 1
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._in_flight -= 1
+        self._wake()
+
+    def _wake(self) -> None:
+        free = self._limit - self._in_flight
+        while free > 0 and self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                free -= 1
