@@ -7,6 +7,7 @@ and path only: never the URL's query, a header or a credential.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -69,11 +70,15 @@ class TwilioClient:
     ) -> AsyncIterator[TwilioClient]:
         """A client with its own session: keep-alive pool of ``pool_size``, TLS verified."""
         connector = aiohttp.TCPConnector(limit=pool_size, limit_per_host=pool_size)
+        basic = base64.b64encode(f"{credentials.username}:{credentials.password}".encode())
         async with aiohttp.ClientSession(
             connector=connector,
-            auth=aiohttp.BasicAuth(credentials.username, credentials.password),
             timeout=aiohttp.ClientTimeout(total=timeout_s),
-            headers={"User-Agent": f"bulkops/{__version__}", "Accept": "application/json"},
+            headers={
+                "Authorization": "Basic " + basic.decode("ascii"),
+                "User-Agent": f"bulkops/{__version__}",
+                "Accept": "application/json",
+            },
             raise_for_status=False,
         ) as session:
             yield cls(session, base_url, kind=kind)

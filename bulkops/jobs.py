@@ -43,10 +43,11 @@ def scan(path: str | Path) -> JobScan:
     try:
         with open(path, "rb") as raw:
             while chunk := raw.read(_CHUNK):
+                carried = len(decoder.getstate()[0])  # bytes held back from the last chunk
                 try:
                     decoder.decode(chunk)
                 except UnicodeDecodeError as exc:
-                    bad_line = lines + chunk.count(b"\n", 0, exc.start) + 1
+                    bad_line = lines + chunk.count(b"\n", 0, max(exc.start - carried, 0)) + 1
                     raise JobFileError(name, "not UTF-8 text", line=bad_line) from None
                 lines += chunk.count(b"\n")
                 last = chunk[-1:]
@@ -64,7 +65,21 @@ def scan(path: str | Path) -> JobScan:
         raise JobFileError(name, f"cannot read: {exc.strerror or exc}") from None
     if last != b"\n":
         lines += 1
+    if not name.endswith(".jsonl"):
+        _check_csv_structure(name)
     return JobScan(lines=lines)
+
+
+def _check_csv_structure(name: str) -> None:
+    """Parse the whole file once so malformed quoting stops the run before any request."""
+    with open(name, encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle, strict=True)
+        start = 1
+        try:
+            for _ in reader:
+                start = reader.line_num + 1
+        except csv.Error as exc:
+            raise JobFileError(name, f"malformed CSV: {exc}", line=start) from None
 
 
 def iter_job(
@@ -115,6 +130,7 @@ def _read_csv(
 ) -> Iterator[Row | InvalidRow]:
     reader = csv.reader(handle, strict=True)
     aliases = _columns(kind)
+    start: int | None = None
     try:
         header = next(reader, None)
         while header is not None and not any(cell.strip() for cell in header):
@@ -144,7 +160,8 @@ def _read_csv(
                 kind,
             )
     except csv.Error as exc:
-        raise JobFileError(name, f"malformed CSV: {exc}", line=reader.line_num) from None
+        line = start if start is not None else reader.line_num
+        raise JobFileError(name, f"malformed CSV: {exc}", line=line) from None
 
 
 def _check_header(

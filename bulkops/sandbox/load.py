@@ -1,0 +1,222 @@
+"""Load behaviour: throttling, latency and injected faults, all off by default.
+
+One middleware wraps every request outside ``/sandbox/``, in this order:
+
+1. count the arrival (:class:`~bulkops.sandbox.stats.Stats`);
+2. refuse with 429/20429 at once if the account is over ``max_in_flight``
+   requests being served or ``max_per_second`` requests admitted in the last
+   second (sliding window), with ``Retry-After`` only if ``retry_after_s`` is set;
+3. draw a fault (500, 503, drop, stall) with the seeded random generator;
+4. wait the latency (``latency_mean_ms`` ± uniform ``latency_jitter_ms``);
+5. act on the fault, or hand the request to the API.
+
+Steps 2–5 happen before any handler runs, so a throttled, failed or dropped
+request has changed nothing in the world and is always safe to retry. A stalled
+request is held ``stall_s`` and then handled normally, like a real timeout:
+the client gave up but cannot know whether the change happened. When the
+sandbox shuts down, stalled requests are dropped unhandled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from . import problems
+from .stats import Fault, Stats
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True, slots=True)
+class LoadProfile:
+    """How the sandbox behaves under load; the defaults make it fast and faultless."""
+
+    #: Requests being served at once before 429s; None = unlimited.
+    max_in_flight: int | None = None
+    #: Requests admitted in any one-second window before 429s; None = unlimited.
+    max_per_second: int | None = None
+    #: Seconds in a ``Retry-After`` header on 429s; None = no header (as Twilio).
+    retry_after_s: int | None = None
+    #: Mean extra time before each answer, in milliseconds.
+    latency_mean_ms: float = 0.0
+    #: Uniform jitter around the mean latency, ± milliseconds.
+    latency_jitter_ms: float = 0.0
+    #: Probability of answering 500/20500.
+    fail_500_p: float = 0.0
+    #: Probability of answering 503/20503.
+    fail_503_p: float = 0.0
+    #: Probability of closing the connection without an answer.
+    drop_p: float = 0.0
+    #: Probability of holding the request ``stall_s`` before answering.
+    stall_p: float = 0.0
+    #: How long a stalled request is held, in seconds.
+    stall_s: float = 120.0
+    #: Seed of the fault and jitter draws; None = unseeded.
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("max_in_flight", "max_per_second"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ValueError(f"{name} must be at least 1 (or None), got {value!r}")
+        if self.retry_after_s is not None and self.retry_after_s < 0:
+            raise ValueError(f"retry_after_s must be >= 0, got {self.retry_after_s!r}")
+        for name in ("latency_mean_ms", "latency_jitter_ms"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
+        for name in _FAULT_FIELDS.values():
+            p = getattr(self, name)
+            if not 0.0 <= p <= 1.0:
+                raise ValueError(f"{name} must be a probability from 0 to 1, got {p!r}")
+        total = sum(self.fault_probabilities.values())
+        if total > 1.0 + 1e-9:
+            raise ValueError(f"fault probabilities add up to {total:g}, more than 1")
+        if self.stall_s <= 0:
+            raise ValueError(f"stall_s must be positive, got {self.stall_s!r}")
+
+    @property
+    def fault_probabilities(self) -> dict[Fault, float]:
+        """The probability of each injected fault."""
+        return {fault: getattr(self, name) for fault, name in _FAULT_FIELDS.items()}
+
+
+_FAULT_FIELDS = {
+    Fault.ERROR_500: "fail_500_p",
+    Fault.ERROR_503: "fail_503_p",
+    Fault.DROP: "drop_p",
+    Fault.STALL: "stall_p",
+}
+
+
+class LoadGate:
+    """The middleware that applies a :class:`LoadProfile` and records :class:`Stats`."""
+
+    def __init__(
+        self,
+        profile: LoadProfile,
+        stats: Stats,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.profile = profile
+        self.stats = stats
+        self._clock = clock
+        self._rng = random.Random(profile.seed)
+        self._in_flight = 0
+        self._admitted: deque[float] = deque()
+        self._closing = asyncio.Event()
+        self._retry_after = (
+            None if profile.retry_after_s is None else {"Retry-After": str(profile.retry_after_s)}
+        )
+        cumulative, faults = 0.0, []
+        for fault, p in profile.fault_probabilities.items():
+            if p > 0:
+                cumulative += p
+                faults.append((cumulative, fault))
+        self._faults = tuple(faults)
+        self._latency = profile.latency_mean_ms > 0 or profile.latency_jitter_ms > 0
+
+    def close(self) -> None:
+        """The sandbox is stopping: release stalled requests (they are dropped)."""
+        self._closing.set()
+
+    async def on_shutdown(self, _app: web.Application) -> None:
+        """aiohttp ``on_shutdown`` hook: see :meth:`close`."""
+        self.close()
+
+    def admit(self) -> bool:
+        """True if a request arriving now is under the limits (it then counts against them)."""
+        profile = self.profile
+        if profile.max_in_flight is not None and self._in_flight >= profile.max_in_flight:
+            return False
+        if profile.max_per_second is not None:
+            now = self._clock()
+            admitted = self._admitted
+            horizon = now - 1.0
+            while admitted and admitted[0] <= horizon:
+                admitted.popleft()
+            if len(admitted) >= profile.max_per_second:
+                return False
+            admitted.append(now)
+        return True
+
+    def _draw_fault(self) -> Fault | None:
+        if not self._faults:
+            return None
+        draw = self._rng.random()
+        for threshold, fault in self._faults:
+            if draw < threshold:
+                return fault
+        return None
+
+    @web.middleware
+    async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Count, throttle, delay or break the request, then serve it."""
+        if request.path.startswith("/sandbox/"):
+            return await handler(request)
+        stats = self.stats
+        second = stats.arrived(request.method)
+        if not self.admit():
+            stats.throttle(second)
+            stats.answered(429)
+            return problems.too_many_requests().response(headers=self._retry_after)
+        self._in_flight += 1
+        stats.began()
+        status = 500
+        try:
+            response = await self._serve(request, handler)
+            if response is None:  # dropped: aiohttp writes this to a closed transport
+                status = 0
+                return web.Response()
+            status = response.status
+            return response
+        except web.HTTPException as exc:
+            status = exc.status
+            raise
+        except asyncio.CancelledError:
+            status = 0
+            raise
+        finally:
+            self._in_flight -= 1
+            stats.ended()
+            if status:
+                stats.answered(status)
+
+    async def _serve(self, request: web.Request, handler: Handler) -> web.StreamResponse | None:
+        """The response, or None if the connection was dropped."""
+        fault = self._draw_fault()
+        if self._latency:
+            profile = self.profile
+            jitter_ms = profile.latency_jitter_ms
+            delay_ms = profile.latency_mean_ms
+            if jitter_ms:
+                delay_ms += self._rng.uniform(-jitter_ms, jitter_ms)
+            if delay_ms > 0:
+                await asyncio.sleep(delay_ms / 1000)
+        if fault is None:
+            return await handler(request)
+        self.stats.fault(fault)
+        if fault is Fault.ERROR_500:
+            return problems.internal_error().response()
+        if fault is Fault.ERROR_503:
+            return problems.unavailable().response()
+        if fault is Fault.STALL:
+            try:
+                await asyncio.wait_for(self._closing.wait(), timeout=self.profile.stall_s)
+            except TimeoutError:
+                return await handler(request)
+        return await _drop(request)
+
+
+async def _drop(request: web.Request) -> None:
+    """Read the request, then close the connection so the client gets no answer at all."""
+    await request.read()
+    if request.transport is not None:
+        request.transport.close()

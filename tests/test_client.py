@@ -1,0 +1,430 @@
+"""The HTTP layer: request shapes, replies and error mapping, with aioresponses in front."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from aioresponses import aioresponses
+from helpers_sids import mg, sc
+from yarl import URL
+
+from bulkops.client import Reply, TwilioClient
+from bulkops.config import Credentials
+from bulkops.errors import (
+    ApiError,
+    AuthenticationError,
+    PermanentError,
+    ServerError,
+    ThrottledError,
+    TransportError,
+)
+
+BASE = "https://messaging.twilio.com"
+ACCOUNT = "AC" + "c" * 32
+PASSWORD = "sekrit-token-123"
+BASIC = "Basic " + base64.b64encode(f"{ACCOUNT}:{PASSWORD}".encode()).decode()
+NOW = datetime(2024, 1, 1, 0, 0, 0, tzinfo=UTC)
+MG, SC = mg(7), sc(9)
+COLLECTION = f"{BASE}/v1/Services/{MG}/ShortCodes"
+ITEM = f"{COLLECTION}/{SC}"
+RESOURCE = {
+    "sid": SC,
+    "service_sid": MG,
+    "account_sid": ACCOUNT,
+    "short_code": "12345",
+    "country_code": "US",
+}
+
+
+class CompatResponse(aiohttp.ClientResponse):
+    """aioresponses 0.7.9 builds responses without the ``stream_writer`` aiohttp 3.14 requires."""
+
+    def __init__(self, method: str, url: URL, **kwargs: Any) -> None:
+        kwargs.setdefault("stream_writer", SimpleNamespace(output_size=0))
+        super().__init__(method, url, **kwargs)
+
+
+class MockedHTTP(aioresponses):
+    """aioresponses whose canned responses build under aiohttp 3.14."""
+
+    def add(self, url: Any, method: str = "GET", *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("response_class", CompatResponse)
+        super().add(url, method, *args, **kwargs)
+
+
+@asynccontextmanager
+async def client_for(base_url: str = BASE) -> AsyncIterator[TwilioClient]:
+    """A client on a real session carrying Basic auth, with ``now`` pinned to NOW.
+
+    The header is set directly: aiohttp 3.14 deprecates ``aiohttp.BasicAuth``.
+    """
+    async with aiohttp.ClientSession(headers={"Authorization": BASIC}) as session:
+        yield TwilioClient(session, base_url, now=lambda: NOW)
+
+
+def only_request(m: MockedHTTP, method: str, url: str) -> dict[str, Any]:
+    """The kwargs of the single request aioresponses saw for ``method url``."""
+    (call,) = m.requests[(method, URL(url))]
+    return dict(call.kwargs)
+
+
+# --- successful calls ------------------------------------------------------------------------
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("status", [201, 200])
+async def test_attach_posts_the_sender_sid_as_a_form(status: int) -> None:
+    """attach POSTs ShortCodeSid=SC… to /v1/Services/MG…/ShortCodes and returns the body."""
+    with MockedHTTP() as m:
+        m.post(COLLECTION, status=status, payload=RESOURCE)
+        async with client_for() as client:
+            reply = await client.attach(MG, SC)
+    assert reply == Reply(status=status, body=RESOURCE)
+    sent = only_request(m, "POST", COLLECTION)
+    assert sent["data"] == {"ShortCodeSid": SC}
+    assert sent["allow_redirects"] is False
+
+
+@pytest.mark.asyncio
+async def test_detach_deletes_and_returns_an_empty_204() -> None:
+    """detach sends DELETE …/ShortCodes/SC… and a 204 reply has body None."""
+    with MockedHTTP() as m:
+        m.delete(ITEM, status=204, body=b"")
+        async with client_for() as client:
+            reply = await client.detach(MG, SC)
+    assert reply == Reply(status=204, body=None)
+    assert only_request(m, "DELETE", ITEM)["data"] is None
+
+
+@pytest.mark.asyncio
+async def test_fetch_gets_the_resource() -> None:
+    """fetch sends GET …/ShortCodes/SC… and returns the parsed resource."""
+    with MockedHTTP() as m:
+        m.get(ITEM, status=200, payload=RESOURCE)
+        async with client_for() as client:
+            reply = await client.fetch(MG, SC)
+    assert reply == Reply(status=200, body=RESOURCE)
+    assert ("GET", URL(ITEM)) in m.requests
+
+
+@pytest.mark.asyncio
+async def test_base_url_with_trailing_slash_joins_cleanly() -> None:
+    """A trailing slash on the base URL does not produce a double slash in the path."""
+    with MockedHTTP() as m:
+        m.get(ITEM, payload=RESOURCE)
+        async with client_for(BASE + "/") as client:
+            reply = await client.fetch(MG, SC)
+    assert reply.body == RESOURCE
+
+
+@pytest.mark.asyncio
+async def test_list_page_follows_next_page_url() -> None:
+    """list_page returns a page's items and next_page_url, and accepts that absolute URL."""
+    first_items = [{"sid": sc(1)}, {"sid": sc(2)}]
+    second_items = [{"sid": sc(3)}]
+    next_url = f"{COLLECTION}?PageSize=2&Page=1&PageToken=PTabc"
+    with MockedHTTP() as m:
+        m.get(
+            f"{COLLECTION}?PageSize=2",
+            payload={"short_codes": first_items, "meta": {"next_page_url": next_url}},
+        )
+        m.get(next_url, payload={"short_codes": second_items, "meta": {"next_page_url": None}})
+        async with client_for() as client:
+            first_url = client.first_page_url(MG, page_size=2)
+            page1 = await client.list_page(first_url)
+            page2 = await client.list_page(next_url)
+    assert first_url == f"/v1/Services/{MG}/ShortCodes?PageSize=2"
+    assert page1 == (first_items, next_url)
+    assert page2 == (second_items, None)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("body", [{}, {"short_codes": None, "meta": None}])
+async def test_list_page_tolerates_missing_keys(body: dict[str, Any]) -> None:
+    """A page without items or meta is an empty last page."""
+    with MockedHTTP() as m:
+        m.get(f"{COLLECTION}?PageSize=1000", payload=body)
+        async with client_for() as client:
+            page = await client.list_page(client.first_page_url(MG))
+    assert page == ([], None)
+
+
+# --- error mapping ---------------------------------------------------------------------------
+
+HTTP_DATE_7S = "Mon, 01 Jan 2024 00:00:07 GMT"
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("status", "body", "headers", "kind", "code", "retry_after_s"),
+    [
+        (
+            429,
+            {"code": 20429, "message": "Too Many Requests"},
+            {"Retry-After": "3"},
+            ThrottledError,
+            20429,
+            3.0,
+        ),
+        (
+            429,
+            {"code": 20429, "message": "Too Many Requests"},
+            {"Retry-After": HTTP_DATE_7S},
+            ThrottledError,
+            20429,
+            7.0,
+        ),
+        (429, {"code": 20429, "message": "Too Many Requests"}, {}, ThrottledError, 20429, None),
+        (500, {"code": 20500, "message": "Internal Server Error"}, {}, ServerError, 20500, None),
+        (502, {"message": "Bad Gateway"}, {}, ServerError, None, None),
+        (503, {"message": "Service Unavailable"}, {"Retry-After": "5"}, ServerError, None, 5.0),
+        (504, {"message": "Gateway Timeout"}, {}, ServerError, None, None),
+        (401, {"code": 20003, "message": "Authenticate"}, {}, AuthenticationError, 20003, None),
+        (
+            409,
+            {"code": 21710, "message": "Short code already in service"},
+            {},
+            PermanentError,
+            21710,
+            None,
+        ),
+        (
+            404,
+            {"code": 20404, "message": "The requested resource was not found"},
+            {},
+            PermanentError,
+            20404,
+            None,
+        ),
+        (
+            400,
+            {"code": 21421, "message": "PhoneNumber is invalid"},
+            {},
+            PermanentError,
+            21421,
+            None,
+        ),
+    ],
+    ids=[
+        "429-seconds",
+        "429-http-date",
+        "429-no-header",
+        "500",
+        "502",
+        "503-retry-after",
+        "504",
+        "401",
+        "409-21710",
+        "404",
+        "400",
+    ],
+)
+async def test_error_status_maps_to_typed_error(
+    status: int,
+    body: dict[str, Any],
+    headers: dict[str, str],
+    kind: type[ApiError],
+    code: int | None,
+    retry_after_s: float | None,
+) -> None:
+    """Each failing status becomes its error type with status, code, message and Retry-After."""
+    with MockedHTTP() as m:
+        m.post(COLLECTION, status=status, payload=body, headers=headers)
+        async with client_for() as client:
+            with pytest.raises(ApiError) as caught:
+                await client.attach(MG, SC)
+    error = caught.value
+    assert type(error) is kind
+    assert (error.status, error.code, error.retry_after_s) == (status, code, retry_after_s)
+    assert error.message == body["message"]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("status", "kind"), [(400, PermanentError), (502, ServerError), (401, AuthenticationError)]
+)
+@pytest.mark.parametrize(
+    "body", [b"<html><body>Bad Gateway</body></html>", b"", b"\xff\xfe", b"[1, 2]"]
+)
+async def test_non_json_error_body_still_gives_status(
+    status: int, kind: type[ApiError], body: bytes
+) -> None:
+    """An error body that is not a JSON object still yields the typed error with its status."""
+    with MockedHTTP() as m:
+        m.delete(ITEM, status=status, body=body)
+        async with client_for() as client:
+            with pytest.raises(ApiError) as caught:
+                await client.detach(MG, SC)
+    error = caught.value
+    assert type(error) is kind
+    assert (error.status, error.code) == (status, None)
+    assert error.message == f"DELETE /v1/Services/{MG}/ShortCodes/{SC}: HTTP {status}"
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("exception", "words"),
+    [
+        (aiohttp.ClientConnectionError("Cannot connect"), "ClientConnectionError"),
+        (aiohttp.ServerDisconnectedError(), "ServerDisconnectedError"),
+        (TimeoutError(), "timed out"),
+        (aiohttp.ServerTimeoutError("read timeout"), "timed out"),
+    ],
+    ids=["connection", "disconnected", "timeout", "server-timeout"],
+)
+async def test_no_answer_is_a_transport_error(exception: Exception, words: str) -> None:
+    """A dropped connection or a timeout becomes TransportError naming method and path."""
+    with MockedHTTP() as m:
+        m.get(ITEM, exception=exception)
+        async with client_for() as client:
+            with pytest.raises(TransportError) as caught:
+                await client.fetch(MG, SC)
+    error = caught.value
+    assert (error.status, error.code, error.retry_after_s) == (None, None, None)
+    assert f"GET /v1/Services/{MG}/ShortCodes/{SC}" in error.message
+    assert words in error.message
+
+
+LEAKY = f"https://{ACCOUNT}:{PASSWORD}@messaging.twilio.com ({BASIC})"
+
+
+def shown_chain(error: BaseException | None) -> Iterator[BaseException]:
+    """The exceptions a printed traceback of ``error`` would show."""
+    while error is not None:
+        yield error
+        error = error.__cause__ or (None if error.__suppress_context__ else error.__context__)
+
+
+def _answer(status: int, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    return {
+        "status": status,
+        "payload": {"code": 20000 + status, "message": "no"},
+        "headers": headers or {},
+    }
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    "answer",
+    [
+        _answer(429, {"Retry-After": "1"}),
+        _answer(500),
+        _answer(503),
+        _answer(401),
+        _answer(409),
+        _answer(404),
+        {"status": 400, "body": b"not json"},
+        {"exception": aiohttp.ClientConnectionError(LEAKY)},
+        {"exception": aiohttp.ClientOSError(111, LEAKY)},
+        {"exception": aiohttp.InvalidURL(LEAKY)},
+        {"exception": TimeoutError(LEAKY)},
+    ],
+    ids=[
+        "429",
+        "500",
+        "503",
+        "401",
+        "409",
+        "404",
+        "non-json",
+        "connection-error-with-url",
+        "os-error-with-url",
+        "invalid-url",
+        "timeout-with-url",
+    ],
+)
+async def test_error_messages_never_contain_credentials(answer: dict[str, Any]) -> None:
+    """No error's text carries the password, the Basic token or the Authorization header."""
+    with MockedHTTP() as m:
+        m.post(COLLECTION, **answer)
+        async with client_for() as client:
+            with pytest.raises(ApiError) as caught:
+                await client.attach(MG, SC)
+    texts = [t for e in shown_chain(caught.value) for t in (str(e), repr(e))]
+    texts.append(caught.value.message)
+    for text in texts:
+        assert PASSWORD not in text
+        assert BASIC.split()[1] not in text
+        assert "Authorization" not in text
+
+
+# --- TwilioClient.open -----------------------------------------------------------------------
+
+CREDENTIALS = Credentials(username=ACCOUNT, password=PASSWORD, account_sid=ACCOUNT)
+
+
+def open_client(base_url: str = BASE) -> Any:
+    return TwilioClient.open(base_url=base_url, credentials=CREDENTIALS, pool_size=2, timeout_s=5)
+
+
+@pytest.mark.asyncio
+async def test_open_uses_no_deprecated_aiohttp_api() -> None:
+    """TwilioClient.open works with warnings as errors (no deprecated aiohttp API)."""
+    with MockedHTTP() as m:
+        m.get(ITEM, payload=RESOURCE)
+        async with open_client() as client:
+            reply = await client.fetch(MG, SC)
+    assert reply == Reply(200, RESOURCE)
+
+
+@pytest.mark.asyncio
+async def test_open_creates_and_closes_its_session() -> None:
+    """TwilioClient.open yields a working client and closes its session on exit."""
+    with MockedHTTP() as m:
+        m.get(ITEM, payload=RESOURCE)
+        async with open_client() as client:
+            session = client._session
+            reply = await client.fetch(MG, SC)
+            assert not session.closed
+    assert reply == Reply(200, RESOURCE)
+    assert session.closed
+
+
+@pytest.mark.asyncio
+async def test_open_closes_its_session_when_the_body_raises() -> None:
+    """The session is closed even when the code using the client fails."""
+    with MockedHTTP() as m:
+        m.get(ITEM, status=503, payload={"message": "down"})
+        with pytest.raises(ServerError):
+            async with open_client() as client:
+                session = client._session
+                await client.fetch(MG, SC)
+    assert session.closed
+
+
+@pytest.mark.asyncio
+async def test_open_sends_basic_auth_form_and_user_agent_on_the_wire() -> None:
+    """On a real loopback server, open()'s session sends Basic auth of the credentials.
+
+    aioresponses cannot show this: it records request() arguments, and the session's
+    ``auth`` is applied below them.
+    """
+    seen: list[tuple[dict[str, str], dict[str, str]]] = []
+
+    async def create(request: web.Request) -> web.Response:
+        form = await request.post()
+        seen.append((dict(request.headers), {k: str(v) for k, v in form.items()}))
+        return web.json_response(RESOURCE, status=201)
+
+    app = web.Application()
+    app.router.add_post("/v1/Services/{mg}/ShortCodes", create)
+    async with (
+        TestServer(app, host="127.0.0.1", port=0) as server,
+        open_client(str(server.make_url(""))) as client,
+    ):
+        reply = await client.attach(MG, SC)
+    assert reply == Reply(201, RESOURCE)
+    ((headers, form),) = seen
+    assert headers["Authorization"] == BASIC
+    assert headers["User-Agent"].startswith("bulkops/")
+    assert headers["Accept"] == "application/json"
+    assert form == {"ShortCodeSid": SC}

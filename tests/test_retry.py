@@ -1,0 +1,166 @@
+"""The retry policy: full-jitter backoff, Retry-After floor and cap, and Retry-After parsing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bulkops.errors import (
+    ApiError,
+    AuthenticationError,
+    PermanentError,
+    ServerError,
+    ThrottledError,
+    TransportError,
+)
+from bulkops.retry import Backoff, parse_retry_after
+
+BACKOFF = Backoff(initial_s=0.5, cap_s=30.0, max_attempts=4)
+ALMOST_ONE = 1.0 - 1e-9
+
+
+@pytest.mark.parametrize("attempt", [1, 2, 5, 20])
+def test_delay_is_zero_when_rand_is_zero(attempt: int) -> None:
+    """Full jitter: the smallest draw waits nothing."""
+    assert BACKOFF.delay_s(attempt, rand=0.0) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("attempt", "ceiling"),
+    [(1, 0.5), (2, 1.0), (3, 2.0), (6, 16.0), (7, 30.0), (30, 30.0)],
+)
+def test_delay_approaches_the_exponential_ceiling_capped(attempt: int, ceiling: float) -> None:
+    """As rand nears 1 the wait nears min(cap, initial * 2**(attempt-1)) from below."""
+    delay = BACKOFF.delay_s(attempt, rand=ALMOST_ONE)
+    assert delay == pytest.approx(ceiling)
+    assert delay < ceiling
+
+
+@pytest.mark.parametrize(("attempt", "rand", "expected"), [(1, 0.5, 0.25), (4, 0.25, 1.0)])
+def test_delay_scales_linearly_with_rand(attempt: int, rand: float, expected: float) -> None:
+    """The wait is uniform over [0, ceiling): rand times the ceiling."""
+    assert BACKOFF.delay_s(attempt, rand=rand) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    ("attempt", "rand", "retry_after_s", "expected"),
+    [
+        (1, 0.0, 3.0, 3.0),
+        (1, ALMOST_ONE, 3.0, 3.0),
+        (6, 0.5, 3.0, 8.0),
+        (1, 0.0, 0.0, 0.0),
+        (1, 0.5, -5.0, 0.25),
+        (1, 0.0, 120.0, 30.0),
+        (1, 0.0, float("inf"), 30.0),
+        (30, ALMOST_ONE, 120.0, 30.0),
+    ],
+    ids=[
+        "floor-over-zero-jitter",
+        "floor-over-small-jitter",
+        "larger-jitter-wins",
+        "zero-retry-after",
+        "negative-retry-after-ignored",
+        "clamped-to-cap",
+        "infinite-clamped-to-cap",
+        "never-above-cap",
+    ],
+)
+def test_retry_after_is_a_floor_clamped_to_the_cap(
+    attempt: int, rand: float, retry_after_s: float, expected: float
+) -> None:
+    """Retry-After raises the wait to at least its value, but never above the cap."""
+    assert BACKOFF.delay_s(attempt, rand=rand, retry_after_s=retry_after_s) == pytest.approx(
+        expected
+    )
+
+
+TRANSIENT = [
+    ThrottledError(429, 20429, "Too Many Requests"),
+    ServerError(503, None, "Service Unavailable"),
+    TransportError("POST /v1/Services/MG/ShortCodes: timed out"),
+]
+FINAL = [
+    PermanentError(409, 21710, "already in the service"),
+    PermanentError(404, 20404, "not found"),
+    AuthenticationError(401, 20003, "Authenticate"),
+]
+
+
+@pytest.mark.parametrize("error", TRANSIENT, ids=lambda e: type(e).__name__)
+@pytest.mark.parametrize(("attempt", "retry"), [(1, True), (3, True), (4, False), (9, False)])
+def test_transient_errors_are_retried_until_max_attempts(
+    error: ApiError, attempt: int, retry: bool
+) -> None:
+    """429, 5xx and transport errors get another try while attempt < max_attempts."""
+    assert BACKOFF.should_retry(attempt, error) is retry
+
+
+@pytest.mark.parametrize("error", FINAL, ids=lambda e: f"{type(e).__name__}-{e.status}")
+def test_permanent_errors_are_never_retried(error: ApiError) -> None:
+    """Permanent and authentication errors end the row on the first attempt."""
+    assert BACKOFF.should_retry(1, error) is False
+
+
+def test_max_attempts_one_means_no_retry() -> None:
+    """With max_attempts=1 even a transient error is final."""
+    assert Backoff(max_attempts=1).should_retry(1, TRANSIENT[0]) is False
+
+
+NOW = datetime(2015, 10, 21, 7, 27, 50, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("3", 3.0),
+        ("0", 0.0),
+        (" 2.5 ", 2.5),
+        ("120", 120.0),
+        ("Wed, 21 Oct 2015 07:28:00 GMT", 10.0),
+        ("Wed, 21 Oct 2015 07:27:50 GMT", 0.0),
+        ("Wed, 21 Oct 2015 07:20:00 GMT", 0.0),
+        ("Wed, 21 Oct 2015 09:28:00 +0200", 10.0),
+        ("Wed, 21 Oct 2015 07:28:05 -0000", 15.0),
+    ],
+    ids=[
+        "seconds",
+        "zero",
+        "padded-decimal",
+        "large",
+        "date-future",
+        "date-now",
+        "date-past",
+        "date-offset",
+        "date-naive",
+    ],
+)
+def test_parse_retry_after(value: str, expected: float) -> None:
+    """Delta-seconds are read as-is; an HTTP date counts from the injected now, floored at 0."""
+    assert parse_retry_after(value, now=NOW) == pytest.approx(expected)
+
+
+def test_parse_retry_after_date_uses_the_injected_now() -> None:
+    """The same HTTP date gives a different wait for a different now."""
+    value = "Wed, 21 Oct 2015 07:28:00 GMT"
+    assert parse_retry_after(value, now=NOW - timedelta(seconds=50)) == pytest.approx(60.0)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        "",
+        "   ",
+        "soon",
+        "3 seconds",
+        "0x10",
+        "Wed, 99 Foo 2015 07:28:00 GMT",
+        "nan",
+        "inf",
+        "-3",
+    ],
+)
+def test_parse_retry_after_gives_none_for_absent_or_garbage(value: str | None) -> None:
+    """A missing or unparseable Retry-After is None, never an exception."""
+    assert parse_retry_after(value, now=NOW) is None
