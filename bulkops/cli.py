@@ -6,9 +6,12 @@ import argparse
 import asyncio
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from itertools import chain
 from pathlib import Path
+
+from structlog.typing import FilteringBoundLogger
 
 from . import __version__, jobs
 from .client import TwilioClient
@@ -18,6 +21,7 @@ from .errors import JobFileError, RunAborted, UsageError
 from .logs import make_logger
 from .model import InvalidRow, Op, Outcome, Row
 from .results import ResultJournal, default_results_path, summary_line
+from .sandbox import LoadProfile, Sandbox, World
 from .sandbox import cli as sandbox_cli
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ABORTED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -80,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--log-format", choices=["console", "json"], default="console")
     run.add_argument("-v", "--verbose", action="store_true", help="log every retry")
+    sandbox_cli.add_load_arguments(run)
     run.set_defaults(handler=cmd_run)
 
     sandbox = commands.add_parser(
@@ -127,10 +132,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.sandbox:
         if args.base_url:
             raise UsageError("--sandbox and --base-url exclude each other")
+        try:
+            load = sandbox_cli.load_profile_from_args(args)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
         credentials = None
     else:
         credentials = Credentials.from_env()
-        config = _replace_base(config, resolve_base_url(args.base_url))
+        config = replace(config, base_url=resolve_base_url(args.base_url))
     results = Path(args.results) if args.results else default_results_path(args.job)
     log = make_logger(
         json_format=args.log_format == "json",
@@ -138,41 +147,58 @@ def cmd_run(args: argparse.Namespace) -> int:
         secrets=credentials.secrets if credentials else (),
     )
     started = time.monotonic()
+    code = EXIT_OK
     with ResultJournal(results) as journal:
         try:
-            asyncio.run(_run(args, config, credentials, items, journal, log))
+            if credentials is None:
+                asyncio.run(_run_in_sandbox(args.job, load, config, items, journal, log))
+            else:
+                asyncio.run(_run(config, credentials, items, journal, log))
         except RunAborted as exc:
             log.error("bulkops.run.aborted", reason=exc.reason)
             print(f"bulkops: run aborted: {exc.reason}", file=sys.stderr)
             code = EXIT_ABORTED
         except KeyboardInterrupt:
             code = EXIT_INTERRUPTED
-        else:
-            bad = sum(n for (o, _), n in journal.counts.items() if o is not Outcome.SUCCEEDED)
-            code = EXIT_FAILED if bad else EXIT_OK
+    if code == EXIT_OK and any(o is not Outcome.SUCCEEDED for o, _ in journal.counts):
+        code = EXIT_FAILED
+    duration_s = time.monotonic() - started
     print(
-        "bulkops: "
-        + summary_line(journal.counts, duration_s=time.monotonic() - started, path=results),
+        "bulkops: " + summary_line(journal.counts, duration_s=duration_s, path=results),
         file=sys.stderr,
     )
     return code
 
 
-def _replace_base(config: RunConfig, base_url: str) -> RunConfig:
-    from dataclasses import replace
+async def _run_in_sandbox(
+    job: str,
+    load: LoadProfile,
+    config: RunConfig,
+    items: Iterable[Row | InvalidRow],
+    journal: ResultJournal,
+    log: FilteringBoundLogger,
+) -> None:
+    """Start an embedded sandbox seeded from the job, run against it, report its world."""
+    world = World()
+    sandbox_cli.seed_from_job(world, job)
+    async with Sandbox(world=world, load=load) as sandbox:
+        credentials = Credentials(
+            username=sandbox.account_sid,
+            password=sandbox.auth_token,
+            account_sid=sandbox.account_sid,
+        )
+        log.info("bulkops.sandbox.started", base_url=sandbox.base_url, **world.summary())
+        await _run(replace(config, base_url=sandbox.base_url), credentials, items, journal, log)
+        log.info("bulkops.sandbox.finished", **world.summary())
 
-    return replace(config, base_url=base_url)
 
-
-async def _run(args, config, credentials, items, journal, log) -> None:  # type: ignore[no-untyped-def]
-    if credentials is None:
-        async with sandbox_cli.embedded_for_job(args.job) as (base_url, credentials):
-            await _run_engine(_replace_base(config, base_url), credentials, items, journal, log)
-    else:
-        await _run_engine(config, credentials, items, journal, log)
-
-
-async def _run_engine(config, credentials, items, journal, log) -> None:  # type: ignore[no-untyped-def]
+async def _run(
+    config: RunConfig,
+    credentials: Credentials,
+    items: Iterable[Row | InvalidRow],
+    journal: ResultJournal,
+    log: FilteringBoundLogger,
+) -> None:
     log.info(
         "bulkops.run.started",
         base_url=config.base_url,
@@ -188,7 +214,10 @@ async def _run_engine(config, credentials, items, journal, log) -> None:  # type
         kind=config.kind,
     ) as client:
         await Engine(config, client, journal, log=log).run(items)
-    log.info("bulkops.run.finished")
+    log.info(
+        "bulkops.run.finished",
+        **{f"{o.value}.{d.value}": n for (o, d), n in journal.counts.items()},
+    )
 
 
 def dry_run(job: str, items: Iterator[Row | InvalidRow]) -> int:

@@ -122,6 +122,8 @@ def _columns(kind: SenderKind) -> dict[str, str]:
         kind.sid_column: "sender",
         twilio: "sender",
         "op": "op",
+        "from_service_sid": "source",
+        "fromservicesid": "source",
     }
 
 
@@ -145,6 +147,7 @@ def _read_csv(
                 index[field] = i
         _check_header(name, header_line, index, default_op, kind, found=header)
         si, ci, oi = index["service"], index["sender"], index.get("op")
+        fi = index.get("source")
         start = reader.line_num + 1
         for cells in reader:
             line, start = start, reader.line_num + 1
@@ -156,6 +159,7 @@ def _read_csv(
                 cells[oi].strip() if oi is not None and oi < n else "",
                 cells[si].strip() if si < n else "",
                 cells[ci].strip() if ci < n else "",
+                cells[fi].strip() if fi is not None and fi < n else "",
                 default_op,
                 kind,
             )
@@ -211,13 +215,20 @@ def _read_jsonl(
             fields.get("op", ""),
             fields.get("service", ""),
             fields.get("sender", ""),
+            fields.get("source", ""),
             default_op,
             kind,
         )
 
 
 def _make_row(
-    line: int, op_text: str, service: str, sender: str, default_op: Op | None, kind: SenderKind
+    line: int,
+    op_text: str,
+    service: str,
+    sender: str,
+    source: str,
+    default_op: Op | None,
+    kind: SenderKind,
 ) -> Row | InvalidRow:
     op = _OPS.get(op_text.lower()) if op_text else default_op
     problem = None
@@ -235,6 +246,14 @@ def _make_row(
         problem = f"missing {kind.sid_column}"
     elif not kind.sid_pattern.fullmatch(sender):
         problem = f"{kind.sid_column} {sender!r} does not match {kind.sid_pattern.pattern}"
+    elif op is Op.MIGRATE:
+        if not source:
+            problem = "missing from_service_sid (a migrate row needs the source service)"
+        elif not SERVICE_SID.fullmatch(source):
+            problem = f"from_service_sid {source!r} is not a Messaging Service SID"
+        elif source == service:
+            problem = "from_service_sid and service_sid are the same service"
     if problem is not None or op is None:
-        return InvalidRow(line, op.value if op else op_text, service, sender, problem or "", kind)
-    return Row(line, op, service, sender, kind)
+        shown_op = op.value if op else op_text
+        return InvalidRow(line, shown_op, service, sender, problem or "", kind, source)
+    return Row(line, op, service, sender, kind, source if op is Op.MIGRATE else None)

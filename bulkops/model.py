@@ -63,6 +63,9 @@ class Op(StrEnum):
     DETACH = "detach"
     #: Read the sender as the service holds it (``GET``).
     FETCH = "fetch"
+    #: Move the sender from ``from_service_sid`` to ``service_sid``: detach, then attach
+    #: (re-attached to the source if the attach fails for good).
+    MIGRATE = "migrate"
 
 
 class Outcome(StrEnum):
@@ -74,6 +77,8 @@ class Outcome(StrEnum):
     FAILED = "failed"
     #: The row itself is malformed; it never reached the network.
     INVALID = "invalid"
+    #: The row was not sent on purpose (e.g. it repeats an earlier row).
+    SKIPPED = "skipped"
 
 
 class Detail(StrEnum):
@@ -93,6 +98,13 @@ class Detail(StrEnum):
     RETRIES_EXHAUSTED = "retries_exhausted"
     #: The row failed validation; the message names the problem.
     INVALID_ROW = "invalid_row"
+    #: The row repeats an earlier row of the same job (same key); not sent.
+    DUPLICATE = "duplicate"
+    #: A migration detached from the source, the attach failed for good, and the
+    #: sender was put back in the source service.
+    ROLLED_BACK = "rolled_back"
+    #: A migration moved the sender (or found it already moved).
+    MIGRATED = "migrated"
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +116,13 @@ class Row:
     service_sid: str
     sender_sid: str
     kind: SenderKind = SenderKind.SHORT_CODE
+    #: The source service of a ``migrate`` row; None for every other op.
+    from_service_sid: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        """What the row asks, independent of where it sits in the file."""
+        return (self.op.value, self.service_sid, self.sender_sid, self.from_service_sid or "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +135,7 @@ class InvalidRow:
     sender_sid: str
     problem: str
     kind: SenderKind = SenderKind.SHORT_CODE
+    from_service_sid: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +155,11 @@ class ItemResult:
     attempts: int = 0
     elapsed_ms: float = 0.0
     finished_at: str = ""
-    #: Extra fields of a fetched resource (``short_code``, ``country_code``, …).
+    #: How many of the attempts were answered 429 (throttled).
+    throttled: int = 0
+    #: The source service of a migration.
+    from_service_sid: str | None = None
+    #: Extra fields: a fetched resource's ``short_code``…, a migration's ``steps``.
     resource: dict[str, Any] = field(default_factory=dict)
 
     def to_record(self) -> dict[str, Any]:
@@ -153,6 +177,9 @@ class ItemResult:
             "attempts": self.attempts,
             "elapsed_ms": self.elapsed_ms,
             "finished_at": self.finished_at,
+            "throttled": self.throttled,
         }
+        if self.from_service_sid:
+            record["from_service_sid"] = self.from_service_sid
         record.update(self.resource)
         return record

@@ -9,6 +9,7 @@ SUCCESS: dict[Op, Detail] = {
     Op.ATTACH: Detail.ATTACHED,
     Op.DETACH: Detail.DETACHED,
     Op.FETCH: Detail.FETCHED,
+    Op.MIGRATE: Detail.MIGRATED,
 }
 
 #: Twilio error codes with a meaning of their own, per operation.
