@@ -23,6 +23,7 @@ FIELDS = {
     "detail",
     "http_status",
     "twilio_code",
+    "throttled",
     "message",
     "attempts",
     "elapsed_ms",
