@@ -116,6 +116,7 @@ def test_each_record_is_one_json_line_with_the_documented_fields(tmp_path: Path)
         "attempts": 1,
         "elapsed_ms": 12.5,
         "finished_at": "2024-01-01T00:00:00.000Z",
+        "throttled": 0,
     }
     assert (second["outcome"], second["detail"], second["message"]) == (
         "invalid",
