@@ -110,6 +110,13 @@ class RunConfig:
     timeout_s: float = 30.0
     backoff_initial_s: float = 0.5
     backoff_cap_s: float = 30.0
+    #: Stop the run at this many failed rows (None: never).
+    max_failures: int | None = None
+    #: Stop the run when more than this share of the last rows failed (None: never).
+    max_failure_rate: float | None = None
+    failure_window_rows: int = 100
+    #: Seconds in-flight calls get to finish after an interrupt.
+    grace_s: float = 10.0
 
     def __post_init__(self) -> None:
         _check_positive("--concurrency", self.concurrency)
@@ -117,5 +124,11 @@ class RunConfig:
         _check_positive("--timeout", self.timeout_s)
         _check_positive("backoff initial wait", self.backoff_initial_s)
         _check_positive("backoff cap", self.backoff_cap_s)
+        if self.max_failures is not None:
+            _check_positive("--max-failures", self.max_failures)
+        if self.max_failure_rate is not None and not 0 <= self.max_failure_rate < 1:
+            raise UsageError(f"--max-failure-rate must be in [0, 1), got {self.max_failure_rate!r}")
+        if self.grace_s < 0:
+            raise UsageError(f"--grace must not be negative, got {self.grace_s!r}")
         if self.rate_per_s < 0:
             raise UsageError(f"--rate must be 0 (no limit) or positive, got {self.rate_per_s!r}")

@@ -4,7 +4,9 @@ A reader feeds a bounded stream; ``concurrency`` workers take rows from it,
 wait for the :class:`~bulkops.limits.ConcurrencyWindow` and the
 :class:`~bulkops.limits.RateGate`, call the API and retry transient failures
 with :class:`~bulkops.retry.Backoff`. Each final result goes to the journal the
-moment it is known. A 401 aborts the run as a whole.
+moment it is known. Rows already done (``skip``) get no record; a row repeating
+an earlier row is recorded ``skipped``/``duplicate``; two calls for the same
+sender are never in flight at once. A 401 or a tripped failure limit stops the run.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -23,9 +26,11 @@ from structlog.typing import FilteringBoundLogger
 from . import outcomes
 from .client import Reply
 from .config import RunConfig
-from .errors import ApiError, AuthenticationError, RunAborted
+from .errors import ApiError, AuthenticationError, RunAborted, ThrottledError
+from .halting import FailureBrake
 from .limits import ConcurrencyWindow, RateGate
 from .model import Detail, InvalidRow, ItemResult, Op, Outcome, Row
+from .results import key_digest
 from .retry import Backoff
 
 
@@ -41,6 +46,7 @@ class Journal(Protocol):
     """Where final results go; :class:`~bulkops.results.ResultJournal` is one."""
 
     def record(self, result: ItemResult) -> None: ...
+    def sync_if_due(self) -> None: ...
 
 
 def utc_timestamp() -> str:
@@ -59,7 +65,33 @@ def invalid_result(row: InvalidRow, *, finished_at: str) -> ItemResult:
         kind=row.kind,
         message=row.problem,
         finished_at=finished_at,
+        from_service_sid=row.from_service_sid or None,
     )
+
+
+@dataclass(slots=True)
+class _Abandoned(Exception):
+    """The run is stopping and this row's retries are given up; it gets no record."""
+
+
+@dataclass(slots=True)
+class _Call:
+    """The last answer of one API call after its retries."""
+
+    reply: Reply | None
+    error: ApiError | None
+    attempts: int
+    throttled: int
+
+    @property
+    def status(self) -> int | None:
+        return self.reply.status if self.reply else (self.error.status if self.error else None)
+
+    def step(self, name: str) -> str:
+        if self.error is None:
+            return f"{name}:{self.status}"
+        code = f"/{self.error.code}" if self.error.code else ""
+        return f"{name}:{self.error.status or 'network'}{code}"
 
 
 class Engine:
@@ -72,6 +104,8 @@ class Engine:
         journal: Journal,
         *,
         log: FilteringBoundLogger,
+        skip: Collection[int] = frozenset(),
+        on_result: Callable[[ItemResult], None] | None = None,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         rand: Callable[[], float] = random.random,
         monotonic: Callable[[], float] = time.monotonic,
@@ -81,6 +115,8 @@ class Engine:
         self._api = api
         self._journal = journal
         self._log = log
+        self._skip = skip
+        self._on_result = on_result
         self._sleep = sleep
         self._rand = rand
         self._monotonic = monotonic
@@ -90,20 +126,30 @@ class Engine:
             cap_s=config.backoff_cap_s,
             max_attempts=config.max_attempts,
         )
+        self._brake = FailureBrake(
+            max_failures=config.max_failures,
+            max_failure_rate=config.max_failure_rate,
+            window_rows=config.failure_window_rows,
+        )
         self._calls: dict[Op, Callable[[str, str], Awaitable[Reply]]] = {
             Op.ATTACH: api.attach,
             Op.DETACH: api.detach,
             Op.FETCH: api.fetch,
         }
+        self._seen: set[int] = set()
+        self._busy: dict[str, asyncio.Event] = {}
         # Loop-bound throttles are made in run(), inside the running loop.
         self.gate: RateGate | None = None
         self.window: ConcurrencyWindow | None = None
-        self._abort: RunAborted | None = None
-        self._stopping = False
+        #: Why the run stopped early, if it did.
+        self.abort: RunAborted | None = None
+        #: Rows taken from the job and not recorded because the run stopped.
+        self.stopping = False
+        self.skipped_done = 0
 
     def stop(self) -> None:
-        """Take no more rows; rows already taken finish and are recorded."""
-        self._stopping = True
+        """Take no more rows; rows already started finish and are recorded."""
+        self.stopping = True
 
     async def run(self, items: Iterable[Row | InvalidRow]) -> None:
         """Process every item; raises :class:`RunAborted` if the run had to stop."""
@@ -111,46 +157,104 @@ class Engine:
         self.window = ConcurrencyWindow(self.config.concurrency)
         send, receive = anyio.create_memory_object_stream[Row](self.config.concurrency)
         async with anyio.create_task_group() as group:
-            async with receive:
-                for _ in range(self.config.concurrency):
-                    group.start_soon(self._worker, receive.clone(), group.cancel_scope)
-            await self._feed(items, send)
-        if self._abort is not None:
-            raise self._abort
+            group.start_soon(self._sync_journal)
+            async with anyio.create_task_group() as workers:
+                async with receive:
+                    for _ in range(self.config.concurrency):
+                        workers.start_soon(self._worker, receive.clone(), workers.cancel_scope)
+                await self._feed(items, send)
+            group.cancel_scope.cancel()
+        if self.abort is not None:
+            raise self.abort
+
+    async def _sync_journal(self) -> None:
+        while True:  # real time, not the injected sleep: this is about the disk
+            await asyncio.sleep(1.0)
+            self._journal.sync_if_due()
+
+    def _record(self, result: ItemResult) -> None:
+        self._journal.record(result)
+        if self._on_result is not None:
+            self._on_result(result)
+        reason = self._brake.observe(result.outcome)
+        if reason is not None and self.abort is None:
+            self.abort = RunAborted(reason)
+            self.stop()
 
     async def _feed(self, items: Iterable[Row | InvalidRow], send: ObjectSendStream[Row]) -> None:
         async with send:
             for item in items:
-                if self._stopping:
+                if self.stopping:
                     break
+                digest = key_digest(item.key)
+                if digest in self._skip:
+                    self.skipped_done += 1
+                    continue
+                if digest in self._seen:
+                    self._record(self._duplicate(item))
+                    continue
+                self._seen.add(digest)
                 if isinstance(item, InvalidRow):
-                    self._journal.record(invalid_result(item, finished_at=self._timestamp()))
+                    self._record(invalid_result(item, finished_at=self._timestamp()))
                 else:
                     await send.send(item)
+
+    def _duplicate(self, item: Row | InvalidRow) -> ItemResult:
+        op = item.op.value if isinstance(item.op, Op) else item.op
+        return ItemResult(
+            line=item.line,
+            op=op,
+            service_sid=item.service_sid,
+            sender_sid=item.sender_sid,
+            outcome=Outcome.SKIPPED,
+            detail=Detail.DUPLICATE,
+            kind=item.kind,
+            message="repeats an earlier row of this job; not sent",
+            finished_at=self._timestamp(),
+            from_service_sid=item.from_service_sid or None,
+        )
 
     async def _worker(self, receive: ObjectReceiveStream[Row], scope: anyio.CancelScope) -> None:
         async with receive:
             async for row in receive:
+                if self.stopping:
+                    continue  # taken but not started: no record, a resume runs it
+                busy = self._busy.get(row.sender_sid)
+                while busy is not None:  # never two calls for one sender at once
+                    await busy.wait()
+                    busy = self._busy.get(row.sender_sid)
+                self._busy[row.sender_sid] = done = asyncio.Event()
                 try:
                     result = await self._process(row)
+                except _Abandoned:
+                    continue
                 except RunAborted as exc:
-                    self._abort = exc
-                    self._stopping = True
+                    self.abort = exc
+                    self.stop()
                     scope.cancel()
                     return
-                self._journal.record(result)
+                finally:
+                    del self._busy[row.sender_sid]
+                    done.set()
+                self._record(result)
 
-    async def _process(self, row: Row) -> ItemResult:
+    async def _call(
+        self, op: Op, service_sid: str, sender_sid: str, line: int, *, abandonable: bool = True
+    ) -> _Call:
+        """One API call through the window and the gate, retried while transient.
+
+        Once the run is stopping, an ``abandonable`` call gives up instead of
+        retrying: nothing changed, and a resume will make it again.
+        """
         assert self.window is not None and self.gate is not None
-        started = self._monotonic()
-        call = self._calls[row.op]
-        attempt = 0
+        call = self._calls[op]
+        attempt = throttled = 0
         while True:
             attempt += 1
             async with self.window:
                 await self.gate.acquire()
                 try:
-                    reply = await call(row.service_sid, row.sender_sid)
+                    reply = await call(service_sid, sender_sid)
                 except AuthenticationError as exc:
                     raise RunAborted(
                         f"authentication failed (HTTP 401, Twilio code {exc.code}): "
@@ -159,24 +263,19 @@ class Engine:
                 except ApiError as exc:
                     error = exc
                 else:
-                    return self._finish(
-                        row,
-                        Outcome.SUCCEEDED,
-                        outcomes.SUCCESS[row.op],
-                        attempt,
-                        started,
-                        status=reply.status,
-                        resource=reply.body,
-                    )
+                    return _Call(reply, None, attempt, throttled)
+            throttled += isinstance(error, ThrottledError)
             if not self._backoff.should_retry(attempt, error):
-                outcome, detail = outcomes.for_error(row.op, error)
-                return self._finish(row, outcome, detail, attempt, started, error=error)
+                return _Call(None, error, attempt, throttled)
+            if self.stopping and abandonable:
+                raise _Abandoned
             wait_s = self._backoff.delay_s(
                 attempt, rand=self._rand(), retry_after_s=error.retry_after_s
             )
             self._log.debug(
                 "bulkops.item.retry",
-                line=row.line,
+                line=line,
+                op=op.value,
                 attempt=attempt,
                 status=error.status,
                 code=error.code,
@@ -184,21 +283,71 @@ class Engine:
             )
             await self._sleep(wait_s)
 
-    def _finish(
+    async def _process(self, row: Row) -> ItemResult:
+        started = self._monotonic()
+        if row.op is Op.MIGRATE:
+            return await self._migrate(row, started)
+        done = await self._call(row.op, row.service_sid, row.sender_sid, row.line)
+        if done.error is None:
+            outcome, detail = Outcome.SUCCEEDED, outcomes.SUCCESS[row.op]
+        else:
+            outcome, detail = outcomes.for_error(row.op, done.error)
+        extra: dict[str, Any] = {}
+        if row.op is Op.FETCH and done.reply is not None and isinstance(done.reply.body, dict):
+            extra = {name: done.reply.body.get(name) for name in outcomes.FETCHED_FIELDS}
+        return self._result(row, outcome, detail, started, [done], extra)
+
+    async def _migrate(self, row: Row, started: float) -> ItemResult:
+        """Detach from the source, attach to the target; put it back if the attach fails."""
+        source = row.from_service_sid
+        assert source is not None
+        line = row.line
+        detach = await self._call(Op.DETACH, source, row.sender_sid, line)
+        calls = [detach]
+        steps = {"steps": [detach.step("detach")]}
+        if detach.error is not None and detach.error.status != 404:
+            outcome, detail = outcomes.for_error(Op.DETACH, detach.error)
+            return self._result(row, outcome, detail, started, calls, steps)
+        # Once detached, the move runs to its end even if the run is stopping.
+        moved = detach.error is None
+        attach = await self._call(
+            Op.ATTACH, row.service_sid, row.sender_sid, line, abandonable=not moved
+        )
+        calls.append(attach)
+        steps["steps"].append(attach.step("attach"))
+        if attach.error is None or attach.error.code == 21710:
+            return self._result(row, Outcome.SUCCEEDED, Detail.MIGRATED, started, calls, steps)
+        if detach.error is not None:  # it was in no source: nothing to put back
+            outcome, detail = outcomes.for_error(Op.ATTACH, attach.error)
+            return self._result(row, outcome, detail, started, calls, steps)
+        back = await self._call(Op.ATTACH, source, row.sender_sid, line, abandonable=False)
+        steps["steps"].append(back.step("reattach"))
+        restored = back.error is None or back.error.code == 21710
+        detail = Detail.ROLLED_BACK if restored else Detail.ROLLBACK_FAILED
+        if not restored:
+            self._log.error(
+                "bulkops.migrate.rollback_failed",
+                line=line,
+                sender_sid=row.sender_sid,
+                source=source,
+                steps=steps["steps"],
+            )
+        # The record carries the attach's answer: the reason the move failed.
+        return self._result(row, Outcome.FAILED, detail, started, [*calls, back], steps, attach)
+
+    def _result(
         self,
         row: Row,
         outcome: Outcome,
         detail: Detail,
-        attempts: int,
         started: float,
-        *,
-        status: int | None = None,
-        resource: Any = None,
-        error: ApiError | None = None,
+        calls: list[_Call],
+        extra: dict[str, Any],
+        reason: _Call | None = None,
     ) -> ItemResult:
-        extra: dict[str, Any] = {}
-        if row.op is Op.FETCH and isinstance(resource, dict):
-            extra = {name: resource.get(name) for name in outcomes.FETCHED_FIELDS}
+        """The record of a row; the last call (or ``reason``) gives status, code, message."""
+        last = reason or calls[-1]
+        error = last.error
         return ItemResult(
             line=row.line,
             op=row.op.value,
@@ -207,11 +356,13 @@ class Engine:
             outcome=outcome,
             detail=detail,
             kind=row.kind,
-            http_status=error.status if error is not None else status,
+            http_status=last.status,
             twilio_code=error.code if error is not None else None,
             message=error.message if error is not None else None,
-            attempts=attempts,
+            attempts=sum(c.attempts for c in calls),
             elapsed_ms=round((self._monotonic() - started) * 1000, 1),
             finished_at=self._timestamp(),
+            throttled=sum(c.throttled for c in calls),
+            from_service_sid=row.from_service_sid,
             resource=extra,
         )

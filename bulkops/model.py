@@ -105,6 +105,9 @@ class Detail(StrEnum):
     ROLLED_BACK = "rolled_back"
     #: A migration moved the sender (or found it already moved).
     MIGRATED = "migrated"
+    #: A migration's attach failed for good AND putting the sender back in the
+    #: source failed too: the sender may be in no service. Needs a person.
+    ROLLBACK_FAILED = "rollback_failed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +139,11 @@ class InvalidRow:
     problem: str
     kind: SenderKind = SenderKind.SHORT_CODE
     from_service_sid: str = ""
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        """Same shape as :attr:`Row.key`, from the row as written."""
+        return (self.op, self.service_sid, self.sender_sid, self.from_service_sid)
 
 
 @dataclass(frozen=True, slots=True)

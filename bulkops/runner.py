@@ -1,0 +1,244 @@
+"""``bulkops run``: from flags to a finished, journaled run.
+
+Builds the one :class:`~bulkops.config.RunConfig`, opens the job and the
+journal, starts the embedded sandbox when asked, runs the engine under signal
+handlers (first Ctrl-C drains, a second abandons), and reports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shlex
+import signal
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+from itertools import chain
+from pathlib import Path
+
+import anyio
+from structlog.typing import FilteringBoundLogger
+
+from . import jobs
+from .client import TwilioClient
+from .config import Credentials, RunConfig, resolve_base_url
+from .engine import Engine, invalid_result, utc_timestamp
+from .errors import RunAborted, UsageError
+from .logs import make_logger
+from .model import InvalidRow, Op, Outcome, Row
+from .results import ResultJournal, default_results_path, failed_path, read_done_keys, summary_line
+from .sandbox import LoadProfile, Sandbox, World
+from .sandbox import cli as sandbox_cli
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ABORTED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+def open_job(path: str, default_op: Op | None) -> Iterator[Row | InvalidRow]:
+    """Check the file as a whole, then return its rows; raises JobFileError up front."""
+    jobs.scan(path)
+    rows = jobs.iter_job(path, default_op=default_op)
+    first = next(rows, None)  # reads the header: a bad one raises here
+    return rows if first is None else chain([first], rows)
+
+
+def config_from_args(args: argparse.Namespace) -> RunConfig:
+    return RunConfig(
+        default_op=Op(args.op) if args.op else None,
+        concurrency=args.concurrency,
+        rate_per_s=args.rate,
+        max_attempts=args.max_attempts,
+        timeout_s=args.timeout,
+        max_failures=args.max_failures,
+        max_failure_rate=args.max_failure_rate,
+        grace_s=args.grace,
+    )
+
+
+@dataclass
+class _Interrupts:
+    """What the signal handlers saw."""
+
+    count: int = 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    items = open_job(args.job, config.default_op)
+    if args.dry_run:
+        return dry_run(args.job, items)
+    if args.resume and not args.results:
+        raise UsageError("--resume needs --results PATH: the result log of the run to resume")
+    load: LoadProfile | None = None
+    credentials: Credentials | None = None
+    if args.sandbox:
+        if args.base_url:
+            raise UsageError("--sandbox and --base-url exclude each other")
+        try:
+            load = sandbox_cli.load_profile_from_args(args)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    else:
+        credentials = Credentials.from_env()
+        config = replace(config, base_url=resolve_base_url(args.base_url))
+    results = Path(args.results) if args.results else default_results_path(args.job)
+    done = read_done_keys(results) if args.resume else set()
+    log = make_logger(
+        json_format=args.log_format == "json",
+        verbose=args.verbose,
+        secrets=credentials.secrets if credentials else (),
+    )
+    interrupts = _Interrupts()
+    started = time.monotonic()
+    code = EXIT_OK
+    with ResultJournal(results) as journal:
+        if journal.repaired_bytes:
+            log.warning(
+                "bulkops.results.repaired", path=str(results), cut_bytes=journal.repaired_bytes
+            )
+        engine_box: list[Engine] = []
+        try:
+            asyncio.run(
+                _main(args.job, config, credentials, load, items, journal, log, done,
+                      interrupts, engine_box)
+            )  # fmt: skip
+        except RunAborted as exc:
+            log.error("bulkops.run.aborted", reason=exc.reason)
+            print(f"bulkops: run stopped: {exc.reason}", file=sys.stderr)
+            code = EXIT_ABORTED
+        except KeyboardInterrupt:
+            interrupts.count = max(interrupts.count, 1)
+    skipped = engine_box[0].skipped_done if engine_box else 0
+    if interrupts.count and code == EXIT_OK:
+        code = EXIT_INTERRUPTED
+    elif code == EXIT_OK and any(o is not Outcome.SUCCEEDED for o, _ in journal.counts):
+        code = EXIT_FAILED
+    duration_s = time.monotonic() - started
+    line = summary_line(journal.counts, duration_s=duration_s, path=results)
+    if skipped:
+        line += f" ({skipped:,} rows already done were skipped)"
+    print("bulkops: " + line, file=sys.stderr)
+    if any(o is Outcome.FAILED for o, _ in journal.counts):
+        print(
+            f"bulkops: failed rows, as a job to run again: {failed_path(results)}", file=sys.stderr
+        )
+    if code in (EXIT_INTERRUPTED, EXIT_ABORTED):
+        again = ["bulkops", "run", args.job, "--results", str(results), "--resume"]
+        if args.op:
+            again += ["--op", args.op]
+        print(f"bulkops: to finish the job, run: {shlex.join(again)}", file=sys.stderr)
+    return code
+
+
+async def _main(
+    job: str,
+    config: RunConfig,
+    credentials: Credentials | None,
+    load: LoadProfile | None,
+    items: Iterable[Row | InvalidRow],
+    journal: ResultJournal,
+    log: FilteringBoundLogger,
+    done: set[int],
+    interrupts: _Interrupts,
+    engine_box: list[Engine],
+) -> None:
+    if credentials is not None:
+        await _run(config, credentials, items, journal, log, done, interrupts, engine_box)
+        return
+    world = World()
+    sandbox_cli.seed_from_job(world, job)
+    async with Sandbox(world=world, load=load) as sandbox:
+        local = Credentials(sandbox.account_sid, sandbox.auth_token, sandbox.account_sid)
+        log.info("bulkops.sandbox.started", base_url=sandbox.base_url, **world.summary())
+        config = replace(config, base_url=sandbox.base_url)
+        await _run(config, local, items, journal, log, done, interrupts, engine_box)
+        log.info("bulkops.sandbox.finished", **world.summary())
+
+
+async def _run(
+    config: RunConfig,
+    credentials: Credentials,
+    items: Iterable[Row | InvalidRow],
+    journal: ResultJournal,
+    log: FilteringBoundLogger,
+    done: set[int],
+    interrupts: _Interrupts,
+    engine_box: list[Engine],
+) -> None:
+    log.info(
+        "bulkops.run.started",
+        base_url=config.base_url,
+        concurrency=config.concurrency,
+        rate_per_s=config.rate_per_s,
+        results=str(journal.path),
+        resuming_past=len(done),
+    )
+    async with TwilioClient.open(
+        base_url=config.base_url,
+        credentials=credentials,
+        pool_size=config.concurrency,
+        timeout_s=config.timeout_s,
+        kind=config.kind,
+    ) as client:
+        engine = Engine(config, client, journal, log=log, skip=done)
+        engine_box.append(engine)
+        with anyio.CancelScope() as scope:
+            loop = asyncio.get_running_loop()
+
+            def on_signal(name: str) -> None:
+                interrupts.count += 1
+                if interrupts.count == 1:
+                    log.warning(
+                        "bulkops.run.interrupted",
+                        signal=name,
+                        grace_s=config.grace_s,
+                        note="finishing calls in flight; press Ctrl-C again to abandon them",
+                    )
+                    engine.stop()
+                    loop.call_later(config.grace_s, scope.cancel)
+                else:
+                    log.warning("bulkops.run.abandoned", signal=name)
+                    scope.cancel()
+
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, on_signal, sig.name)
+            try:
+                await engine.run(items)
+            finally:
+                for sig in (signal.SIGINT, signal.SIGTERM):
+                    loop.remove_signal_handler(sig)
+    log.info(
+        "bulkops.run.finished",
+        **{f"{o.value}.{d.value}": n for (o, d), n in journal.counts.items()},
+    )
+
+
+def dry_run(job: str, items: Iterator[Row | InvalidRow]) -> int:
+    """Print the call each valid row would make, and each invalid row's problem."""
+    out, err = sys.stdout, sys.stderr
+    valid = invalid = 0
+    for item in items:
+        if isinstance(item, InvalidRow):
+            invalid += 1
+            rec = invalid_result(item, finished_at=utc_timestamp())
+            print(f"{job}:{rec.line}: invalid: {rec.message}", file=err)
+            continue
+        valid += 1
+        base = f"/v1/Services/{item.service_sid}/{item.kind.collection}"
+        if item.op is Op.ATTACH:
+            out.write(f"{item.line}\tPOST {base}\t{item.kind.create_param}={item.sender_sid}\n")
+        elif item.op is Op.MIGRATE:
+            src = f"/v1/Services/{item.from_service_sid}/{item.kind.collection}"
+            out.write(
+                f"{item.line}\tDELETE {src}/{item.sender_sid}; then POST {base}\t"
+                f"{item.kind.create_param}={item.sender_sid}\n"
+            )
+        else:
+            method = "DELETE" if item.op is Op.DETACH else "GET"
+            out.write(f"{item.line}\t{method} {base}/{item.sender_sid}\n")
+    print(
+        f"bulkops: dry run: {valid:,} rows would be sent, {invalid:,} invalid; nothing was sent",
+        file=err,
+    )
+    return EXIT_FAILED if invalid else EXIT_OK
