@@ -24,9 +24,10 @@ from anyio.abc import ObjectReceiveStream, ObjectSendStream
 from structlog.typing import FilteringBoundLogger
 
 from . import outcomes
+from .adaptive import AimdController, Ticket
 from .client import Reply
 from .config import RunConfig
-from .errors import ApiError, AuthenticationError, RunAborted, ThrottledError
+from .errors import ApiError, AuthenticationError, RunAborted, ThrottledError, TransientError
 from .halting import FailureBrake
 from .limits import ConcurrencyWindow, RateGate
 from .model import Detail, InvalidRow, ItemResult, Op, Outcome, Row
@@ -106,20 +107,23 @@ class Engine:
         log: FilteringBoundLogger,
         skip: Collection[int] = frozenset(),
         on_result: Callable[[ItemResult], None] | None = None,
+        on_limit: Callable[[int], None] | None = None,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         rand: Callable[[], float] = random.random,
-        monotonic: Callable[[], float] = time.monotonic,
+        monotonic: Callable[[], float] | None = None,
         timestamp: Callable[[], str] = utc_timestamp,
     ) -> None:
+        """``monotonic`` defaults to the running loop's clock, the one ``sleep`` waits on."""
         self.config = config
         self._api = api
         self._journal = journal
         self._log = log
         self._skip = skip
         self._on_result = on_result
+        self._on_limit = on_limit
         self._sleep = sleep
         self._rand = rand
-        self._monotonic = monotonic
+        self._monotonic: Callable[[], float] = monotonic or time.monotonic
         self._timestamp = timestamp
         self._backoff = Backoff(
             initial_s=config.backoff_initial_s,
@@ -139,8 +143,10 @@ class Engine:
         self._seen: set[int] = set()
         self._busy: dict[str, asyncio.Event] = {}
         # Loop-bound throttles are made in run(), inside the running loop.
+        self._clock_given = monotonic is not None
         self.gate: RateGate | None = None
         self.window: ConcurrencyWindow | None = None
+        self.throttle: AimdController | None = None
         #: Why the run stopped early, if it did.
         self.abort: RunAborted | None = None
         #: Rows taken from the job and not recorded because the run stopped.
@@ -153,8 +159,21 @@ class Engine:
 
     async def run(self, items: Iterable[Row | InvalidRow]) -> None:
         """Process every item; raises :class:`RunAborted` if the run had to stop."""
+        if not self._clock_given:
+            self._monotonic = asyncio.get_running_loop().time
         self.gate = RateGate(self.config.rate_per_s)
-        self.window = ConcurrencyWindow(self.config.concurrency)
+        self.throttle = AimdController(
+            ceiling=self.config.concurrency,
+            # Slow start from 16 (the default --concurrency): a run that asks for no
+            # more starts at full width; a bolder one probes up from there.
+            initial_limit=min(self.config.concurrency, 16),
+            pause_cap_s=self.config.backoff_cap_s,
+            # About one round trip: the cut answers the throttle, a long pause only
+            # idles the account (0.1 s made a 20 ms-latency run 1.6x slower).
+            pause_initial_s=min(0.02, self.config.backoff_cap_s),
+            clock=self._monotonic,
+        )
+        self.window = ConcurrencyWindow(self.throttle.limit)
         send, receive = anyio.create_memory_object_stream[Row](self.config.concurrency)
         async with anyio.create_task_group() as group:
             group.start_soon(self._sync_journal)
@@ -246,13 +265,17 @@ class Engine:
         Once the run is stopping, an ``abandonable`` call gives up instead of
         retrying: nothing changed, and a resume will make it again.
         """
-        assert self.window is not None and self.gate is not None
+        assert self.window is not None and self.gate is not None and self.throttle is not None
+        throttle = self.throttle
         call = self._calls[op]
         attempt = throttled = 0
         while True:
             attempt += 1
             async with self.window:
+                while (pause_s := throttle.pause_remaining_s()) > 0:
+                    await self._sleep(pause_s)  # the whole engine backs off together
                 await self.gate.acquire()
+                ticket = throttle.on_start()
                 try:
                     reply = await call(service_sid, sender_sid)
                 except AuthenticationError as exc:
@@ -262,7 +285,9 @@ class Engine:
                     ) from None
                 except ApiError as exc:
                     error = exc
+                    self._observe(ticket, exc)
                 else:
+                    self._observe(ticket, None)
                     return _Call(reply, None, attempt, throttled)
             throttled += isinstance(error, ThrottledError)
             if not self._backoff.should_retry(attempt, error):
@@ -282,6 +307,26 @@ class Engine:
                 wait_s=round(wait_s, 3),
             )
             await self._sleep(wait_s)
+
+    def _observe(self, ticket: Ticket, error: ApiError | None) -> None:
+        """Tell the AIMD controller how a call went; retune the window if it moved."""
+        throttle = self.throttle
+        assert throttle is not None and self.window is not None
+        if isinstance(error, ThrottledError):
+            if not throttle.on_throttle(ticket, error.retry_after_s):
+                return
+            event = "bulkops.throttle.decreased"
+        elif isinstance(error, TransientError):
+            throttle.on_transient_error(ticket)
+            return
+        elif throttle.on_success(ticket):  # a 4xx answer too: the account let it in
+            event = "bulkops.throttle.increased"
+        else:
+            return
+        self.window.retune(throttle.limit)
+        self._log.debug(event, limit=throttle.limit, pause_s=round(throttle.pause_remaining_s(), 3))
+        if self._on_limit is not None:
+            self._on_limit(throttle.limit)
 
     async def _process(self, row: Row) -> ItemResult:
         started = self._monotonic()

@@ -1,0 +1,366 @@
+"""The AIMD controller: unit behaviour on a fake clock, and a simulated throttling server."""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import random
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from bulkops.adaptive import AimdController, Ticket
+from bulkops.errors import ApiError, ServerError, ThrottledError
+from bulkops.retry import Backoff
+
+
+class FakeClock:
+    """A clock that moves only when told to."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def make(clock: FakeClock | None = None, **overrides: Any) -> AimdController:
+    """A controller at its ceiling of 100, halving on a 429, first pause 0.5 s."""
+    settings: dict[str, Any] = {
+        "ceiling": 100,
+        "initial_limit": 100,
+        "decrease_factor": 0.5,
+        "pause_initial_s": 0.5,
+        "pause_cap_s": 30.0,
+        "clock": clock or FakeClock(),
+    }
+    settings.update(overrides)
+    return AimdController(**settings)
+
+
+# --- The simulation ---------------------------------------------------------------------
+#
+# The engine's loop, in virtual time: a row waits for a slot in the window (FIFO), then
+# for the controller's pause, then starts. The server admits at most capacity(t) calls in
+# flight, each taking about service_s; any call beyond that is answered 429 at once, and
+# an admitted call fails with a 5xx with probability error_share. A failed row sleeps the
+# engine's own Backoff and queues again, as the engine does.
+
+
+@dataclass
+class Run:
+    """What a simulated run measured."""
+
+    elapsed_s: float = 0.0
+    sent: int = 0
+    failed: int = 0
+    #: When each 429 was answered.
+    throttled_at: list[float] = field(default_factory=list)
+    #: (time, limit) after every event, in time order.
+    limits: list[tuple[float, int]] = field(default_factory=list)
+
+    @property
+    def throttled_share(self) -> float:
+        return len(self.throttled_at) / self.sent
+
+    def mean_limit(self, start_s: float, end_s: float) -> float:
+        """The controller's limit averaged over time between start_s and end_s."""
+        total = 0.0
+        for (t0, limit), (t1, _) in itertools.pairwise([*self.limits, (end_s, 0)]):
+            total += limit * max(0.0, min(t1, end_s) - max(t0, start_s))
+        return total / (end_s - start_s)
+
+    def limit_at(self, time_s: float) -> int:
+        return [limit for t, limit in self.limits if t <= time_s][-1]
+
+
+def simulate(
+    *,
+    rows: int,
+    workers: int,
+    capacity: Callable[[float], int],
+    service_s: float = 0.25,
+    error_share: float = 0.0,
+    seed: int = 1,
+    **controller: Any,
+) -> tuple[Run, AimdController]:
+    clock = FakeClock()
+    ctl = AimdController(ceiling=workers, clock=clock, **controller)
+    backoff = Backoff()
+    rng = random.Random(seed)
+    events: list[tuple[float, int, Callable[..., None], tuple[Any, ...]]] = []
+    order = itertools.count()
+    run = Run(limits=[(0.0, ctl.limit)])
+    ready: deque[list[int]] = deque()  # each row is [attempts so far]
+    state = {"rows_left": rows, "in_flight": 0, "busy": 0, "wake_at": -1.0}
+
+    def at(time_s: float, action: Callable[..., None], *args: Any) -> None:
+        heapq.heappush(events, (time_s, next(order), action, args))
+
+    def take_row() -> None:
+        if state["rows_left"] > 0:
+            state["rows_left"] -= 1
+            ready.append([0])
+
+    def pump() -> None:
+        while ready and state["in_flight"] < ctl.limit:
+            if ctl.pause_remaining_s() > 0:
+                if state["wake_at"] < ctl.paused_until:
+                    state["wake_at"] = ctl.paused_until
+                    at(ctl.paused_until, pump)
+                return
+            start(ready.popleft())
+
+    def start(row: list[int]) -> None:
+        row[0] += 1
+        ticket = ctl.on_start()
+        state["in_flight"] += 1
+        run.sent += 1
+        if state["busy"] < capacity(clock.now):
+            state["busy"] += 1
+            done = fail if rng.random() < error_share else succeed
+            at(clock.now + service_s * rng.uniform(0.8, 1.2), done, row, ticket)
+        else:
+            at(clock.now, throttle, row, ticket)
+
+    def succeed(_row: list[int], ticket: Ticket) -> None:
+        state["busy"] -= 1
+        state["in_flight"] -= 1
+        ctl.on_success(ticket)
+        take_row()
+
+    def fail(row: list[int], ticket: Ticket) -> None:
+        state["busy"] -= 1
+        state["in_flight"] -= 1
+        ctl.on_transient_error(ticket)
+        retry(row, ServerError(503, None, "Service Unavailable"))
+
+    def throttle(row: list[int], ticket: Ticket) -> None:
+        state["in_flight"] -= 1
+        run.throttled_at.append(clock.now)
+        ctl.on_throttle(ticket, retry_after_s=None)
+        retry(row, ThrottledError(429, 20429, "Too Many Requests"))
+
+    def retry(row: list[int], error: ApiError) -> None:
+        if backoff.should_retry(row[0], error):
+            at(clock.now + backoff.delay_s(row[0], rand=rng.random()), requeue, row)
+        else:
+            run.failed += 1
+            take_row()
+
+    def requeue(row: list[int]) -> None:
+        ready.append(row)
+
+    for _ in range(min(workers, rows)):
+        take_row()
+    pump()
+    while events:
+        clock.now, _, action, args = heapq.heappop(events)
+        action(*args)
+        pump()
+        if ctl.limit != run.limits[-1][1]:
+            run.limits.append((clock.now, ctl.limit))
+    run.elapsed_s = clock.now
+    return run, ctl
+
+
+# --- Convergence and recovery, simulated ------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_converges_to_the_accounts_hidden_limit(seed: int) -> None:
+    """Told 100 against an account admitting 10: limit near 10, few 429s, near-ideal time."""
+    rows, admitted, service_s = 3000, 10, 0.25
+    run, _ = simulate(
+        rows=rows, workers=100, capacity=lambda _t: admitted, service_s=service_s, seed=seed
+    )
+    ideal_s = rows / admitted * service_s
+    assert run.failed == 0
+    assert run.throttled_share < 0.10
+    assert run.elapsed_s <= 1.5 * ideal_s
+    assert 0.6 * admitted <= run.mean_limit(5.0, run.elapsed_s) <= 1.3 * admitted
+
+
+def test_climbs_when_the_account_admits_more() -> None:
+    """When the account's limit rises from 5 to 20 mid-run, the limit passes 15 within 5 s."""
+    run, _ = simulate(rows=4000, workers=100, capacity=lambda t: 5 if t < 30.0 else 20)
+    assert run.limit_at(29.0) <= 10
+    assert max(limit for t, limit in run.limits if 30.0 <= t <= 35.0) >= 15
+
+
+def test_an_account_with_room_keeps_the_ceiling_through_5xx() -> None:
+    """With room to spare, slow start reaches the ceiling and 5xx answers never lower it."""
+    run, ctl = simulate(rows=2000, workers=50, capacity=lambda _t: 1000, error_share=0.2)
+    assert run.sent >= 2400  # about one call in five failed and was tried again
+    assert run.throttled_at == []
+    last_change_s, last_limit = run.limits[-1]
+    assert (last_limit, ctl.limit) == (50, 50)
+    assert last_change_s < 2.0
+
+
+def test_a_saturated_account_gets_sparse_probes_not_a_storm() -> None:
+    """While another client holds every slot, the pause doubles: a handful of 429s in 20 s."""
+    run, _ = simulate(rows=2000, workers=100, capacity=lambda t: 0 if t < 20.0 else 10)
+    assert len([t for t in run.throttled_at if t < 20.0]) <= 20
+    assert run.failed == 0
+    assert run.elapsed_s <= 2000 / 10 * 0.25 * 1.5 + 20.0
+
+
+# --- The controller, unit by unit -------------------------------------------------------
+
+
+def test_slow_start_doubles_per_round_trip_until_the_ceiling() -> None:
+    """Before any 429, each success adds one, so a full window's successes double it."""
+    ctl = make(ceiling=20, initial_limit=4)
+    for expected in (8, 16, 20):
+        for _ in range(ctl.limit):
+            ctl.on_success(ctl.on_start())
+        assert ctl.limit == expected
+
+
+def test_additive_increase_adds_one_per_window_of_successes() -> None:
+    """After a cut, a window's worth of successes raises the limit by about one."""
+    ctl = make(initial_limit=20)
+    assert ctl.on_throttle(ctl.on_start()) is True
+    assert ctl.limit == 10
+    changes = [ctl.on_success(ctl.on_start()) for _ in range(10)]
+    assert ctl.limit == 11
+    assert changes == [False] * 9 + [True]
+
+
+def test_transient_errors_never_shrink_the_limit() -> None:
+    """A stream of 5xx and transport errors leaves the limit at the ceiling, unpaused."""
+    ctl = make()
+    assert not any(ctl.on_transient_error(ctl.on_start()) for _ in range(1000))
+    assert ctl.limit == 100
+    assert ctl.pause_remaining_s() == 0.0
+
+
+def test_a_burst_of_429s_from_one_window_cuts_once() -> None:
+    """429s of calls started before a cut are echoes of one episode: one decrease."""
+    ctl = make()
+    tickets = [ctl.on_start() for _ in range(100)]
+    decreased = [ctl.on_throttle(ticket) for ticket in tickets]
+    assert decreased.count(True) == 1
+    assert ctl.limit == 50
+    assert ctl.episodes == 1
+
+
+def test_a_429_after_the_cut_cuts_again() -> None:
+    """A 429 of a call started under the smaller window starts a new episode."""
+    ctl = make()
+    old = ctl.on_start()
+    ctl.on_throttle(ctl.on_start())
+    new = ctl.on_start()
+    assert ctl.on_throttle(old) is False
+    assert ctl.on_throttle(new) is True
+    assert ctl.limit == 25
+
+
+def test_successes_of_calls_started_before_a_cut_do_not_grow_the_limit() -> None:
+    """Only calls sent under the current window count as evidence for it."""
+    ctl = make(initial_limit=10)
+    old = [ctl.on_start() for _ in range(10)]
+    ctl.on_throttle(ctl.on_start())
+    for ticket in old:
+        ctl.on_success(ticket)
+    assert ctl.limit == 5
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_limit_stays_between_floor_and_ceiling(seed: int) -> None:
+    """Any sequence of outcomes keeps floor <= limit <= ceiling."""
+    rng = random.Random(seed)
+    clock = FakeClock()
+    floor, ceiling = rng.randint(1, 5), rng.randint(5, 40)
+    ctl = make(
+        clock,
+        ceiling=ceiling,
+        floor=floor,
+        initial_limit=rng.randint(0, 50),
+        decrease_factor=rng.uniform(0.1, 0.9),
+        increase_step=rng.uniform(0.5, 4.0),
+    )
+    tickets: list[Ticket] = []
+    for _ in range(2000):
+        assert floor <= ctl.limit <= ceiling
+        clock.advance(rng.uniform(0.0, 0.2))
+        if not tickets or rng.random() < 0.4:
+            tickets.append(ctl.on_start())
+            continue
+        ticket = tickets.pop(rng.randrange(len(tickets)))
+        outcome = rng.choice([ctl.on_success, ctl.on_success, ctl.on_throttle])
+        outcome(ticket)
+    assert floor <= ctl.limit <= ceiling
+
+
+def test_retry_after_sets_the_pause() -> None:
+    """A 429 with Retry-After 2 s pauses everyone for 2 s, then not at all."""
+    clock = FakeClock()
+    ctl = make(clock)
+    ctl.on_throttle(ctl.on_start(), retry_after_s=2.0)
+    assert ctl.pause_remaining_s() == pytest.approx(2.0)
+    clock.advance(1.5)
+    assert ctl.pause_remaining_s() == pytest.approx(0.5)
+    clock.advance(0.5)
+    assert ctl.pause_remaining_s() == 0.0
+
+
+@pytest.mark.parametrize(("retry_after_s", "pause_s"), [(None, 0.5), (0.1, 0.5), (120.0, 30.0)])
+def test_pause_is_the_larger_of_retry_after_and_backoff_capped(
+    retry_after_s: float | None, pause_s: float
+) -> None:
+    """The pause is max(Retry-After, backoff), with Retry-After clamped to the cap."""
+    ctl = make(pause_initial_s=0.5, pause_cap_s=30.0)
+    ctl.on_throttle(ctl.on_start(), retry_after_s=retry_after_s)
+    assert ctl.pause_remaining_s() == pytest.approx(pause_s)
+
+
+def test_consecutive_episodes_double_the_pause_and_successes_reset_it() -> None:
+    """Each episode without a full window of successes between doubles the pause."""
+    clock = FakeClock()
+    ctl = make(clock, pause_initial_s=0.5, pause_cap_s=3.0)
+    pauses = []
+    for _ in range(5):
+        ctl.on_throttle(ctl.on_start())
+        pauses.append(ctl.pause_remaining_s())
+        clock.advance(pauses[-1])
+    assert pauses == pytest.approx([0.5, 1.0, 2.0, 3.0, 3.0])
+    for _ in range(ctl.limit):
+        ctl.on_success(ctl.on_start())
+    ctl.on_throttle(ctl.on_start())
+    assert ctl.pause_remaining_s() == pytest.approx(0.5)
+
+
+def test_a_late_429_extends_the_pause_without_cutting() -> None:
+    """A stale 429's Retry-After lengthens the pause but leaves limit and episodes alone."""
+    ctl = make()
+    old = ctl.on_start()
+    ctl.on_throttle(ctl.on_start())
+    assert ctl.on_throttle(old, retry_after_s=5.0) is False
+    assert (ctl.limit, ctl.episodes) == (50, 1)
+    assert ctl.pause_remaining_s() == pytest.approx(5.0)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"floor": 0},
+        {"ceiling": 2, "floor": 3},
+        {"decrease_factor": 1.0},
+        {"decrease_factor": 0.0},
+        {"increase_step": 0.0},
+        {"pause_initial_s": -1.0},
+        {"pause_initial_s": 5.0, "pause_cap_s": 1.0},
+    ],
+)
+def test_bad_settings_are_refused_by_name(overrides: dict[str, Any]) -> None:
+    """Each impossible setting raises ValueError naming it."""
+    with pytest.raises(ValueError, match=next(iter(overrides))):
+        make(**overrides)
