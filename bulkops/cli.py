@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import __version__, runner
+from . import __version__, export, runner, verify
 from .errors import JobFileError, UsageError
 from .model import Op
 from .sandbox import cli as sandbox_cli
@@ -67,6 +67,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sandbox_cli.add_sandbox_arguments(sandbox)
     sandbox.set_defaults(handler=sandbox_cli.run_sandbox)
+    snapshot = commands.add_parser(
+        "export",
+        help="write services' short codes as an attach job (a snapshot)",
+        description="List every short code of each service and write them as an attach job.",
+    )
+    export.add_arguments(snapshot)
+    snapshot.set_defaults(handler=export.run_command)
+    check = commands.add_parser(
+        "verify",
+        help="check that the world holds what a job asks",
+        description="Check, with one paged list per service, that the world matches a job.",
+    )
+    verify.add_arguments(check)
+    check.set_defaults(handler=verify.run_command)
     return parser
 
 

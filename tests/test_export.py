@@ -1,0 +1,359 @@
+"""``bulkops export`` against the sandbox over loopback: paging, the snapshot, retries, errors."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from helpers_sids import mg, sc
+
+from bulkops import export as export_mod
+from bulkops.client import Resource, TwilioClient
+from bulkops.config import Credentials, RunConfig
+from bulkops.engine import Engine
+from bulkops.errors import RunAborted, UsageError
+from bulkops.export import (
+    COLUMNS,
+    ServiceLister,
+    ServiceNotFound,
+    export,
+    gather_services,
+    read_services_file,
+)
+from bulkops.jobs import iter_job
+from bulkops.logs import make_logger
+from bulkops.model import ItemResult, Op, Outcome, Row, SenderKind
+from bulkops.retry import Backoff
+from bulkops.sandbox import LoadProfile, Sandbox, SandboxThread, World
+from bulkops.verify import verify
+
+SHORT = SenderKind.SHORT_CODE
+TINY = Backoff(initial_s=0.001, cap_s=0.001, max_attempts=6)
+
+
+def credentials_of(sandbox: Sandbox | SandboxThread) -> Credentials:
+    return Credentials(
+        username=sandbox.account_sid, password=sandbox.auth_token, account_sid=sandbox.account_sid
+    )
+
+
+def world_with(pools: dict[str, list[str]], *, cap: int = 400) -> World:
+    """A world where each service holds the given short codes."""
+    world = World(max_senders_per_service=cap)
+    world.seed(service_sids=pools, short_code_sids=[s for sids in pools.values() for s in sids])
+    for service_sid, sids in pools.items():
+        for sid in sids:
+            world.attach(service_sid, SHORT, sid)
+    return world
+
+
+def read_snapshot(path: Path) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        assert tuple(reader.fieldnames or ()) == COLUMNS
+        return list(reader)
+
+
+def names_in(directory: Path) -> list[str]:
+    """The sorted names in ``directory``: no stray temporary file may be left."""
+    return sorted(p.name for p in directory.iterdir())
+
+
+class NoSleep:
+    """An injected sleep that records the waits and returns at once."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
+class ListJournal:
+    """An in-memory journal for the engine."""
+
+    def __init__(self) -> None:
+        self.results: list[ItemResult] = []
+
+    def record(self, result: ItemResult) -> None:
+        self.results.append(result)
+
+
+BIG = [sc(n) for n in range(1, 1201)]  # more than one page of 1000
+POOLS = {mg(1): BIG, mg(2): [sc(5001), sc(5002), sc(5003)], mg(3): []}
+
+
+@pytest.mark.asyncio
+async def test_export_writes_every_short_code_once_across_pages(tmp_path: Path) -> None:
+    """Every short code of every service appears once, with its number and country."""
+    world = world_with(POOLS, cap=2000)
+    out = tmp_path / "snapshot.csv"
+    async with Sandbox(world=world) as sb:
+        summary = await export(
+            list(POOLS), out, base_url=sb.base_url, credentials=credentials_of(sb)
+        )
+        gets = sb.stats.by_method["GET"]
+    rows = read_snapshot(out)
+    assert [(r["service_sid"], r["short_code_sid"]) for r in rows] == [
+        (service, sid) for service, sids in POOLS.items() for sid in sorted(sids)
+    ]
+    assert all(r["op"] == "attach" and r["country_code"] == "US" for r in rows)
+    assert all(r["short_code"] == world.senders[r["short_code_sid"]].number for r in rows)
+    assert (summary.services, summary.senders, summary.pages) == (3, 1203, 4)
+    assert gets == 4  # 1000 + 200 for the big one, one page each for the others
+
+
+@pytest.mark.asyncio
+async def test_snapshot_reads_back_as_a_valid_attach_job(tmp_path: Path) -> None:
+    """The job reader takes the snapshot as it is: every row a valid attach row."""
+    pools = {mg(1): [sc(1), sc(2)], mg(2): [sc(3)]}
+    out = tmp_path / "snapshot.csv"
+    async with Sandbox(world=world_with(pools)) as sb:
+        await export(list(pools), out, base_url=sb.base_url, credentials=credentials_of(sb))
+    rows = list(iter_job(out))
+    assert rows == [
+        Row(2, Op.ATTACH, mg(1), sc(1)),
+        Row(3, Op.ATTACH, mg(1), sc(2)),
+        Row(4, Op.ATTACH, mg(2), sc(3)),
+    ]
+
+
+@pytest.mark.asyncio
+async def test_round_trip_export_detach_run_verify(tmp_path: Path) -> None:
+    """Export, detach everything, run the snapshot as a job: the world is back and verifies."""
+    pools = {mg(1): [sc(n) for n in range(1, 41)], mg(2): [sc(n) for n in range(41, 61)]}
+    world = world_with(pools)
+    before = {sid: s.service_sid for sid, s in world.senders.items()}
+    out = tmp_path / "snapshot.csv"
+    async with Sandbox(world=world) as sb:
+        credentials = credentials_of(sb)
+        await export(list(pools), out, base_url=sb.base_url, credentials=credentials)
+        for service_sid, sids in pools.items():
+            for sid in sids:
+                assert world.detach(service_sid, SHORT, sid)
+        detached = await verify(out, base_url=sb.base_url, credentials=credentials)
+        assert (detached.matches, detached.mismatches) == (0, 60)
+
+        config = RunConfig(base_url=sb.base_url, rate_per_s=0, concurrency=8)
+        journal = ListJournal()
+        async with TwilioClient.open(
+            base_url=sb.base_url, credentials=credentials, pool_size=8, timeout_s=10
+        ) as client:
+            log = make_logger(stream=io.StringIO())
+            await Engine(config, client, journal, log=log).run(iter_job(out))
+        restored = await verify(out, base_url=sb.base_url, credentials=credentials)
+    assert {r.outcome for r in journal.results} == {Outcome.SUCCEEDED}
+    assert {sid: s.service_sid for sid, s in world.senders.items()} == before
+    assert restored.ok and (restored.rows, restored.matches) == (60, 60)
+
+
+@pytest.mark.asyncio
+async def test_transient_503_on_a_list_call_is_retried(tmp_path: Path) -> None:
+    """503s are retried with the injected backoff; the snapshot is still complete."""
+    pools = {mg(n): [sc(100 * n + i) for i in range(5)] for n in range(1, 9)}
+    sleep = NoSleep()
+    out = tmp_path / "snapshot.csv"
+    load = LoadProfile(fail_503_p=0.4, seed=7)
+    async with Sandbox(world=world_with(pools), load=load) as sb:
+        summary = await export(
+            list(pools),
+            out,
+            base_url=sb.base_url,
+            credentials=credentials_of(sb),
+            page_size=2,
+            backoff=TINY,
+            sleep=sleep,
+            rand=lambda: 0.5,
+        )
+        faults = sb.stats.faults
+    assert faults["503"] > 0
+    assert len(sleep.waits) == faults["503"] and set(sleep.waits) == {0.0005}
+    assert summary.senders == 40 and len(read_snapshot(out)) == 40
+
+
+@pytest.mark.asyncio
+async def test_retries_exhausted_aborts_and_keeps_the_old_snapshot(tmp_path: Path) -> None:
+    """When a list call keeps failing the export aborts; the old file and directory are intact."""
+    out = tmp_path / "snapshot.csv"
+    out.write_text("old snapshot\n")
+    backoff = Backoff(initial_s=0.001, cap_s=0.001, max_attempts=3)
+    async with Sandbox(world=world_with({mg(1): [sc(1)]}), load=LoadProfile(fail_503_p=1)) as sb:
+        with pytest.raises(RunAborted, match=rf"listing {mg(1)} failed after 3 attempts"):
+            await export(
+                [mg(1)],
+                out,
+                base_url=sb.base_url,
+                credentials=credentials_of(sb),
+                backoff=backoff,
+                sleep=NoSleep(),
+            )
+        assert sb.stats.by_method["GET"] == 3
+    assert out.read_text() == "old snapshot\n"
+    assert names_in(tmp_path) == ["snapshot.csv"]
+
+
+@pytest.mark.asyncio
+async def test_unknown_service_is_a_usage_error_and_writes_nothing(tmp_path: Path) -> None:
+    """A 404 names the service, raises a UsageError (exit 2) and leaves no file behind."""
+    out = tmp_path / "snapshot.csv"
+    async with Sandbox(world=world_with({mg(1): [sc(1)]})) as sb:
+        with pytest.raises(ServiceNotFound, match=mg(9)) as caught:
+            await export([mg(1), mg(9)], out, base_url=sb.base_url, credentials=credentials_of(sb))
+    assert isinstance(caught.value, UsageError)
+    assert names_in(tmp_path) == []
+
+
+@pytest.mark.asyncio
+async def test_wrong_credentials_abort(tmp_path: Path) -> None:
+    """A 401 aborts at once with a message about the credentials, not the service."""
+    wrong = Credentials(username="AC" + "0" * 32, password="nope", account_sid="AC" + "0" * 32)
+    async with Sandbox(world=world_with({mg(1): [sc(1)]})) as sb:
+        with pytest.raises(RunAborted, match="authentication failed"):
+            await export([mg(1)], tmp_path / "s.csv", base_url=sb.base_url, credentials=wrong)
+        assert sb.stats.by_method["GET"] == 1
+
+
+class FakePages:
+    """A PageApi whose next_page_url points at another host."""
+
+    def __init__(self) -> None:
+        self.urls: list[str] = []
+
+    def first_page_url(self, service_sid: str, *, page_size: int = 1000) -> str:
+        return f"/v1/Services/{service_sid}/ShortCodes?PageSize={page_size}"
+
+    async def list_page(self, url: str) -> tuple[list[Resource], str | None]:
+        self.urls.append(url)
+        if len(self.urls) == 1:
+            return [{"sid": sc(1)}], "https://elsewhere.example/v1/next?PageToken=PA1"
+        return [{"sid": sc(2)}], None
+
+
+@pytest.mark.asyncio
+async def test_next_page_url_is_requested_from_our_own_base_url() -> None:
+    """Only the path and query of next_page_url are followed, so credentials stay on our host."""
+    api = FakePages()
+    lister = ServiceLister(api)
+    pages = [page async for page in lister.pages_of(mg(1))]
+    assert pages == [[{"sid": sc(1)}], [{"sid": sc(2)}]]
+    assert api.urls[1] == "/v1/next?PageToken=PA1"
+
+
+# -- --service / --services ------------------------------------------------------------
+
+
+def test_services_file_skips_blanks_and_comments(tmp_path: Path) -> None:
+    """Blank lines, comment lines and trailing comments are ignored; a BOM is fine."""
+    path = tmp_path / "services.txt"
+    path.write_text(f"\ufeff# production\n{mg(1)}\n\n  {mg(2)}  # eu\n#{mg(3)}\n", "utf-8")
+    assert read_services_file(path) == [mg(1), mg(2)]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (f"{mg(1)}\n\nMGnope\n", r"services\.txt:3: 'MGnope' is not a Messaging Service SID"),
+        (f"{mg(1)} {mg(2)}\n", r"services\.txt:1: .* is not a Messaging Service SID"),
+        (b"\xff\xfe\n", r"services\.txt: not UTF-8 text"),
+    ],
+)
+def test_bad_services_file_names_file_and_line(
+    tmp_path: Path, content: str | bytes, message: str
+) -> None:
+    """A line that is not an MG SID is a UsageError naming the file and the line."""
+    path = tmp_path / "services.txt"
+    path.write_bytes(content.encode() if isinstance(content, str) else content)
+    with pytest.raises(UsageError, match=message):
+        read_services_file(path)
+
+
+def test_missing_services_file(tmp_path: Path) -> None:
+    """A services file that does not exist is a UsageError naming it."""
+    with pytest.raises(UsageError, match=r"nothing\.txt: no such file"):
+        read_services_file(tmp_path / "nothing.txt")
+
+
+def test_gather_services_keeps_first_occurrence_and_checks_flags(tmp_path: Path) -> None:
+    """--service values come first; repeats are dropped; a bad --service is refused."""
+    path = tmp_path / "services.txt"
+    path.write_text(f"{mg(2)}\n{mg(1)}\n{mg(3)}\n")
+    assert gather_services([mg(1), mg(2), mg(1)], [path]) == [mg(1), mg(2), mg(3)]
+    with pytest.raises(UsageError, match="--service 'MG1' is not"):
+        gather_services(["MG1"])
+    with pytest.raises(UsageError, match="no services to export"):
+        gather_services([], [])
+
+
+# -- the command ---------------------------------------------------------------------
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="bulkops export")
+    export_mod.add_arguments(parser)
+    return parser.parse_args(argv)
+
+
+@pytest.fixture
+def sandbox_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxThread]:
+    """A sandbox in a thread, with the environment pointing bulkops at it."""
+    for name in ("TWILIO_API_KEY", "TWILIO_API_SECRET", "TWILIO_REGION", "TWILIO_EDGE"):
+        monkeypatch.delenv(name, raising=False)
+    with SandboxThread(world=world_with({mg(1): [sc(1), sc(2)], mg(2): [sc(3)]})) as sb:
+        for name, value in sb.env().items():
+            monkeypatch.setenv(name, value)
+        yield sb
+
+
+def test_run_command_writes_snapshot_and_summary(
+    sandbox_env: SandboxThread, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The command exits 0 and prints one summary line on stderr."""
+    services = tmp_path / "services.txt"
+    services.write_text(f"# all of them\n{mg(2)}\n")
+    out = tmp_path / "snap.csv"
+    code = export_mod.run_command(
+        parse(["--service", mg(1), "--services", str(services), "-o", str(out)])
+    )
+    captured = capsys.readouterr()
+    assert code == 0
+    assert captured.out == ""
+    assert captured.err == (
+        f"bulkops: exported 3 short codes of 2 services to {out} (2 list calls)\n"
+    )
+    assert [r["short_code_sid"] for r in read_snapshot(out)] == [sc(1), sc(2), sc(3)]
+
+
+def test_run_command_aborts_with_exit_3_on_wrong_token(
+    sandbox_env: SandboxThread,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Bad credentials exit 3 with one line, and write nothing."""
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "wrong-token")
+    code = export_mod.run_command(parse(["--service", mg(1), "-o", str(tmp_path / "s.csv")]))
+    assert code == 3
+    assert "export aborted, nothing written: authentication failed" in capsys.readouterr().err
+    assert names_in(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--service", mg(1), "-o", "{tmp}/no/such/dir/s.csv"], "does not exist"),
+        (["--service", mg(1), "-o", "{tmp}"], "is a directory"),
+        (["-o", "{tmp}/s.csv"], "no services to export"),
+    ],
+)
+def test_run_command_refuses_bad_input_before_any_call(
+    sandbox_env: SandboxThread, tmp_path: Path, argv: list[str], message: str
+) -> None:
+    """Bad flags raise UsageError (exit 2 in the CLI) and make no request."""
+    args = parse([a.replace("{tmp}", str(tmp_path)) for a in argv])
+    with pytest.raises(UsageError, match=message):
+        export_mod.run_command(args)
+    assert sandbox_env.stats.requests == 0

@@ -1,0 +1,286 @@
+"""``bulkops verify`` against the sandbox over loopback: checks, messages, one list per service."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from helpers_sids import mg, sc
+
+from bulkops import verify as verify_mod
+from bulkops.config import Credentials
+from bulkops.errors import JobFileError, RunAborted
+from bulkops.model import Op, Row, SenderKind
+from bulkops.retry import Backoff
+from bulkops.sandbox import LoadProfile, Sandbox, SandboxThread, World
+from bulkops.verify import Holdings, Problem, check_row, verify
+
+SHORT = SenderKind.SHORT_CODE
+HEADER = "service_sid,short_code_sid,op,from_service_sid\n"
+
+
+def credentials_of(sandbox: Sandbox | SandboxThread) -> Credentials:
+    return Credentials(
+        username=sandbox.account_sid, password=sandbox.auth_token, account_sid=sandbox.account_sid
+    )
+
+
+def world_with(pools: dict[str, list[str]], *, extra_services: tuple[str, ...] = ()) -> World:
+    """A world where each service holds the given short codes; extra services are empty."""
+    world = World()
+    world.seed(
+        service_sids=[*pools, *extra_services],
+        short_code_sids=[s for sids in pools.values() for s in sids] + [sc(999)],
+    )
+    for service_sid, sids in pools.items():
+        for sid in sids:
+            world.attach(service_sid, SHORT, sid)
+    return world
+
+
+def write_job(tmp_path: Path, rows: list[str], *, header: str = HEADER) -> Path:
+    path = tmp_path / "job.csv"
+    path.write_text(header + "".join(row + "\n" for row in rows))
+    return path
+
+
+#: mg(1) holds sc(1), sc(2); mg(2) holds sc(3); mg(3) exists and is empty; mg(9) does not exist.
+POOLS = {mg(1): [sc(1), sc(2)], mg(2): [sc(3)]}
+
+
+@pytest.mark.asyncio
+async def test_every_op_that_holds_matches(tmp_path: Path) -> None:
+    """attach, fetch and migrate rows find the sender attached; detach rows find it gone."""
+    job = write_job(
+        tmp_path,
+        [
+            f"{mg(1)},{sc(1)},attach,",
+            f"{mg(1)},{sc(2)},fetch,",
+            f"{mg(2)},{sc(3)},migrate,{mg(1)}",
+            f"{mg(1)},{sc(3)},detach,",
+            f"{mg(3)},{sc(999)},detach,",
+            f"{mg(9)},{sc(999)},detach,",
+        ],
+    )
+    problems: list[Problem] = []
+    async with Sandbox(world=world_with(POOLS, extra_services=(mg(3),))) as sb:
+        report = await verify(
+            job, base_url=sb.base_url, credentials=credentials_of(sb), report=problems.append
+        )
+    assert problems == []
+    assert report.ok
+    # four services listed; mg(9) answered 404, so three pages were read
+    assert (report.rows, report.matches, report.services, report.pages) == (6, 6, 4, 3)
+
+
+@pytest.mark.asyncio
+async def test_mismatches_are_reported_with_their_lines(tmp_path: Path) -> None:
+    """Each row that does not hold is reported with its line and what was found instead."""
+    job = write_job(
+        tmp_path,
+        [
+            f"{mg(1)},{sc(1)},attach,",  # 2: holds
+            f"{mg(3)},{sc(999)},attach,",  # 3: in no service
+            f"{mg(3)},{sc(1)},attach,",  # 4: in another listed service
+            f"{mg(1)},{sc(2)},detach,",  # 5: still attached
+            f"{mg(3)},{sc(2)},fetch,",  # 6: not in that service
+            f"{mg(3)},{sc(3)},migrate,{mg(2)}",  # 7: not moved (its source is not listed)
+            f"{mg(9)},{sc(999)},attach,",  # 8: the service does not exist
+            f"{mg(1)},SCnope,attach,",  # 9: invalid
+        ],
+    )
+    problems: list[Problem] = []
+    async with Sandbox(world=world_with(POOLS, extra_services=(mg(3),))) as sb:
+        report = await verify(
+            job,
+            base_url=sb.base_url,
+            credentials=credentials_of(sb),
+            report=problems.append,
+        )
+    assert [(p.line, p.message) for p in problems] == [
+        (3, f"{sc(999)} expected attached to {mg(3)} but it is not"),
+        (4, f"{sc(1)} expected attached to {mg(3)} but it is attached to {mg(1)}"),
+        (5, f"{sc(2)} expected not attached to {mg(1)} but it is"),
+        (6, f"{sc(2)} expected attached to {mg(3)} but it is attached to {mg(1)}"),
+        (7, f"{sc(3)} expected moved from {mg(2)} to {mg(3)} but it is not"),
+        (8, f"{sc(999)} expected attached to {mg(9)} but service {mg(9)} does not exist"),
+        (9, "invalid row: short_code_sid 'SCnope' does not match ^SC[0-9a-fA-F]{32}$"),
+    ]
+    assert [p.invalid for p in problems] == [False] * 6 + [True]
+    assert (report.rows, report.matches, report.mismatches, report.invalid) == (8, 1, 6, 1)
+    assert not report.ok
+
+
+@pytest.mark.asyncio
+async def test_one_paged_list_per_service_not_one_call_per_row(tmp_path: Path) -> None:
+    """Hundreds of rows cost one list per distinct service: GETs equal the pages needed."""
+    pools = {mg(1): [sc(n) for n in range(1, 121)], mg(2): [sc(n) for n in range(200, 230)]}
+    rows = [f"{service},{sid},attach," for service, sids in pools.items() for sid in sids]
+    rows += [f"{mg(1)},{sc(n)},fetch," for n in range(1, 121)]
+    rows += [f"{mg(3)},{sc(999)},detach," for _ in range(50)]
+    job = write_job(tmp_path, rows)
+    async with Sandbox(world=world_with(pools, extra_services=(mg(3),))) as sb:
+        report = await verify(
+            job, base_url=sb.base_url, credentials=credentials_of(sb), page_size=50
+        )
+        gets, requests = sb.stats.by_method["GET"], sb.stats.requests
+    assert report.ok and report.rows == 320
+    assert report.pages == 3 + 1 + 1  # 120 in pages of 50, 30, and the empty service
+    assert gets == requests == report.pages
+
+
+@pytest.mark.asyncio
+async def test_transient_503_on_a_list_call_is_retried(tmp_path: Path) -> None:
+    """A 503 on a list call is retried; the verdict is the same as without faults."""
+    pools = {mg(n): [sc(10 * n + i) for i in range(3)] for n in range(1, 7)}
+    job = write_job(tmp_path, [f"{m},{s},attach," for m, sids in pools.items() for s in sids])
+    waits: list[float] = []
+
+    async def no_sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    async with Sandbox(world=world_with(pools), load=LoadProfile(fail_503_p=0.5, seed=3)) as sb:
+        report = await verify(
+            job,
+            base_url=sb.base_url,
+            credentials=credentials_of(sb),
+            backoff=Backoff(initial_s=0.001, cap_s=0.001),
+            sleep=no_sleep,
+        )
+        faults = sb.stats.faults["503"]
+    assert faults > 0 and len(waits) == faults
+    assert report.ok and report.matches == 18
+
+
+@pytest.mark.asyncio
+async def test_listing_that_keeps_failing_aborts(tmp_path: Path) -> None:
+    """When retries run out verify aborts instead of reporting rows it could not check."""
+    job = write_job(tmp_path, [f"{mg(1)},{sc(1)},attach,", f"{mg(2)},{sc(3)},attach,"])
+
+    async def no_sleep(seconds: float) -> None:
+        pass
+
+    async with Sandbox(world=world_with(POOLS), load=LoadProfile(fail_500_p=1)) as sb:
+        with pytest.raises(RunAborted, match=r"failed after 2 attempts: HTTP 500"):
+            await verify(
+                job,
+                base_url=sb.base_url,
+                credentials=credentials_of(sb),
+                backoff=Backoff(initial_s=0.001, max_attempts=2),
+                sleep=no_sleep,
+            )
+
+
+@pytest.mark.asyncio
+async def test_bad_job_file_raises_before_any_request(tmp_path: Path) -> None:
+    """A job without the required columns is a JobFileError; nothing is sent."""
+    job = write_job(tmp_path, [f"{mg(1)},attach"], header="service_sid,op\n")
+    async with Sandbox(world=world_with(POOLS)) as sb:
+        with pytest.raises(JobFileError, match="missing required column 'short_code_sid'"):
+            await verify(job, base_url=sb.base_url, credentials=credentials_of(sb))
+        assert sb.stats.requests == 0
+
+
+@pytest.mark.parametrize(
+    ("op", "where", "expected"),
+    [
+        (Op.ATTACH, {sc(1): mg(1)}, None),
+        (Op.ATTACH, {}, f"{sc(1)} expected attached to {mg(1)} but it is not"),
+        (Op.FETCH, {sc(1): mg(2)}, f"{sc(1)} expected attached to {mg(1)} but it is attached to"),
+        (Op.DETACH, {}, None),
+        (Op.DETACH, {sc(1): mg(2)}, None),
+        (Op.DETACH, {sc(1): mg(1)}, f"{sc(1)} expected not attached to {mg(1)} but it is"),
+        (Op.MIGRATE, {sc(1): mg(1)}, None),
+        (Op.MIGRATE, {sc(1): mg(2)}, f"{sc(1)} expected moved from {mg(2)} to {mg(1)} but it"),
+    ],
+)
+def test_check_row(op: Op, where: dict[str, str], expected: str | None) -> None:
+    """The rule per op, without any network."""
+    source = mg(2) if op is Op.MIGRATE else None
+    row = Row(2, op, mg(1), sc(1), from_service_sid=source)
+    holdings = Holdings(where, frozenset(), services=2, pages=2)
+    message = check_row(row, holdings)
+    assert message == expected if expected is None else (message or "").startswith(expected)
+
+
+# -- the command ---------------------------------------------------------------------
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="bulkops verify")
+    verify_mod.add_arguments(parser)
+    return parser.parse_args(argv)
+
+
+@pytest.fixture
+def sandbox_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxThread]:
+    """A sandbox in a thread, with the environment pointing bulkops at it."""
+    for name in ("TWILIO_API_KEY", "TWILIO_API_SECRET", "TWILIO_REGION", "TWILIO_EDGE"):
+        monkeypatch.delenv(name, raising=False)
+    with SandboxThread(world=world_with(POOLS)) as sb:
+        for name, value in sb.env().items():
+            monkeypatch.setenv(name, value)
+        yield sb
+
+
+def test_command_exits_0_when_everything_holds(
+    sandbox_env: SandboxThread, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """All rows hold: exit 0, nothing on stdout, the summary on stderr."""
+    job = write_job(
+        tmp_path, [f"{mg(1)},{sc(1)}", f"{mg(2)},{sc(3)}"], header="ServiceSid,ShortCodeSid\n"
+    )
+    code = verify_mod.run_command(parse([str(job), "--op", "fetch"]))
+    captured = capsys.readouterr()
+    assert code == 0
+    assert captured.out == ""
+    assert captured.err == (
+        "bulkops: verified 2 rows against 2 services (2 list calls): "
+        "2 hold, 0 mismatches, 0 invalid\n"
+    )
+
+
+def test_command_exits_1_and_prints_job_line_per_mismatch(
+    sandbox_env: SandboxThread, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A mismatch and an invalid row: exit 1, one ``JOB:LINE:`` line each on stdout."""
+    job = write_job(
+        tmp_path, [f"{mg(1)},{sc(1)},detach,", f"{mg(1)},{sc(2)},attach,", f"{mg(1)},{sc(3)},oops,"]
+    )
+    code = verify_mod.run_command(parse([str(job)]))
+    captured = capsys.readouterr()
+    assert code == 1
+    assert captured.out.splitlines() == [
+        f"{job}:2: {sc(1)} expected not attached to {mg(1)} but it is",
+        f"{job}:4: invalid row: unknown op 'oops' "
+        "(expected one of: attach, detach, fetch, migrate)",
+    ]
+    assert "3 rows against 1 services (1 list calls): 1 hold, 1 mismatches, 1 invalid" in (
+        captured.err
+    )
+
+
+def test_command_exits_3_on_wrong_token(
+    sandbox_env: SandboxThread,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Bad credentials abort with exit 3 and verify nothing."""
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "wrong-token")
+    code = verify_mod.run_command(parse([str(write_job(tmp_path, [f"{mg(1)},{sc(1)},attach,"]))]))
+    captured = capsys.readouterr()
+    assert code == 3
+    assert captured.out == ""
+    assert "verify aborted, nothing verified: authentication failed" in captured.err
+
+
+def test_command_missing_job_is_a_job_file_error(
+    sandbox_env: SandboxThread, tmp_path: Path
+) -> None:
+    """A job that does not exist raises JobFileError (exit 2 in the CLI); nothing is sent."""
+    with pytest.raises(JobFileError, match="no such file"):
+        verify_mod.run_command(parse([str(tmp_path / "nope.csv")]))
+    assert sandbox_env.stats.requests == 0
