@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import __version__, export, runner, verify
+from . import __version__, export, report, runner, verify
 from .errors import JobFileError, UsageError
 from .model import Op
 from .sandbox import cli as sandbox_cli
@@ -81,6 +81,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verify.add_arguments(check)
     check.set_defaults(handler=verify.run_command)
+    report.add_arguments(
+        commands.add_parser(
+            "report",
+            help="summarise a results file",
+            description="Summarise a result log (one run or several resumed ones).",
+        )
+    )
     return parser
 
 

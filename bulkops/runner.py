@@ -21,13 +21,14 @@ from pathlib import Path
 import anyio
 from structlog.typing import FilteringBoundLogger
 
-from . import jobs
+from . import jobs, report
 from .client import TwilioClient
 from .config import Credentials, RunConfig, resolve_base_url
 from .engine import Engine, invalid_result, utc_timestamp
 from .errors import RunAborted, UsageError
 from .logs import make_logger
 from .model import InvalidRow, Op, Outcome, Row
+from .progress import Progress, count_lines
 from .results import ResultJournal, default_results_path, failed_path, read_done_keys, summary_line
 from .sandbox import LoadProfile, Sandbox, World
 from .sandbox import cli as sandbox_cli
@@ -35,12 +36,15 @@ from .sandbox import cli as sandbox_cli
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ABORTED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
-def open_job(path: str, default_op: Op | None) -> Iterator[Row | InvalidRow]:
-    """Check the file as a whole, then return its rows; raises JobFileError up front."""
-    jobs.scan(path)
+def open_job(path: str, default_op: Op | None) -> tuple[jobs.JobScan, Iterator[Row | InvalidRow]]:
+    """Check the file as a whole, then return what the check saw and the rows.
+
+    Raises JobFileError up front, before any request.
+    """
+    scanned = jobs.scan(path)
     rows = jobs.iter_job(path, default_op=default_op)
     first = next(rows, None)  # reads the header: a bad one raises here
-    return rows if first is None else chain([first], rows)
+    return scanned, (rows if first is None else chain([first], rows))
 
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:
@@ -57,17 +61,29 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
 
 
 @dataclass
-class _Interrupts:
-    """What the signal handlers saw."""
+class _RunState:
+    """What the signal handlers and the engine leave behind for the summary."""
 
-    count: int = 0
+    progress: Progress
+    interrupts: int = 0
+    skipped_done: int = 0
+
+
+def _report(results: Path, *, duration_s: float | None) -> None:
+    """The summary table on stderr and as JSON beside the results."""
+    if not results.exists():
+        return
+    summary = report.summarize(report.read_results(results), duration_s=duration_s)
+    report.write_summary_json(summary, results)
+    sys.stderr.write(report.render_text(summary))
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
-    items = open_job(args.job, config.default_op)
+    scanned, items = open_job(args.job, config.default_op)
     if args.dry_run:
         return dry_run(args.job, items)
+    stopped = ""
     if args.resume and not args.results:
         raise UsageError("--resume needs --results PATH: the result log of the run to resume")
     load: LoadProfile | None = None
@@ -84,40 +100,46 @@ def cmd_run(args: argparse.Namespace) -> int:
         config = replace(config, base_url=resolve_base_url(args.base_url))
     results = Path(args.results) if args.results else default_results_path(args.job)
     done = read_done_keys(results) if args.resume else set()
+    total = count_lines(args.job, scanned=scanned)
+    progress = Progress.start(
+        None if total is None else max(total - len(done), 0), quiet=args.quiet
+    )
     log = make_logger(
         json_format=args.log_format == "json",
         verbose=args.verbose,
         secrets=credentials.secrets if credentials else (),
+        stream=progress.log_stream(sys.stderr),
     )
-    interrupts = _Interrupts()
+    progress.set_ceiling(config.concurrency)
+    state = _RunState(progress=progress)
     started = time.monotonic()
     code = EXIT_OK
-    with ResultJournal(results) as journal:
+    with progress, ResultJournal(results) as journal:
         if journal.repaired_bytes:
             log.warning(
                 "bulkops.results.repaired", path=str(results), cut_bytes=journal.repaired_bytes
             )
-        engine_box: list[Engine] = []
         try:
             asyncio.run(
-                _main(args.job, config, credentials, load, items, journal, log, done,
-                      interrupts, engine_box)
-            )  # fmt: skip
+                _main(args.job, config, credentials, load, items, journal, log, done, state)
+            )
         except RunAborted as exc:
             log.error("bulkops.run.aborted", reason=exc.reason)
-            print(f"bulkops: run stopped: {exc.reason}", file=sys.stderr)
+            stopped = exc.reason
             code = EXIT_ABORTED
         except KeyboardInterrupt:
-            interrupts.count = max(interrupts.count, 1)
-    skipped = engine_box[0].skipped_done if engine_box else 0
-    if interrupts.count and code == EXIT_OK:
+            state.interrupts = max(state.interrupts, 1)
+    if state.interrupts and code == EXIT_OK:
         code = EXIT_INTERRUPTED
     elif code == EXIT_OK and any(o is not Outcome.SUCCEEDED for o, _ in journal.counts):
         code = EXIT_FAILED
     duration_s = time.monotonic() - started
+    _report(results, duration_s=None if args.resume else duration_s)
+    if code == EXIT_ABORTED:
+        print(f"bulkops: run stopped: {stopped}", file=sys.stderr)
     line = summary_line(journal.counts, duration_s=duration_s, path=results)
-    if skipped:
-        line += f" ({skipped:,} rows already done were skipped)"
+    if state.skipped_done:
+        line += f" ({state.skipped_done:,} rows already done were skipped)"
     print("bulkops: " + line, file=sys.stderr)
     if any(o is Outcome.FAILED for o, _ in journal.counts):
         print(
@@ -140,11 +162,10 @@ async def _main(
     journal: ResultJournal,
     log: FilteringBoundLogger,
     done: set[int],
-    interrupts: _Interrupts,
-    engine_box: list[Engine],
+    state: _RunState,
 ) -> None:
     if credentials is not None:
-        await _run(config, credentials, items, journal, log, done, interrupts, engine_box)
+        await _run(config, credentials, items, journal, log, done, state)
         return
     world = World()
     sandbox_cli.seed_from_job(world, job)
@@ -152,7 +173,7 @@ async def _main(
         local = Credentials(sandbox.account_sid, sandbox.auth_token, sandbox.account_sid)
         log.info("bulkops.sandbox.started", base_url=sandbox.base_url, **world.summary())
         config = replace(config, base_url=sandbox.base_url)
-        await _run(config, local, items, journal, log, done, interrupts, engine_box)
+        await _run(config, local, items, journal, log, done, state)
         log.info("bulkops.sandbox.finished", **world.summary())
 
 
@@ -163,8 +184,7 @@ async def _run(
     journal: ResultJournal,
     log: FilteringBoundLogger,
     done: set[int],
-    interrupts: _Interrupts,
-    engine_box: list[Engine],
+    state: _RunState,
 ) -> None:
     log.info(
         "bulkops.run.started",
@@ -181,14 +201,18 @@ async def _run(
         timeout_s=config.timeout_s,
         kind=config.kind,
     ) as client:
-        engine = Engine(config, client, journal, log=log, skip=done)
-        engine_box.append(engine)
+        progress = state.progress
+        engine = Engine(
+            config, client, journal, log=log, skip=done,
+            on_result=lambda result: progress.advance(result.outcome.value),
+            on_limit=progress.set_ceiling,
+        )  # fmt: skip
         with anyio.CancelScope() as scope:
             loop = asyncio.get_running_loop()
 
             def on_signal(name: str) -> None:
-                interrupts.count += 1
-                if interrupts.count == 1:
+                state.interrupts += 1
+                if state.interrupts == 1:
                     log.warning(
                         "bulkops.run.interrupted",
                         signal=name,
@@ -206,6 +230,7 @@ async def _run(
             try:
                 await engine.run(items)
             finally:
+                state.skipped_done = engine.skipped_done
                 for sig in (signal.SIGINT, signal.SIGTERM):
                     loop.remove_signal_handler(sig)
     log.info(

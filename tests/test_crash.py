@@ -1,0 +1,127 @@
+"""Crash safety over real processes: kill -9 at random moments, resume, repeat; SIGINT drain.
+
+The sandbox runs in its own process, so its world outlives every killed run.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from helpers_sids import mg, sc
+
+ROWS = 300
+
+
+def write_job(path: Path) -> dict[str, str]:
+    """An attach job of ROWS rows over 3 services, plus 30 migrate rows; returns SC → MG wanted."""
+    wanted: dict[str, str] = {}
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        out = csv.writer(handle, lineterminator="\n")
+        out.writerow(["service_sid", "short_code_sid", "op", "from_service_sid"])
+        for i in range(ROWS):
+            out.writerow([mg(i % 3), sc(i), "attach", ""])
+            wanted[sc(i)] = mg(i % 3)
+        for i in range(30):  # move the first 30 to service 9
+            out.writerow([mg(9), sc(i), "migrate", mg(i % 3)])
+            wanted[sc(i)] = mg(9)
+    return wanted
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    """A sandbox process seeded from the job, with a little latency; yields (job, env)."""
+    job = tmp_path / "job.csv"
+    wanted = write_job(job)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bulkops.sandbox", "--port", "0", "--seed-from", str(job),
+         "--latency-ms", "8", "--latency-jitter-ms", "4"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    assert process.stdout is not None
+    env = dict(os.environ)
+    for line in process.stdout:
+        if line.startswith("export "):
+            env.update(pair.split("=", 1) for pair in line.split()[1:])
+            break
+    try:
+        yield str(job), env | {"WANTED": json.dumps(wanted)}
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=10)
+        process.stdout.close()
+
+
+def run_cli(job: str, results: Path, env: dict[str, str], *extra: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "bulkops", "run", job, "--results", str(results),
+         "--rate", "0", "--concurrency", "8", "-q", "--log-format", "json", *extra],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+def world(env: dict[str, str]) -> dict[str, str | None]:
+    with urllib.request.urlopen(env["BULKOPS_BASE_URL"] + "/sandbox/world", timeout=5) as answer:
+        doc = json.load(answer)
+    return {s["sid"]: s["service_sid"] for s in doc["senders"]}
+
+
+def records(results: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in results.read_text(encoding="utf-8").splitlines()]
+
+
+def test_killed_at_random_moments_and_resumed_every_row_ends_done_once(
+    sandbox: tuple[str, dict[str, str]], tmp_path: Path
+) -> None:
+    """kill -9 three times mid-run, then resume: one succeeded record per row, world as asked."""
+    job, env = sandbox
+    results = tmp_path / "results.jsonl"
+    chance = random.Random(int(os.environ.get("BULKOPS_CRASH_SEED", "0")) or None)
+    for attempt in range(3):
+        run = run_cli(job, results, env, *(["--resume"] if attempt else []))
+        time.sleep(chance.uniform(0.6, 1.6))  # python start-up takes about half of that
+        run.send_signal(signal.SIGKILL)
+        run.communicate(timeout=10)
+    final = run_cli(job, results, env, "--resume")
+    _, err = final.communicate(timeout=60)
+    assert final.returncode == 0, err
+    done = Counter(
+        (r["op"], r["short_code_sid"]) for r in records(results) if r["outcome"] == "succeeded"
+    )
+    assert set(done.values()) == {1}  # every line parses, and no row succeeded twice
+    assert len(done) == ROWS + 30
+    wanted = json.loads(env["WANTED"])
+    assert world(env) == wanted
+
+
+def test_sigint_drains_calls_in_flight_records_them_and_exits_130(
+    sandbox: tuple[str, dict[str, str]], tmp_path: Path
+) -> None:
+    """First SIGINT: no new rows, calls in flight finish and are recorded, exit 130, resume hint."""
+    job, env = sandbox
+    results = tmp_path / "results.jsonl"
+    run = run_cli(job, results, env, "--rate", "40")
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and (
+        not results.exists() or results.read_text(encoding="utf-8").count("\n") < 20
+    ):
+        time.sleep(0.05)
+    run.send_signal(signal.SIGINT)
+    _, err = run.communicate(timeout=20)
+    assert run.returncode == 130
+    assert "--resume" in err
+    attached = {sid for sid, service in world(env).items() if service is not None}
+    recorded = {r["short_code_sid"] for r in records(results) if r["outcome"] == "succeeded"}
+    assert attached == recorded  # nothing in flight was left unrecorded
+    assert 20 <= len(recorded) < ROWS
