@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -100,16 +101,26 @@ class TwilioClient:
         return await self._call("GET", f"{self.collection_path(service_sid)}/{sender_sid}")
 
     async def list_page(self, url: str) -> tuple[list[Resource], str | None]:
-        """One page of a list: its items and the ``next_page_url`` (None on the last)."""
+        """One page of a list: its items and the next page as a path (None on the last).
+
+        ``next_page_url`` is cut to its path and query, to be asked of this client's
+        own base URL: the session sends credentials with every request, so following
+        an absolute URL from a response body could hand them to another host.
+        """
         body = (await self._call("GET", url)).body or {}
-        meta = body.get("meta") or {}
-        return list(body.get(self._kind.list_key) or []), meta.get("next_page_url")
+        next_url = (body.get("meta") or {}).get("next_page_url")
+        if next_url:
+            parts = urlsplit(next_url)
+            next_url = parts.path + (f"?{parts.query}" if parts.query else "")
+        return list(body.get(self._kind.list_key) or []), next_url or None
 
     def first_page_url(self, service_sid: str, *, page_size: int = 1000) -> str:
         return f"{self.collection_path(service_sid)}?PageSize={page_size}"
 
     async def _call(self, method: str, path: str, *, data: dict[str, str] | None = None) -> Reply:
-        url = path if path.startswith(("http://", "https://")) else self._base + path
+        if not path.startswith("/"):
+            raise ValueError(f"the client only asks its own base URL; got {path.split('?')[0]!r}")
+        url = self._base + path
         shown = f"{method} {path.split('?', 1)[0]}"
         try:
             async with self._session.request(

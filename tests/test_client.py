@@ -127,23 +127,28 @@ async def test_base_url_with_trailing_slash_joins_cleanly() -> None:
 
 
 @pytest.mark.asyncio
-async def test_list_page_follows_next_page_url() -> None:
-    """list_page returns a page's items and next_page_url, and accepts that absolute URL."""
+async def test_list_page_follows_next_page_url_as_a_path_on_its_own_host() -> None:
+    """next_page_url comes back cut to path and query, even when it names another host."""
     first_items = [{"sid": sc(1)}, {"sid": sc(2)}]
     second_items = [{"sid": sc(3)}]
-    next_url = f"{COLLECTION}?PageSize=2&Page=1&PageToken=PTabc"
+    next_path = f"/v1/Services/{MG}/ShortCodes?PageSize=2&Page=1&PageToken=PTabc"
     with MockedHTTP() as m:
         m.get(
             f"{COLLECTION}?PageSize=2",
-            payload={"short_codes": first_items, "meta": {"next_page_url": next_url}},
+            payload={
+                "short_codes": first_items,
+                "meta": {"next_page_url": "https://elsewhere.example" + next_path},
+            },
         )
-        m.get(next_url, payload={"short_codes": second_items, "meta": {"next_page_url": None}})
+        m.get(BASE + next_path, payload={"short_codes": second_items, "meta": {}})
         async with client_for() as client:
             first_url = client.first_page_url(MG, page_size=2)
             page1 = await client.list_page(first_url)
-            page2 = await client.list_page(next_url)
+            page2 = await client.list_page(next_path)
+            with pytest.raises(ValueError, match="own base URL"):
+                await client.list_page("https://elsewhere.example" + next_path)
     assert first_url == f"/v1/Services/{MG}/ShortCodes?PageSize=2"
-    assert page1 == (first_items, next_url)
+    assert page1 == (first_items, next_path)
     assert page2 == (second_items, None)
 
 

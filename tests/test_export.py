@@ -12,13 +12,12 @@ import pytest
 from helpers_sids import mg, sc
 
 from bulkops import export as export_mod
-from bulkops.client import Resource, TwilioClient
+from bulkops.client import TwilioClient
 from bulkops.config import Credentials, RunConfig
 from bulkops.engine import Engine
 from bulkops.errors import RunAborted, UsageError
 from bulkops.export import (
     COLUMNS,
-    ServiceLister,
     ServiceNotFound,
     export,
     gather_services,
@@ -215,32 +214,6 @@ async def test_wrong_credentials_abort(tmp_path: Path) -> None:
         with pytest.raises(RunAborted, match="authentication failed"):
             await export([mg(1)], tmp_path / "s.csv", base_url=sb.base_url, credentials=wrong)
         assert sb.stats.by_method["GET"] == 1
-
-
-class FakePages:
-    """A PageApi whose next_page_url points at another host."""
-
-    def __init__(self) -> None:
-        self.urls: list[str] = []
-
-    def first_page_url(self, service_sid: str, *, page_size: int = 1000) -> str:
-        return f"/v1/Services/{service_sid}/ShortCodes?PageSize={page_size}"
-
-    async def list_page(self, url: str) -> tuple[list[Resource], str | None]:
-        self.urls.append(url)
-        if len(self.urls) == 1:
-            return [{"sid": sc(1)}], "https://elsewhere.example/v1/next?PageToken=PA1"
-        return [{"sid": sc(2)}], None
-
-
-@pytest.mark.asyncio
-async def test_next_page_url_is_requested_from_our_own_base_url() -> None:
-    """Only the path and query of next_page_url are followed, so credentials stay on our host."""
-    api = FakePages()
-    lister = ServiceLister(api)
-    pages = [page async for page in lister.pages_of(mg(1))]
-    assert pages == [[{"sid": sc(1)}], [{"sid": sc(2)}]]
-    assert api.urls[1] == "/v1/next?PageToken=PA1"
 
 
 # -- --service / --services ------------------------------------------------------------

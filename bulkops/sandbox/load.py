@@ -208,6 +208,7 @@ class LoadGate:
         if fault is Fault.ERROR_503:
             return problems.unavailable().response()
         if fault is Fault.STALL:
+            await request.read()  # as a real server would: the body arrived before the stall
             try:
                 await asyncio.wait_for(self._closing.wait(), timeout=self.profile.stall_s)
             except TimeoutError:
