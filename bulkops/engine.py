@@ -149,8 +149,9 @@ class Engine:
         self.throttle: AimdController | None = None
         #: Why the run stopped early, if it did.
         self.abort: RunAborted | None = None
-        #: Rows taken from the job and not recorded because the run stopped.
+        #: Set by :meth:`stop`: no more rows are taken; retries between attempts give up.
         self.stopping = False
+        #: Rows not run because ``skip`` said they were already done (a resume).
         self.skipped_done = 0
 
     def stop(self) -> None:
