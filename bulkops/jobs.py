@@ -134,12 +134,13 @@ def _read_csv(
     aliases = _columns(kind)
     start: int | None = None
     try:
+        header_line = reader.line_num + 1
         header = next(reader, None)
         while header is not None and not any(cell.strip() for cell in header):
+            header_line = reader.line_num + 1
             header = next(reader, None)  # blank lines before the header
         if header is None:
             raise JobFileError(name, "empty file: expected a header line", line=1)
-        header_line = reader.line_num
         index: dict[str, int] = {}
         for i, cell in enumerate(header):
             field = aliases.get(cell.strip().lower())
@@ -183,7 +184,7 @@ def _check_header(
         raise JobFileError(
             name,
             f"missing required column {', '.join(repr(m) for m in missing)} "
-            f"(header has: {', '.join(c.strip() for c in found) or 'nothing'})",
+            f"(header has: {', '.join(repr(c.strip()) for c in found) or 'nothing'})",
             line=line,
         )
     if "op" not in index and default_op is None:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO
 
-from .errors import JobFileError
+from .errors import JobFileError, UsageError
 from .model import Detail, ItemResult, Outcome
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -87,6 +87,8 @@ def read_done_keys(path: Path) -> set[int]:
         handle = open(path, encoding="utf-8")  # noqa: SIM115
     except FileNotFoundError:
         return done
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read results: {exc.strerror or exc}") from None
     with handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
@@ -125,9 +127,12 @@ class ResultJournal:
         self._last_sync = 0.0
 
     def __enter__(self) -> ResultJournal:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.repaired_bytes = repair_torn_tail(self.path)
-        self._file = open(self.path, "a", encoding="utf-8")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.repaired_bytes = repair_torn_tail(self.path)
+            self._file = open(self.path, "a", encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"{self.path}: cannot write results: {exc.strerror or exc}") from None
         self._last_sync = self._monotonic()
         failed_path(self.path).unlink(missing_ok=True)  # this run writes its own
         return self

@@ -1,0 +1,185 @@
+"""Helpers of the end-to-end tests: SIDs, job files, and a run wired as ``bulkops run`` wires it.
+
+Every run here talks to a :class:`~bulkops.sandbox.Sandbox` over real loopback
+sockets: the engine, the aiohttp client and the result journal are the real
+ones; only the engine's clock and sleep (by a fake that skips waits but still
+yields, so the sockets keep turning) and its jitter may be replaced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from bulkops import jobs
+from bulkops.client import TwilioClient
+from bulkops.config import Credentials, RunConfig
+from bulkops.engine import Engine
+from bulkops.errors import RunAborted
+from bulkops.logs import make_logger
+from bulkops.model import SenderKind
+from bulkops.results import ResultJournal
+from bulkops.sandbox import Sandbox
+
+SHORT_CODE = SenderKind.SHORT_CODE
+
+
+def mg(n: int) -> str:
+    """A valid Messaging Service SID numbered ``n``."""
+    return f"MG{n:032x}"
+
+
+def sc(n: int) -> str:
+    """A valid short code SID numbered ``n``."""
+    return f"SC{n:032x}"
+
+
+def fast_config(base_url: str, **changes: Any) -> RunConfig:
+    """A run configuration with quick retries and no rate limit, for the sandbox."""
+    settings: dict[str, Any] = {
+        "base_url": base_url,
+        "concurrency": 8,
+        "rate_per_s": 0.0,
+        "max_attempts": 20,
+        "timeout_s": 10.0,
+        "backoff_initial_s": 0.01,
+        "backoff_cap_s": 0.05,
+    }
+    settings.update(changes)
+    return RunConfig(**settings)
+
+
+def write_job(path: Path, rows: Iterable[Sequence[str]]) -> Path:
+    """A CSV job file with the ``op,service_sid,short_code_sid`` header; row i is line i + 2."""
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["op", "service_sid", "short_code_sid"])
+        writer.writerows(rows)
+    return path
+
+
+def read_records(path: Path) -> list[dict[str, Any]]:
+    """Every record of a result log, in file order."""
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle]
+
+
+def file_text(path: Path) -> str:
+    """A file's whole text ("" if it does not exist)."""
+    return path.read_text(encoding="utf-8") if path.exists() else ""
+
+
+def by_line(records: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """Records keyed by job line; fails if any line has more than one record."""
+    keyed = {r["line"]: r for r in records}
+    assert len(keyed) == len(records), "a line has more than one record"
+    return keyed
+
+
+@dataclass
+class SkippingClock:
+    """The engine's clock and sleep, as a fake: a wait is recorded and skipped, not slept.
+
+    ``monotonic()`` is the real clock plus every wait skipped so far, so the
+    engine sees the time it asked to wait go by; ``sleep`` yields for
+    ``real_s`` only, so the sockets keep turning and the test stays quick.
+    """
+
+    real_s: float = 0.001
+    waits: list[float] = field(default_factory=list)
+    skipped_s: float = 0.0
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self.skipped_s
+
+    async def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.skipped_s += max(seconds, 0.0)
+        await asyncio.sleep(self.real_s)
+
+
+@dataclass
+class RunOutcome:
+    """What a run left behind: its records (file order) and its log events."""
+
+    records: list[dict[str, Any]]
+    events: list[dict[str, Any]]
+    log: str
+    #: Why the engine stopped the run, if it did.
+    aborted: RunAborted | None = None
+
+    def named(self, event: str) -> list[dict[str, Any]]:
+        """The log events called ``event``, e.g. ``bulkops.item.retry``."""
+        return [e for e in self.events if e.get("event") == event]
+
+
+async def run_job(
+    sandbox: Sandbox,
+    job: Path,
+    results: Path,
+    config: RunConfig,
+    *,
+    password: str | None = None,
+    clock: SkippingClock | None = None,
+    rand: Callable[[], float] | None = None,
+) -> RunOutcome:
+    """Run ``job`` against ``sandbox`` as ``bulkops run`` does: reader → engine → client → journal.
+
+    ``password`` replaces the sandbox's auth token (to provoke a 401). The event
+    log is kept as JSON lines at debug level. A :class:`RunAborted` is returned
+    in the outcome, not raised.
+    """
+    credentials = Credentials(
+        username=sandbox.account_sid,
+        password=sandbox.auth_token if password is None else password,
+        account_sid=sandbox.account_sid,
+    )
+    stream = io.StringIO()
+    log = make_logger(json_format=True, verbose=True, secrets=credentials.secrets, stream=stream)
+    extra: dict[str, Any] = {}
+    if clock is not None:
+        extra.update(sleep=clock.sleep, monotonic=clock.monotonic)
+    if rand is not None:
+        extra["rand"] = rand
+    with ResultJournal(results) as journal:
+        async with TwilioClient.open(
+            base_url=config.base_url,
+            credentials=credentials,
+            pool_size=config.concurrency,
+            timeout_s=config.timeout_s,
+            kind=config.kind,
+        ) as client:
+            engine = Engine(config, client, journal, log=log, **extra)
+            aborted = None
+            try:
+                await engine.run(jobs.iter_job(job, default_op=config.default_op))
+            except RunAborted as exc:
+                aborted = exc
+    text = stream.getvalue()
+    events = [json.loads(line) for line in text.splitlines() if line.strip()]
+    return RunOutcome(read_records(results), events, text, aborted)
+
+
+async def fetch_stats(sandbox: Sandbox) -> dict[str, Any]:
+    """``GET /sandbox/stats`` over the socket."""
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"{sandbox.base_url}/sandbox/stats") as response,
+    ):
+        assert response.status == 200
+        body: dict[str, Any] = await response.json()
+        return body
+
+
+def service_of(sandbox: Sandbox, sender_sid: str) -> str | None:
+    """The service the sandbox's world has ``sender_sid`` attached to, if any."""
+    return sandbox.world.senders[sender_sid].service_sid
