@@ -40,13 +40,14 @@ def write_job(path: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def sandbox(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+def sandbox(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[str, dict[str, str]]]:
     """A sandbox process seeded from the job, with a little latency; yields (job, env)."""
+    latency_ms = getattr(request, "param", 8)
     job = tmp_path / "job.csv"
     wanted = write_job(job)
     process = subprocess.Popen(
         [sys.executable, "-m", "bulkops.sandbox", "--port", "0", "--seed-from", str(job),
-         "--latency-ms", "8", "--latency-jitter-ms", "4"],
+         "--latency-ms", str(latency_ms), "--latency-jitter-ms", "4"],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )  # fmt: skip
     assert process.stdout is not None
@@ -125,3 +126,28 @@ def test_sigint_drains_calls_in_flight_records_them_and_exits_130(
     recorded = {r["short_code_sid"] for r in records(results) if r["outcome"] == "succeeded"}
     assert attached == recorded  # nothing in flight was left unrecorded
     assert 20 <= len(recorded) < ROWS
+
+
+@pytest.mark.parametrize("sandbox", [2000], indirect=True)  # each call takes 2 s
+def test_a_second_sigint_abandons_calls_in_flight_at_once(
+    sandbox: tuple[str, dict[str, str]], tmp_path: Path
+) -> None:
+    """Second SIGINT: calls in flight are abandoned, not awaited; their rows are resumable."""
+    job, env = sandbox
+    results = tmp_path / "results.jsonl"
+    run = run_cli(job, results, env, "--grace", "60")
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and (
+        not results.exists() or results.read_text(encoding="utf-8").count("\n") < 8
+    ):
+        time.sleep(0.05)
+    run.send_signal(signal.SIGINT)  # the 8 calls now in flight would take 2 s to finish
+    time.sleep(0.2)
+    run.send_signal(signal.SIGINT)
+    started = time.monotonic()
+    _, err = run.communicate(timeout=10)
+    assert time.monotonic() - started < 1.5
+    assert run.returncode == 130
+    assert "--resume" in err
+    recorded = [r for r in records(results) if r["outcome"] == "succeeded"]
+    assert 8 <= len(recorded) < ROWS  # the abandoned rows have no record: a resume runs them

@@ -1,0 +1,122 @@
+"""The journal's crash safety: torn-line repair, done keys for resume, the failed-rows job."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from helpers_sids import mg, sc
+
+from bulkops import jobs
+from bulkops.errors import JobFileError, UsageError
+from bulkops.model import Detail, ItemResult, Op, Outcome, Row
+from bulkops.results import (
+    ResultJournal,
+    failed_path,
+    key_digest,
+    read_done_keys,
+    repair_torn_tail,
+)
+
+
+def result(line: int, outcome: Outcome, detail: Detail, *, op: str = "attach") -> ItemResult:
+    return ItemResult(line, op, mg(1), sc(line), outcome, detail)
+
+
+def test_a_torn_last_line_is_cut_before_appending(tmp_path: Path) -> None:
+    """A record half-written by a killed process is removed; every line then parses."""
+    path = tmp_path / "r.jsonl"
+    path.write_text('{"line":2,"outcome":"succeeded"}\n{"line":3,"outc', encoding="utf-8")
+    with ResultJournal(path) as journal:
+        journal.record(result(4, Outcome.SUCCEEDED, Detail.ATTACHED))
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["line"] for line in lines] == [2, 4]
+    assert journal.repaired_bytes == len('{"line":3,"outc')
+
+
+@pytest.mark.parametrize("text", ["", '{"a":1}\n', '{"a":1}\n{"b":2}\n'])
+def test_a_whole_file_is_left_alone(tmp_path: Path, text: str) -> None:
+    """A file that ends with a newline (or is empty) loses nothing."""
+    path = tmp_path / "r.jsonl"
+    path.write_text(text, encoding="utf-8")
+    assert repair_torn_tail(path) == 0
+    assert path.read_text(encoding="utf-8") == text
+
+
+def test_a_file_of_one_torn_line_is_emptied(tmp_path: Path) -> None:
+    """With no newline at all, the whole content is the torn record."""
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(b'{"line":2' + b"x" * 100_000)
+    assert repair_torn_tail(path) == 100_009
+    assert path.read_bytes() == b""
+
+
+def test_done_keys_are_succeeded_and_invalid_rows_only(tmp_path: Path) -> None:
+    """A resume skips succeeded and invalid rows; failed and skipped ones run again."""
+    path = tmp_path / "r.jsonl"
+    with ResultJournal(path) as journal:
+        journal.record(result(2, Outcome.SUCCEEDED, Detail.ATTACHED))
+        journal.record(result(3, Outcome.FAILED, Detail.POOL_FULL))
+        journal.record(result(4, Outcome.INVALID, Detail.INVALID_ROW))
+        journal.record(result(5, Outcome.SKIPPED, Detail.DUPLICATE))
+    done = read_done_keys(path)
+    assert done == {key_digest(("attach", mg(1), sc(n), "")) for n in (2, 4)}
+
+
+def test_done_keys_match_the_rows_of_the_job(tmp_path: Path) -> None:
+    """A record's key equals the key of the row it came from, by content not line."""
+    job = tmp_path / "job.csv"
+    job.write_text(f"service_sid,short_code_sid,op\n\n{mg(1)},{sc(7)},attach\n", encoding="utf-8")
+    (row,) = jobs.iter_job(job)
+    assert isinstance(row, Row) and row.line == 3
+    path = tmp_path / "r.jsonl"
+    with ResultJournal(path) as journal:  # recorded when the row sat on line 2
+        journal.record(ItemResult(2, Op.ATTACH.value, mg(1), sc(7), Outcome.SUCCEEDED,
+                                  Detail.ATTACHED))  # fmt: skip
+    assert read_done_keys(path) == {key_digest(row.key)}
+
+
+def test_done_keys_ignore_a_torn_last_line_but_not_a_broken_middle(tmp_path: Path) -> None:
+    """A torn tail is expected after kill -9; a bad line in the middle is an error."""
+    path = tmp_path / "r.jsonl"
+    good = json.dumps(result(2, Outcome.SUCCEEDED, Detail.ATTACHED).to_record())
+    path.write_text(good + "\n" + '{"torn', encoding="utf-8")
+    assert len(read_done_keys(path)) == 1
+    path.write_text('{"torn\n' + good + "\n", encoding="utf-8")
+    with pytest.raises(JobFileError, match=":1: not a result record"):
+        read_done_keys(path)
+
+
+def test_a_missing_results_file_means_nothing_is_done(tmp_path: Path) -> None:
+    """--resume on a first run simply runs everything."""
+    assert read_done_keys(tmp_path / "none.jsonl") == set()
+
+
+def test_an_unreadable_results_path_is_a_usage_error(tmp_path: Path) -> None:
+    """A directory as --results is one clear error, not a traceback."""
+    with pytest.raises(UsageError, match="cannot read results"):
+        read_done_keys(tmp_path)
+
+
+def test_failed_rows_become_a_runnable_job(tmp_path: Path) -> None:
+    """<results>.failed.csv holds just the failed rows and reads back as a job."""
+    path = tmp_path / "r.jsonl"
+    with ResultJournal(path) as journal:
+        journal.record(result(2, Outcome.SUCCEEDED, Detail.ATTACHED))
+        journal.record(result(3, Outcome.FAILED, Detail.RETRIES_EXHAUSTED))
+        journal.record(result(4, Outcome.INVALID, Detail.INVALID_ROW))
+    failed = failed_path(path)
+    assert failed.name == "r.failed.csv"
+    assert [(r.op, r.service_sid, r.sender_sid) for r in jobs.iter_job(failed)] == [
+        (Op.ATTACH, mg(1), sc(3))
+    ]
+
+
+def test_a_run_without_failures_leaves_no_stale_failed_file(tmp_path: Path) -> None:
+    """A failed-rows file from an earlier run is removed when this run has none."""
+    path = tmp_path / "r.jsonl"
+    failed_path(path).write_text("stale\n", encoding="utf-8")
+    with ResultJournal(path) as journal:
+        journal.record(result(2, Outcome.SUCCEEDED, Detail.ATTACHED))
+    assert not failed_path(path).exists()
