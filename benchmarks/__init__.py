@@ -1,0 +1,1 @@
+"""bulkops's benchmark suite: ``python -m benchmarks`` (see README.md beside this file)."""
