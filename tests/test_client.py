@@ -90,7 +90,8 @@ async def test_attach_posts_the_sender_sid_as_a_form(status: int) -> None:
             reply = await client.attach(MG, SC)
     assert reply == Reply(status=status, body=RESOURCE)
     sent = only_request(m, "POST", COLLECTION)
-    assert sent["data"] == {"ShortCodeSid": SC}
+    assert sent["data"] == f"ShortCodeSid={SC}".encode()
+    assert sent["headers"]["Content-Type"] == "application/x-www-form-urlencoded"
     assert sent["allow_redirects"] is False
 
 
