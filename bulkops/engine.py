@@ -1,6 +1,7 @@
 """The engine: rows in, Twilio calls out, one result per row.
 
-A reader feeds a bounded stream; ``concurrency`` workers take rows from it,
+``concurrency`` workers pull rows from the job's reader as they become free (the
+reader is a generator, so nothing is read ahead and memory stays flat),
 wait for the :class:`~bulkops.limits.ConcurrencyWindow` and the
 :class:`~bulkops.limits.RateGate`, call the API and retry transient failures
 with :class:`~bulkops.retry.Backoff`. Each final result goes to the journal the
@@ -14,13 +15,11 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Awaitable, Callable, Collection, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import anyio
-from anyio.abc import ObjectReceiveStream, ObjectSendStream
 from structlog.typing import FilteringBoundLogger
 
 from . import outcomes
@@ -29,9 +28,9 @@ from .client import Reply
 from .config import RunConfig
 from .errors import ApiError, AuthenticationError, RunAborted, ThrottledError, TransientError
 from .halting import FailureBrake
+from .keys import DigestSet, key_digest
 from .limits import ConcurrencyWindow, RateGate
 from .model import Detail, InvalidRow, ItemResult, Op, Outcome, Row
-from .results import key_digest
 from .retry import Backoff
 
 
@@ -50,8 +49,16 @@ class Journal(Protocol):
     def sync_if_due(self) -> None: ...
 
 
+_second: list[Any] = [-1, ""]  # the last whole second formatted, reused within it
+
+
 def utc_timestamp() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """Now in UTC, ISO 8601 with milliseconds, e.g. ``2026-11-23T12:49:17.735Z``."""
+    now = time.time()
+    whole = int(now)
+    if whole != _second[0]:
+        _second[:] = [whole, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))]
+    return f"{_second[1]}.{int((now - whole) * 1000):03d}Z"
 
 
 def invalid_result(row: InvalidRow, *, finished_at: str) -> ItemResult:
@@ -140,7 +147,7 @@ class Engine:
             Op.DETACH: api.detach,
             Op.FETCH: api.fetch,
         }
-        self._seen: set[int] = set()
+        self._seen = DigestSet()
         self._busy: dict[str, asyncio.Event] = {}
         # Loop-bound throttles are made in run(), inside the running loop.
         self._clock_given = monotonic is not None
@@ -175,14 +182,12 @@ class Engine:
             clock=self._monotonic,
         )
         self.window = ConcurrencyWindow(self.throttle.limit)
-        send, receive = anyio.create_memory_object_stream[Row](self.config.concurrency)
+        rows = self._rows(items)
         async with anyio.create_task_group() as group:
             group.start_soon(self._sync_journal)
             async with anyio.create_task_group() as workers:
-                async with receive:
-                    for _ in range(self.config.concurrency):
-                        workers.start_soon(self._worker, receive.clone(), workers.cancel_scope)
-                await self._feed(items, send)
+                for _ in range(self.config.concurrency):
+                    workers.start_soon(self._worker, rows, workers.cancel_scope)
             group.cancel_scope.cancel()
         if self.abort is not None:
             raise self.abort
@@ -201,23 +206,24 @@ class Engine:
             self.abort = RunAborted(reason)
             self.stop()
 
-    async def _feed(self, items: Iterable[Row | InvalidRow], send: ObjectSendStream[Row]) -> None:
-        async with send:
-            for item in items:
-                if self.stopping:
-                    break
-                digest = key_digest(item.key)
-                if digest in self._skip:
-                    self.skipped_done += 1
-                    continue
-                if digest in self._seen:
-                    self._record(self._duplicate(item))
-                    continue
-                self._seen.add(digest)
-                if isinstance(item, InvalidRow):
-                    self._record(invalid_result(item, finished_at=self._timestamp()))
-                else:
-                    await send.send(item)
+    def _rows(self, items: Iterable[Row | InvalidRow]) -> Iterator[Row]:
+        """The rows to send, shared by the workers; the others are recorded on the way.
+
+        Workers call ``next()`` only between calls and it never awaits, so one
+        generator serves them all and no row is read before a worker is free.
+        """
+        for item in items:
+            if self.stopping:
+                return
+            digest = key_digest(item.key)
+            if digest in self._skip:
+                self.skipped_done += 1
+            elif not self._seen.add(digest):
+                self._record(self._duplicate(item))
+            elif isinstance(item, InvalidRow):
+                self._record(invalid_result(item, finished_at=self._timestamp()))
+            else:
+                yield item
 
     def _duplicate(self, item: Row | InvalidRow) -> ItemResult:
         op = item.op.value if isinstance(item.op, Op) else item.op
@@ -234,29 +240,28 @@ class Engine:
             from_service_sid=item.from_service_sid or None,
         )
 
-    async def _worker(self, receive: ObjectReceiveStream[Row], scope: anyio.CancelScope) -> None:
-        async with receive:
-            async for row in receive:
-                if self.stopping:
-                    continue  # taken but not started: no record, a resume runs it
+    async def _worker(self, rows: Iterator[Row], scope: anyio.CancelScope) -> None:
+        for row in rows:
+            busy = self._busy.get(row.sender_sid)
+            while busy is not None:  # never two calls for one sender at once
+                await busy.wait()
                 busy = self._busy.get(row.sender_sid)
-                while busy is not None:  # never two calls for one sender at once
-                    await busy.wait()
-                    busy = self._busy.get(row.sender_sid)
-                self._busy[row.sender_sid] = done = asyncio.Event()
-                try:
-                    result = await self._process(row)
-                except _Abandoned:
-                    continue
-                except RunAborted as exc:
-                    self.abort = exc
-                    self.stop()
-                    scope.cancel()
-                    return
-                finally:
-                    del self._busy[row.sender_sid]
-                    done.set()
-                self._record(result)
+            if self.stopping:
+                return  # taken but not started: no record, a resume runs it
+            self._busy[row.sender_sid] = done = asyncio.Event()
+            try:
+                result = await self._process(row)
+            except _Abandoned:
+                continue
+            except RunAborted as exc:
+                self.abort = exc
+                self.stop()
+                scope.cancel()
+                return
+            finally:
+                del self._busy[row.sender_sid]
+                done.set()
+            self._record(result)
 
     async def _call(
         self, op: Op, service_sid: str, sender_sid: str, line: int, *, abandonable: bool = True

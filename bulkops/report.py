@@ -39,8 +39,9 @@ from rich.console import Console
 from rich.table import Table
 
 from .errors import JobFileError
+from .keys import DigestMap, key_digest
 from .model import Detail, Outcome
-from .results import key_digest, record_key
+from .results import record_key
 
 #: Outcomes whose rows never reach the network: no latency.
 _UNSENT = frozenset({Outcome.INVALID.value, Outcome.SKIPPED.value})
@@ -173,7 +174,7 @@ def percentiles(values: Sequence[float]) -> tuple[float, float, float] | None:
 def summarize(records: Iterable[dict[str, Any]], *, duration_s: float | None = None) -> RunReport:
     """Compute the report of ``records``; ``duration_s`` is the run's own measure when known."""
     pair_index: dict[tuple[str, str], int] = {}
-    latest: dict[int, int] = {}  # row key digest -> index into pair_index
+    latest = DigestMap()  # row key digest -> index into pair_index; 10 bytes a row
     attempts: Counter[int] = Counter()
     latencies = array("d")
     calls = throttled = count = 0

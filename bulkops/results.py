@@ -9,28 +9,22 @@ is cut off before anything is appended, so every line stays valid JSON. With
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import os
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
 from .errors import JobFileError, UsageError
+from .keys import DigestSet, key_digest
 from .model import Detail, ItemResult, Outcome
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 #: Outcomes after which a resume does not run the row again.
 DONE = frozenset({Outcome.SUCCEEDED.value, Outcome.INVALID.value})
 FAILED_COLUMNS = ("service_sid", "short_code_sid", "op", "from_service_sid")
-
-
-def key_digest(key: Iterable[str]) -> int:
-    """A 64-bit digest of a row key: small enough to hold a million in memory."""
-    joined = "\x1f".join(key).encode()
-    return int.from_bytes(hashlib.blake2b(joined, digest_size=8).digest(), "big")
 
 
 def record_key(record: dict[str, object], sid_column: str = "short_code_sid") -> tuple[str, ...]:
@@ -80,9 +74,9 @@ def repair_torn_tail(path: Path) -> int:
         return 0
 
 
-def read_done_keys(path: Path) -> set[int]:
+def read_done_keys(path: Path) -> DigestSet:
     """Digests of the keys of every row the journal at ``path`` records as done."""
-    done: set[int] = set()
+    done = DigestSet()
     try:
         handle = open(path, encoding="utf-8")  # noqa: SIM115
     except FileNotFoundError:

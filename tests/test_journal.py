@@ -61,7 +61,7 @@ def test_done_keys_are_succeeded_and_invalid_rows_only(tmp_path: Path) -> None:
         journal.record(result(4, Outcome.INVALID, Detail.INVALID_ROW))
         journal.record(result(5, Outcome.SKIPPED, Detail.DUPLICATE))
     done = read_done_keys(path)
-    assert done == {key_digest(("attach", mg(1), sc(n), "")) for n in (2, 4)}
+    assert set(done) == {key_digest(("attach", mg(1), sc(n), "")) for n in (2, 4)}
 
 
 def test_done_keys_match_the_rows_of_the_job(tmp_path: Path) -> None:
@@ -74,7 +74,7 @@ def test_done_keys_match_the_rows_of_the_job(tmp_path: Path) -> None:
     with ResultJournal(path) as journal:  # recorded when the row sat on line 2
         journal.record(ItemResult(2, Op.ATTACH.value, mg(1), sc(7), Outcome.SUCCEEDED,
                                   Detail.ATTACHED))  # fmt: skip
-    assert read_done_keys(path) == {key_digest(row.key)}
+    assert set(read_done_keys(path)) == {key_digest(row.key)}
 
 
 def test_done_keys_ignore_a_torn_last_line_but_not_a_broken_middle(tmp_path: Path) -> None:
@@ -90,7 +90,7 @@ def test_done_keys_ignore_a_torn_last_line_but_not_a_broken_middle(tmp_path: Pat
 
 def test_a_missing_results_file_means_nothing_is_done(tmp_path: Path) -> None:
     """--resume on a first run simply runs everything."""
-    assert read_done_keys(tmp_path / "none.jsonl") == set()
+    assert len(read_done_keys(tmp_path / "none.jsonl")) == 0
 
 
 def test_an_unreadable_results_path_is_a_usage_error(tmp_path: Path) -> None:
