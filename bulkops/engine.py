@@ -179,6 +179,10 @@ class Engine:
             # About one round trip: the cut answers the throttle, a long pause only
             # idles the account (0.1 s made a 20 ms-latency run 1.6x slower).
             pause_initial_s=min(0.02, self.config.backoff_cap_s),
+            # Measured against a sandbox admitting 10 in flight (benchmarks/): 0.7
+            # cycled 7→11 and used 69 % of the capacity, 0.85 cycles 9→11 and uses
+            # 78 %, for 3.6 % of requests answered 429 instead of 2.4 %.
+            decrease_factor=0.85,
             clock=self._monotonic,
         )
         self.window = ConcurrencyWindow(self.throttle.limit)
