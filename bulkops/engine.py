@@ -304,9 +304,15 @@ class Engine:
                 return _Call(None, error, attempt, throttled)
             if self.stopping and abandonable:
                 raise _Abandoned
-            wait_s = self._backoff.delay_s(
-                attempt, rand=self._rand(), retry_after_s=error.retry_after_s
-            )
+            if isinstance(error, ThrottledError):
+                # The whole engine has backed off (smaller window, shared pause that
+                # holds Retry-After and doubles while 429s keep coming); this row
+                # just queues again behind that pause instead of a backoff of its own.
+                wait_s = throttle.pause_remaining_s()
+            else:
+                wait_s = self._backoff.delay_s(
+                    attempt, rand=self._rand(), retry_after_s=error.retry_after_s
+                )
             self._log.debug(
                 "bulkops.item.retry",
                 line=line,

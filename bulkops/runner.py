@@ -26,6 +26,7 @@ from .client import TwilioClient
 from .config import Credentials, RunConfig, resolve_base_url
 from .engine import Engine, invalid_result, utc_timestamp
 from .errors import RunAborted, UsageError
+from .keys import DigestSet
 from .logs import make_logger
 from .model import InvalidRow, Op, Outcome, Row
 from .progress import Progress, count_lines
@@ -99,7 +100,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         credentials = Credentials.from_env()
         config = replace(config, base_url=resolve_base_url(args.base_url))
     results = Path(args.results) if args.results else default_results_path(args.job)
-    done = read_done_keys(results) if args.resume else set()
+    done = read_done_keys(results) if args.resume else DigestSet()
+    # The run's own clock times the report only when the log holds this run alone.
+    fresh = not args.resume and (not results.exists() or results.stat().st_size == 0)
     total = count_lines(args.job, scanned=scanned)
     progress = Progress.start(
         None if total is None else max(total - len(done), 0), quiet=args.quiet
@@ -134,7 +137,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     elif code == EXIT_OK and any(o is not Outcome.SUCCEEDED for o, _ in journal.counts):
         code = EXIT_FAILED
     duration_s = time.monotonic() - started
-    _report(results, duration_s=None if args.resume else duration_s)
+    _report(results, duration_s=duration_s if fresh else None)
     if code == EXIT_ABORTED:
         print(f"bulkops: run stopped: {stopped}", file=sys.stderr)
     line = summary_line(journal.counts, duration_s=duration_s, path=results)
@@ -161,7 +164,7 @@ async def _main(
     items: Iterable[Row | InvalidRow],
     journal: ResultJournal,
     log: FilteringBoundLogger,
-    done: set[int],
+    done: DigestSet,
     state: _RunState,
 ) -> None:
     if credentials is not None:
@@ -183,7 +186,7 @@ async def _run(
     items: Iterable[Row | InvalidRow],
     journal: ResultJournal,
     log: FilteringBoundLogger,
-    done: set[int],
+    done: DigestSet,
     state: _RunState,
 ) -> None:
     log.info(

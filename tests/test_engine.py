@@ -159,7 +159,7 @@ def test_invalid_rows_are_recorded_and_never_sent() -> None:
 
 
 def test_transient_errors_are_retried_with_backoff_then_succeed() -> None:
-    """503, 429 and a dropped connection are retried; waits follow full-jitter backoff."""
+    """503 and a dropped connection wait their full-jitter backoff; a 429 the engine's pause."""
     key = ("attach", mg(1), sc(0))
     script: Script = [ServerError(503, 20503, "down"), ThrottledError(429, 20429, "slow"),
                       TransportError("POST …: ServerDisconnectedError")]  # fmt: skip
@@ -167,12 +167,12 @@ def test_transient_errors_are_retried_with_backoff_then_succeed() -> None:
     journal, api, _ = run_engine(rows(1), FakeApi({key: script}), waits=waits)
     (record,) = journal.results
     assert (record.outcome, record.attempts, record.throttled) == (Outcome.SUCCEEDED, 4, 1)
-    assert waits == [0.25, 0.5, 1.0]  # rand 0.5 × 0.5·2ⁿ
+    assert waits == pytest.approx([0.25, 0.02, 1.0])  # rand 0.5 × 0.5·2ⁿ; the shared pause
     assert len(api.calls) == 4
 
 
 def test_retry_after_is_a_floor_on_the_wait() -> None:
-    """A 429 with Retry-After waits at least that long."""
+    """A 429 with Retry-After waits that long (the whole engine does)."""
     key = ("attach", mg(1), sc(0))
     waits: list[float] = []
     run_engine(rows(1), FakeApi({key: [ThrottledError(429, 20429, "x", retry_after_s=7.0)]}),
@@ -354,3 +354,22 @@ def test_stop_abandons_rows_waiting_to_retry() -> None:
     run_virtual(main())
     assert journal.results == []
     assert len(api.calls) == 2
+
+
+def test_a_throttle_pauses_every_worker_not_just_the_throttled_one() -> None:
+    """After a 429 with Retry-After 3 s, no call of any row starts during those 3 s."""
+    key = ("attach", mg(1), sc(0))
+    api = FakeApi({key: [ThrottledError(429, 20429, "slow", retry_after_s=3.0)]}, latency_s=0.1)
+    run_engine(rows(40), api, concurrency=4)
+    first_429_done = api.starts[0] + 0.1
+    assert not [t for t in api.starts if first_429_done + 0.001 < t < first_429_done + 2.999]
+    assert max(api.starts) > first_429_done + 3.0
+
+
+def test_a_503_does_not_pause_the_others() -> None:
+    """A 5xx is not a throttle: other rows keep starting while the failed one backs off."""
+    key = ("attach", mg(1), sc(0))
+    api = FakeApi({key: [ServerError(503, 20503, "down", retry_after_s=3.0)]}, latency_s=0.1)
+    run_engine(rows(40), api, concurrency=4)
+    failed_at = api.starts[0] + 0.1
+    assert [t for t in api.starts if failed_at < t < failed_at + 2.9]
