@@ -373,3 +373,9 @@ def test_a_503_does_not_pause_the_others() -> None:
     run_engine(rows(40), api, concurrency=4)
     failed_at = api.starts[0] + 0.1
     assert [t for t in api.starts if failed_at < t < failed_at + 2.9]
+
+
+def test_elapsed_is_the_rows_own_time_not_its_wait_for_the_rate() -> None:
+    """elapsed_ms runs from the row's first call: queueing behind --rate is not latency."""
+    journal, _, _ = run_engine(rows(30), FakeApi(latency_s=0.05), concurrency=8, rate_per_s=5)
+    assert {r.elapsed_ms for r in journal.results} == {50.0}
