@@ -145,7 +145,12 @@ class TwilioClient:
         except aiohttp.ClientError as exc:
             raise TransportError(f"{shown}: {type(exc).__name__}") from None
         if 200 <= status < 300:
-            return Reply(status, json.loads(raw) if raw else None)
+            try:
+                return Reply(status, json.loads(raw) if raw else None)
+            except (ValueError, UnicodeDecodeError):  # e.g. a proxy's HTML page
+                raise PermanentError(
+                    status, None, f"{shown}: HTTP {status}, body not JSON"
+                ) from None
         raise self._error(status, raw, retry_after, shown)
 
     def _error(self, status: int, raw: bytes, retry_after: str | None, shown: str) -> ApiError:

@@ -150,7 +150,8 @@ class Engine:
             Op.FETCH: api.fetch,
         }
         self._seen = DigestSet()
-        self._busy: dict[str, asyncio.Event] = {}
+        #: Per sender, the event set when the last row handed out for it is done.
+        self._last_for: dict[str, asyncio.Event] = {}
         # Loop-bound throttles are made in run(), inside the running loop.
         self._clock_given = monotonic is not None
         self.gate: RateGate | None = None
@@ -224,10 +225,10 @@ class Engine:
             digest = key_digest(item.key)
             if digest in self._skip:
                 self.skipped_done += 1
+            elif isinstance(item, InvalidRow):  # before the duplicate check: bad rows
+                self._record(invalid_result(item, finished_at=self._timestamp()))  # may look alike
             elif not self._seen.add(digest):
                 self._record(self._duplicate(item))
-            elif isinstance(item, InvalidRow):
-                self._record(invalid_result(item, finished_at=self._timestamp()))
             else:
                 yield item
 
@@ -248,14 +249,16 @@ class Engine:
 
     async def _worker(self, rows: Iterator[Row], scope: anyio.CancelScope) -> None:
         for row in rows:
-            busy = self._busy.get(row.sender_sid)
-            while busy is not None:  # never two calls for one sender at once
-                await busy.wait()
-                busy = self._busy.get(row.sender_sid)
-            if self.stopping:
-                return  # taken but not started: no record, a resume runs it
-            self._busy[row.sender_sid] = done = asyncio.Event()
+            # Rows for one sender run one at a time, in file order: each waits for
+            # the one handed out before it (taken here, before any await).
+            sid = row.sender_sid
+            before = self._last_for.get(sid)
+            self._last_for[sid] = mine = asyncio.Event()
             try:
+                if before is not None:
+                    await before.wait()
+                if self.stopping:
+                    return  # taken but not started: no record, a resume runs it
                 result = await self._process(row)
             except _Abandoned:
                 continue
@@ -265,8 +268,9 @@ class Engine:
                 scope.cancel()
                 return
             finally:
-                del self._busy[row.sender_sid]
-                done.set()
+                mine.set()
+                if self._last_for.get(sid) is mine:
+                    del self._last_for[sid]
             self._record(result)
 
     async def _call(
@@ -288,6 +292,8 @@ class Engine:
                 while (pause_s := throttle.pause_remaining_s()) > 0:
                     await self._sleep(pause_s)  # the whole engine backs off together
                 await self.gate.acquire()
+                if self.stopping and abandonable:
+                    raise _Abandoned  # stopped while it waited: the call never starts
                 ticket = throttle.on_start()
                 if attempt == 1:
                     started = self._monotonic()
@@ -375,24 +381,48 @@ class Engine:
             return self._result(row, outcome, detail, calls, steps)
         # Once detached, the move runs to its end even if the run is stopping.
         moved = detach.error is None
+        try:
+            return await self._finish_migration(row, calls, steps, moved=moved)
+        except (anyio.get_cancelled_exc_class(), RunAborted):
+            self._log.error(
+                "bulkops.migrate.interrupted",
+                line=line,
+                sender_sid=row.sender_sid,
+                source=source,
+                note="detached from the source, attach not confirmed: resume the run",
+            )
+            raise
+
+    async def _finish_migration(
+        self, row: Row, calls: list[_Call], steps: dict[str, list[str]], *, moved: bool
+    ) -> ItemResult:
+        source = row.from_service_sid
+        assert source is not None
         attach = await self._call(
-            Op.ATTACH, row.service_sid, row.sender_sid, line, abandonable=not moved
+            Op.ATTACH, row.service_sid, row.sender_sid, row.line, abandonable=not moved
         )
         calls.append(attach)
         steps["steps"].append(attach.step("attach"))
         if attach.error is None or attach.error.code == 21710:
             return self._result(row, Outcome.SUCCEEDED, Detail.MIGRATED, calls, steps)
-        if detach.error is not None:  # it was in no source: nothing to put back
+        if not moved and attach.error.code == 21712:  # in another service: not lost
             outcome, detail = outcomes.for_error(Op.ATTACH, attach.error)
             return self._result(row, outcome, detail, calls, steps)
-        back = await self._call(Op.ATTACH, source, row.sender_sid, line, abandonable=False)
+        # Put it back in the source. Also after a 404 on the detach: that 404 may
+        # answer our own earlier attempt (a timed-out detach that landed), so the
+        # sender may be in no service at all.
+        back = await self._call(Op.ATTACH, source, row.sender_sid, row.line, abandonable=False)
         steps["steps"].append(back.step("reattach"))
+        if not moved and back.error is not None and back.error.code == 21712:
+            # It was somewhere else all along: nothing to restore.
+            outcome, detail = outcomes.for_error(Op.ATTACH, attach.error)
+            return self._result(row, outcome, detail, [*calls, back], steps, attach)
         restored = back.error is None or back.error.code == 21710
         detail = Detail.ROLLED_BACK if restored else Detail.ROLLBACK_FAILED
         if not restored:
             self._log.error(
                 "bulkops.migrate.rollback_failed",
-                line=line,
+                line=row.line,
                 sender_sid=row.sender_sid,
                 source=source,
                 steps=steps["steps"],

@@ -85,14 +85,16 @@ def read_done_keys(path: Path) -> DigestSet:
         raise UsageError(f"{path}: cannot read results: {exc.strerror or exc}") from None
     with handle:
         for number, line in enumerate(handle, start=1):
+            if not line.endswith("\n"):
+                break  # a torn last line, even one that parses: cut before appending
             if not line.strip():
                 continue
             try:
                 record = json.loads(line)
             except json.JSONDecodeError:
-                if not line.endswith("\n"):
-                    break  # a torn last line: repaired before appending
-                raise JobFileError(str(path), "not a result record", line=number) from None
+                record = None
+            if not isinstance(record, dict):
+                raise JobFileError(str(path), "not a result record", line=number)
             if record.get("outcome") in DONE:
                 done.add(key_digest(record_key(record)))
     return done

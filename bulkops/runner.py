@@ -132,6 +132,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             code = EXIT_ABORTED
         except KeyboardInterrupt:
             state.interrupts = max(state.interrupts, 1)
+        except (OSError, BaseExceptionGroup) as exc:  # e.g. the disk filled up
+            first = exc.exceptions[0] if isinstance(exc, BaseExceptionGroup) else exc
+            log.error("bulkops.run.failed", error=f"{type(first).__name__}: {first}")
+            stopped = f"{type(first).__name__}: {first}"
+            code = EXIT_ABORTED
     if state.interrupts and code == EXIT_OK:
         code = EXIT_INTERRUPTED
     elif code == EXIT_OK and any(o is not Outcome.SUCCEEDED for o, _ in journal.counts):

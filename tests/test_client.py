@@ -434,3 +434,14 @@ async def test_open_sends_basic_auth_form_and_user_agent_on_the_wire() -> None:
     assert headers["User-Agent"].startswith("bulkops/")
     assert headers["Accept"] == "application/json"
     assert form == {"ShortCodeSid": SC}
+
+
+@pytest.mark.asyncio
+async def test_a_success_whose_body_is_not_json_is_a_permanent_error() -> None:
+    """A 2xx with an HTML body (a proxy's page, say) fails the row, not the run."""
+    with MockedHTTP() as m:
+        m.get(ITEM, status=200, body="<html>hello</html>")
+        async with client_for() as client:
+            with pytest.raises(PermanentError, match="not JSON") as caught:
+                await client.fetch(MG, SC)
+    assert caught.value.status == 200

@@ -302,8 +302,8 @@ def test_migrate_whose_rollback_fails_says_so() -> None:
     assert journal.results[0].detail is Detail.ROLLBACK_FAILED
 
 
-def test_migrate_with_no_source_and_a_refused_attach_has_nothing_to_roll_back() -> None:
-    """Source 404 and target refuses: failed with the attach's reason, no reattach."""
+def test_migrate_with_no_source_and_the_sender_elsewhere_leaves_it_there() -> None:
+    """Source 404 and target says 21712 (in another service): failed, nothing to restore."""
     scripts = {("detach", mg(1), sc(0)): [PermanentError(404, 20404, "not found")],
                ("attach", mg(2), sc(0)): [PermanentError(409, 21712, "elsewhere")]}  # fmt: skip
     journal, api, _ = run_engine([migrate_row()], FakeApi(scripts))
@@ -353,7 +353,7 @@ def test_stop_abandons_rows_waiting_to_retry() -> None:
 
     run_virtual(main())
     assert journal.results == []
-    assert len(api.calls) == 2
+    assert len(api.calls) == 1  # the retry due at 0.5 s never started
 
 
 def test_a_throttle_pauses_every_worker_not_just_the_throttled_one() -> None:
@@ -379,3 +379,57 @@ def test_elapsed_is_the_rows_own_time_not_its_wait_for_the_rate() -> None:
     """elapsed_ms runs from the row's first call: queueing behind --rate is not latency."""
     journal, _, _ = run_engine(rows(30), FakeApi(latency_s=0.05), concurrency=8, rate_per_s=5)
     assert {r.elapsed_ms for r in journal.results} == {50.0}
+
+
+def test_migrate_after_a_source_404_still_puts_a_refused_sender_back() -> None:
+    """A 404 may answer our own earlier detach: if the attach then fails, reattach the source."""
+    scripts = {("detach", mg(1), sc(0)): [PermanentError(404, 20404, "not found")],
+               ("attach", mg(2), sc(0)): [PermanentError(412, 21714, "pool full")]}  # fmt: skip
+    journal, api, _ = run_engine([migrate_row()], FakeApi(scripts))
+    (record,) = journal.results
+    assert api.calls[-1] == ("attach", mg(1), sc(0))
+    assert (record.outcome, record.detail, record.twilio_code) == (
+        Outcome.FAILED, Detail.ROLLED_BACK, 21714,
+    )  # fmt: skip
+
+
+def test_migrate_after_a_source_404_finds_the_sender_elsewhere_on_reattach() -> None:
+    """Reattach answered 21712: the sender is in some service; failed with the attach's reason."""
+    scripts = {("detach", mg(1), sc(0)): [PermanentError(404, 20404, "not found")],
+               ("attach", mg(2), sc(0)): [PermanentError(412, 21714, "pool full")],
+               ("attach", mg(1), sc(0)): [PermanentError(409, 21712, "elsewhere")]}  # fmt: skip
+    journal, _, _ = run_engine([migrate_row()], FakeApi(scripts))
+    assert journal.results[0].detail is Detail.POOL_FULL
+
+
+def test_rows_of_one_sender_keep_file_order_with_fewer_workers_than_rows() -> None:
+    """With 2 workers, attach/detach/attach of one sender still run in file order."""
+    items = [Row(2, Op.ATTACH, mg(1), sc(0)), Row(3, Op.DETACH, mg(1), sc(0)),
+             Row(4, Op.ATTACH, mg(2), sc(0))]  # fmt: skip
+    _, api, _ = run_engine(items, concurrency=2)
+    assert api.calls == [("attach", mg(1), sc(0)), ("detach", mg(1), sc(0)),
+                         ("attach", mg(2), sc(0))]  # fmt: skip
+    assert api.overlaps == 0
+
+
+def test_identical_invalid_rows_are_each_invalid_not_duplicates() -> None:
+    """Malformed rows that look alike are all recorded invalid."""
+    bad = [InvalidRow(n, "", "", "", "not valid JSON") for n in (2, 3, 4)]
+    journal, _, _ = run_engine(bad)
+    assert [r.outcome for r in journal.results] == [Outcome.INVALID] * 3
+
+
+def test_stop_keeps_rows_waiting_for_the_rate_from_starting() -> None:
+    """Rows taken but still waiting for the rate limit do not start after stop()."""
+    api = FakeApi(latency_s=0.01)
+    journal = ListJournal()
+    engine = Engine(RunConfig(rate_per_s=1, concurrency=8), api, journal,
+                    log=make_logger(stream=io.StringIO()))  # fmt: skip
+
+    async def main() -> None:
+        asyncio.get_running_loop().call_later(0.5, engine.stop)
+        await engine.run(rows(20))
+
+    run_virtual(main())
+    assert len(api.calls) == 1
+    assert len(journal.results) == 1

@@ -120,3 +120,18 @@ def test_a_run_without_failures_leaves_no_stale_failed_file(tmp_path: Path) -> N
     with ResultJournal(path) as journal:
         journal.record(result(2, Outcome.SUCCEEDED, Detail.ATTACHED))
     assert not failed_path(path).exists()
+
+
+def test_a_last_line_without_newline_is_torn_even_if_it_parses(tmp_path: Path) -> None:
+    """The resume and the repair agree: an unterminated last record is not done."""
+    path = tmp_path / "r.jsonl"
+    path.write_text(json.dumps(result(2, Outcome.SUCCEEDED, Detail.ATTACHED).to_record()), "utf-8")
+    assert len(read_done_keys(path)) == 0
+
+
+def test_a_line_that_is_json_but_not_a_record_is_an_error(tmp_path: Path) -> None:
+    """A list or a number where a record should be names its line."""
+    path = tmp_path / "r.jsonl"
+    path.write_text("[1, 2]\n", encoding="utf-8")
+    with pytest.raises(JobFileError, match=":1: not a result record"):
+        read_done_keys(path)
