@@ -24,9 +24,9 @@ from structlog.typing import FilteringBoundLogger
 from . import jobs, report
 from .client import TwilioClient
 from .config import Credentials, RunConfig, resolve_base_url
-from .engine import Engine, invalid_result, utc_timestamp
+from .engine import Engine
 from .errors import RunAborted, UsageError
-from .keys import DigestSet
+from .keys import DigestSet, key_digest
 from .logs import make_logger
 from .model import InvalidRow, Op, Outcome, Row
 from .progress import Progress, count_lines
@@ -176,7 +176,7 @@ async def _main(
         await _run(config, credentials, items, journal, log, done, state)
         return
     world = World()
-    sandbox_cli.seed_from_job(world, job)
+    sandbox_cli.seed_from_job(world, job, default_op=config.default_op or Op.FETCH, stage=True)
     async with Sandbox(world=world, load=load) as sandbox:
         local = Credentials(sandbox.account_sid, sandbox.auth_token, sandbox.account_sid)
         log.info("bulkops.sandbox.started", base_url=sandbox.base_url, **world.summary())
@@ -248,14 +248,18 @@ async def _run(
 
 
 def dry_run(job: str, items: Iterator[Row | InvalidRow]) -> int:
-    """Print the call each valid row would make, and each invalid row's problem."""
+    """Print the call each valid row would make; invalid and repeated rows go to stderr."""
     out, err = sys.stdout, sys.stderr
-    valid = invalid = 0
+    valid = invalid = repeated = 0
+    seen = DigestSet()
     for item in items:
         if isinstance(item, InvalidRow):
             invalid += 1
-            rec = invalid_result(item, finished_at=utc_timestamp())
-            print(f"{job}:{rec.line}: invalid: {rec.message}", file=err)
+            print(f"{job}:{item.line}: invalid: {item.problem}", file=err)
+            continue
+        if not seen.add(key_digest(item.key)):
+            repeated += 1
+            print(f"{job}:{item.line}: duplicate of an earlier row: not sent", file=err)
             continue
         valid += 1
         base = f"/v1/Services/{item.service_sid}/{item.kind.collection}"
@@ -271,7 +275,8 @@ def dry_run(job: str, items: Iterator[Row | InvalidRow]) -> int:
             method = "DELETE" if item.op is Op.DETACH else "GET"
             out.write(f"{item.line}\t{method} {base}/{item.sender_sid}\n")
     print(
-        f"bulkops: dry run: {valid:,} rows would be sent, {invalid:,} invalid; nothing was sent",
+        f"bulkops: dry run: {valid:,} rows would be sent, {invalid:,} invalid, "
+        f"{repeated:,} duplicates; nothing was sent",
         file=err,
     )
-    return EXIT_FAILED if invalid else EXIT_OK
+    return EXIT_FAILED if invalid or repeated else EXIT_OK

@@ -451,3 +451,19 @@ def test_python_dash_m_bulkops_runs_a_job(tmp_path: Path) -> None:
     assert "6 succeeded (5 attached, 1 fetched)" in summary(done.stderr)
     fetched = [r for r in records(tmp_path / "r.jsonl") if r["op"] == "fetch"]
     assert fetched[0]["short_code"] and fetched[0]["capabilities"]
+
+
+@pytest.mark.parametrize(
+    ("job", "detail"),
+    [("detach-example.csv", "detached"), ("migrate-example.csv", "migrated")],
+)
+def test_sandbox_runs_put_senders_where_the_shipped_jobs_expect_them(
+    capsys: pytest.CaptureFixture[str], job: str, detail: str
+) -> None:
+    """run --sandbox stages the world, so the shipped detach and migrate jobs do real work."""
+    shipped = Path(__file__).resolve().parent.parent / "jobs" / job
+    status, _, err = run(capsys, "run", str(shipped), "--sandbox", "--rate", "0", "-q",
+                         "--results", "r.jsonl")  # fmt: skip
+    assert status == 0, err
+    records = [json.loads(line) for line in Path("r.jsonl").read_text().splitlines()]
+    assert {r["detail"] for r in records} == {detail}

@@ -14,6 +14,7 @@ import shlex
 import signal
 import sys
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import fields
 from pathlib import Path
 from typing import TextIO
@@ -22,6 +23,7 @@ from ..config import is_loopback_host
 from ..errors import BulkopsError
 from ..model import Op, Row
 from .load import LoadProfile
+from .problems import TwilioProblem
 from .server import Sandbox
 from .world import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, World
 
@@ -125,15 +127,20 @@ def load_profile_from_args(args: argparse.Namespace) -> LoadProfile:
     return LoadProfile(**{field: getattr(args, f"sandbox_{field}") for _, field, *_ in _LOAD_FLAGS})
 
 
-def seed_from_job(world: World, path: str | Path) -> tuple[int, int]:
+def seed_from_job(
+    world: World, path: str | Path, *, default_op: Op = Op.FETCH, stage: bool = False
+) -> tuple[int, int]:
     """Make every valid row's services and sender exist; returns (rows used, rows skipped).
 
-    Raises :class:`~bulkops.errors.JobFileError` for a file that is not a job.
+    ``stage`` also puts each sender where the job expects to find it (a detach
+    row's service, a migrate row's source; the first such row wins), so
+    that ``bulkops run JOB --sandbox`` shows a detach or a migration doing real
+    work. Raises :class:`~bulkops.errors.JobFileError` for a file that is not a job.
     """
     from ..jobs import iter_job  # the job reader is only needed when seeding
 
     used = skipped = 0
-    for row in iter_job(path, default_op=Op.FETCH):
+    for row in iter_job(path, default_op=default_op):
         if not isinstance(row, Row):
             skipped += 1
             continue
@@ -143,7 +150,18 @@ def seed_from_job(world: World, path: str | Path) -> tuple[int, int]:
             world.add_service(from_service_sid)
         world.seed_senders(row.kind, [row.sender_sid])
         used += 1
+        if stage:
+            _stage(world, row)
     return used, skipped
+
+
+def _stage(world: World, row: Row) -> None:
+    where = {Op.DETACH: row.service_sid, Op.MIGRATE: row.from_service_sid}
+    target = where.get(row.op)
+    if target is None or world.senders[row.sender_sid].service_sid is not None:
+        return
+    with suppress(TwilioProblem):  # a full pool: leave it unattached
+        world.attach(target, row.kind, row.sender_sid)
 
 
 def build_world(args: argparse.Namespace, *, log: TextIO = sys.stderr) -> World:
