@@ -13,17 +13,19 @@ the answers: ``--concurrency`` is only its ceiling.
   ``decrease_factor`` and pauses every worker. Requests started before that cut were
   sent under the old, larger window, so their 429s are echoes of the same episode:
   each call carries a :class:`Ticket` and only a 429 of a request started after the
-  last cut cuts again. The factor is 0.7 (CUBIC's), not TCP's 0.5: a 429 here is an
-  exact, immediate signal that the window is one or two over, so halving throws
-  away capacity for nothing; in simulation 0.5 finishes in ~1.4x the ideal time,
-  0.7 in ~1.2x, for about the same share of 429s.
+  last cut cuts again. The default factor is 0.7 (CUBIC's), not TCP's 0.5: a 429
+  here is an exact, immediate signal that the window is one or two over, so halving
+  throws away capacity for nothing; in simulation 0.5 finishes in ~1.4x the ideal
+  time, 0.7 in ~1.2x, for about the same share of 429s. The engine passes 0.85,
+  measured against the sandbox (see ``engine.py``).
 * **Additive increase.** After the first 429, each success of a request started
   since the last cut adds ``increase_step / limit``: about ``increase_step`` per
   window's worth of successes, i.e. per round trip.
 * **Global pause.** A cut pauses new starts until ``now + max(Retry-After clamped to
   pause_cap_s, pause_initial_s * 2**(episodes - 1) capped)``; consecutive episodes
   double the pause, and a full window of successes resets it. The first pause is
-  short (0.1 s) on purpose: the cut is what answers a concurrency throttle, and a
+  short (0.1 s by default, 20 ms as the engine sets it) on purpose: the cut is what
+  answers a concurrency throttle, and a
   pause longer than a round trip only idles the account. The doubling is what stops
   a storm when the account stays saturated, e.g. by another process.
 * **5xx and transport errors change nothing:** they say the server or the network
