@@ -78,6 +78,15 @@ def world(env: dict[str, str]) -> dict[str, str | None]:
     return {s["sid"]: s["service_sid"] for s in doc["senders"]}
 
 
+def wait_for_records(results: Path, count: int, *, timeout_s: float = 20) -> None:
+    """Poll until the run has written ``count`` records (or the time is up)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and (
+        not results.exists() or results.read_text(encoding="utf-8").count("\n") < count
+    ):
+        time.sleep(0.05)
+
+
 def records(results: Path) -> list[dict[str, object]]:
     return [json.loads(line) for line in results.read_text(encoding="utf-8").splitlines()]
 
@@ -113,11 +122,7 @@ def test_sigint_drains_calls_in_flight_records_them_and_exits_130(
     job, env = sandbox
     results = tmp_path / "results.jsonl"
     run = run_cli(job, results, env, "--rate", "40")
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and (
-        not results.exists() or results.read_text(encoding="utf-8").count("\n") < 20
-    ):
-        time.sleep(0.05)
+    wait_for_records(results, 20)
     run.send_signal(signal.SIGINT)
     _, err = run.communicate(timeout=20)
     assert run.returncode == 130
@@ -136,11 +141,7 @@ def test_a_second_sigint_abandons_calls_in_flight_at_once(
     job, env = sandbox
     results = tmp_path / "results.jsonl"
     run = run_cli(job, results, env, "--grace", "60")
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and (
-        not results.exists() or results.read_text(encoding="utf-8").count("\n") < 8
-    ):
-        time.sleep(0.05)
+    wait_for_records(results, 8)
     run.send_signal(signal.SIGINT)  # the 8 calls now in flight would take 2 s to finish
     time.sleep(0.2)
     run.send_signal(signal.SIGINT)
