@@ -8,13 +8,9 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__, export, report, runner, verify
-from .errors import JobFileError, UsageError
+from .errors import Exit, JobFileError, UsageError
 from .model import Op
 from .sandbox import cli as sandbox_cli
-
-EXIT_USAGE, EXIT_INTERRUPTED = 2, 130
-#: What a shell reports for a process killed by SIGPIPE.
-EXIT_BROKEN_PIPE = 141
 
 
 def _add_run(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -100,13 +96,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args))
     except (UsageError, JobFileError) as exc:
         print(f"bulkops: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return Exit.USAGE
     except KeyboardInterrupt:
         print("bulkops: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return Exit.INTERRUPTED
     except BrokenPipeError:  # e.g. `bulkops verify JOB | head`: the reader has had enough
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_BROKEN_PIPE
+        return Exit.BROKEN_PIPE
 
 
 if __name__ == "__main__":

@@ -18,7 +18,24 @@ body and the request's method and path, never from headers or the full URL.
 
 from __future__ import annotations
 
-RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+from enum import IntEnum
+
+
+class Exit(IntEnum):
+    """bulkops' exit statuses, the same for every command."""
+
+    #: Everything asked for holds (every row succeeded, every check held).
+    OK = 0
+    #: Some row failed, was invalid or was skipped; or a check did not hold.
+    FAILED = 1
+    #: Usage, configuration or input-file error: nothing was sent.
+    USAGE = 2
+    #: The run was stopped as a whole (401, a failure limit, an unexpected error).
+    ABORTED = 3
+    #: Interrupted (SIGINT or SIGTERM): resume it.
+    INTERRUPTED = 130
+    #: The reader of our output went away (what a shell shows for SIGPIPE).
+    BROKEN_PIPE = 141
 
 
 class BulkopsError(Exception):

@@ -32,12 +32,11 @@ from typing import Any, Protocol
 
 from .client import Resource, TwilioClient
 from .config import Credentials, resolve_base_url
-from .errors import RunAborted, UsageError
+from .errors import Exit, RunAborted, UsageError
 from .listing import MAX_PAGE_SIZE, PageApi, ServiceLister, ServiceNotFound, Sleep
 from .model import SERVICE_SID, Op, SenderKind
 from .retry import Backoff
 
-EXIT_OK, EXIT_ABORTED = 0, 3
 #: The snapshot's header: a job's three columns, then what a person wants to read.
 COLUMNS = ("service_sid", "short_code_sid", "op", "short_code", "country_code")
 
@@ -292,9 +291,9 @@ def run_command(args: argparse.Namespace) -> int:
         )
     except RunAborted as exc:
         print(f"bulkops: export aborted, nothing written: {exc.reason}", file=sys.stderr)
-        return EXIT_ABORTED
+        return Exit.ABORTED
     print(f"bulkops: {summary.line()}", file=sys.stderr)
-    return EXIT_OK
+    return Exit.OK
 
 
 __all__ = [

@@ -25,7 +25,7 @@ from . import jobs, report
 from .client import TwilioClient
 from .config import Credentials, RunConfig, resolve_base_url
 from .engine import Engine
-from .errors import RunAborted, UsageError
+from .errors import Exit, RunAborted, UsageError
 from .keys import DigestSet, key_digest
 from .logs import make_logger
 from .model import InvalidRow, Op, Outcome, Row
@@ -33,8 +33,6 @@ from .progress import Progress, count_lines
 from .results import ResultJournal, default_results_path, failed_path, read_done_keys, summary_line
 from .sandbox import LoadProfile, Sandbox, World
 from .sandbox import cli as sandbox_cli
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ABORTED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 def open_job(path: str, default_op: Op | None) -> tuple[jobs.JobScan, Iterator[Row | InvalidRow]]:
@@ -116,7 +114,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     progress.set_ceiling(config.concurrency)
     state = _RunState(progress=progress)
     started = time.monotonic()
-    code = EXIT_OK
+    code = Exit.OK
     with progress, ResultJournal(results) as journal:
         if journal.repaired_bytes:
             log.warning(
@@ -129,21 +127,21 @@ def cmd_run(args: argparse.Namespace) -> int:
         except RunAborted as exc:
             log.error("bulkops.run.aborted", reason=exc.reason)
             stopped = exc.reason
-            code = EXIT_ABORTED
+            code = Exit.ABORTED
         except KeyboardInterrupt:
             state.interrupts = max(state.interrupts, 1)
         except (OSError, BaseExceptionGroup) as exc:  # e.g. the disk filled up
             first = exc.exceptions[0] if isinstance(exc, BaseExceptionGroup) else exc
             log.error("bulkops.run.failed", error=f"{type(first).__name__}: {first}")
             stopped = f"{type(first).__name__}: {first}"
-            code = EXIT_ABORTED
-    if state.interrupts and code == EXIT_OK:
-        code = EXIT_INTERRUPTED
-    elif code == EXIT_OK and any(o is not Outcome.SUCCEEDED for o, _ in journal.counts):
-        code = EXIT_FAILED
+            code = Exit.ABORTED
+    if state.interrupts and code == Exit.OK:
+        code = Exit.INTERRUPTED
+    elif code == Exit.OK and any(o is not Outcome.SUCCEEDED for o, _ in journal.counts):
+        code = Exit.FAILED
     duration_s = time.monotonic() - started
     _report(results, duration_s=duration_s if fresh else None)
-    if code == EXIT_ABORTED:
+    if code == Exit.ABORTED:
         print(f"bulkops: run stopped: {stopped}", file=sys.stderr)
     line = summary_line(journal.counts, duration_s=duration_s, path=results)
     if state.skipped_done:
@@ -153,7 +151,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(
             f"bulkops: failed rows, as a job to run again: {failed_path(results)}", file=sys.stderr
         )
-    if code in (EXIT_INTERRUPTED, EXIT_ABORTED):
+    if code in (Exit.INTERRUPTED, Exit.ABORTED):
         again = ["bulkops", "run", args.job, "--results", str(results), "--resume"]
         if args.op:
             again += ["--op", args.op]
@@ -279,4 +277,4 @@ def dry_run(job: str, items: Iterator[Row | InvalidRow]) -> int:
         f"{repeated:,} duplicates; nothing was sent",
         file=err,
     )
-    return EXIT_FAILED if invalid or repeated else EXIT_OK
+    return Exit.FAILED if invalid or repeated else Exit.OK

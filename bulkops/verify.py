@@ -38,7 +38,7 @@ import anyio
 from . import jobs
 from .client import TwilioClient
 from .config import Credentials
-from .errors import RunAborted
+from .errors import Exit, RunAborted
 from .export import (
     ServiceLister,
     ServiceNotFound,
@@ -48,8 +48,6 @@ from .export import (
 )
 from .model import InvalidRow, Op, Row, SenderKind
 from .retry import Backoff
-
-EXIT_OK, EXIT_MISMATCH, EXIT_ABORTED = 0, 1, 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,10 +274,10 @@ def run_command(args: argparse.Namespace) -> int:
         )
     except RunAborted as exc:
         print(f"bulkops: verify aborted, nothing verified: {exc.reason}", file=sys.stderr)
-        return EXIT_ABORTED
+        return Exit.ABORTED
     sys.stdout.flush()
     print(f"bulkops: {result.line()}", file=sys.stderr)
-    return EXIT_OK if result.ok else EXIT_MISMATCH
+    return Exit.OK if result.ok else Exit.FAILED
 
 
 __all__ = [
