@@ -28,13 +28,13 @@ def _add_run(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     add("--rate", type=float, default=25.0, metavar="R",
         help="calls started per second at most; 0 = no limit (default 25)")
     add("--concurrency", type=int, default=16, metavar="N",
-        help="calls in flight at most (default 16)")
+        help="calls in flight at most; bulkops finds the account's limit below it (default 16)")
     add("--max-attempts", type=int, default=6, metavar="N",
         help="tries per call for 429, 5xx and network errors (default 6)")
     add("--timeout", type=float, default=30.0, metavar="S", help="seconds per request (default 30)")
     add("--max-failures", type=int, metavar="N", help="stop the run at the N-th failed row")
     add("--max-failure-rate", type=float, metavar="P",
-        help="stop when more than P (0-1) of the last 100 rows failed")
+        help="stop when more than P (0 <= P < 1) of the last 100 rows failed")
     add("--grace", type=float, default=10.0, metavar="S",
         help="seconds in-flight calls get to finish after Ctrl-C (default 10)")
     add("--base-url", metavar="URL",

@@ -95,6 +95,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise UsageError(str(exc)) from None
     else:
+        if sandbox_cli.load_profile_from_args(args) != LoadProfile():
+            raise UsageError("the sandbox load and fault flags only apply with --sandbox")
         credentials = Credentials.from_env()
         config = replace(config, base_url=resolve_base_url(args.base_url))
     results = Path(args.results) if args.results else default_results_path(args.job)

@@ -467,3 +467,13 @@ def test_sandbox_runs_put_senders_where_the_shipped_jobs_expect_them(
     assert status == 0, err
     records = [json.loads(line) for line in Path("r.jsonl").read_text().splitlines()]
     assert {r["detail"] for r in records} == {detail}
+
+
+def test_sandbox_load_flags_without_sandbox_are_a_usage_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """--max-in-flight and friends shape the embedded sandbox only; elsewhere they are refused."""
+    job = job_file("job.csv", attach_rows(1))
+    status, _, err = run(capsys, "run", job, "--max-in-flight", "10")
+    assert status == 2
+    assert "only apply with --sandbox" in err
