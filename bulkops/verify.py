@@ -46,6 +46,7 @@ from .export import (
     add_connection_arguments,
     connection_from_args,
 )
+from .keys import DigestSet, key_digest
 from .model import InvalidRow, Op, Row, SenderKind
 from .retry import Backoff
 
@@ -84,6 +85,8 @@ class VerifyReport:
     invalid: int
     services: int
     pages: int
+    #: Rows not checked because a later row of the job acts on the same sender.
+    superseded: int = 0
 
     @property
     def ok(self) -> bool:
@@ -96,12 +99,32 @@ class VerifyReport:
             f"verified {self.rows:,} rows against {self.services:,} services "
             f"({self.pages:,} list calls): {self.matches:,} hold, "
             f"{self.mismatches:,} mismatches, {self.invalid:,} invalid"
+            + (f", {self.superseded:,} superseded by a later row" if self.superseded else "")
         )
 
 
 def distinct_services(items: Iterable[Row | InvalidRow]) -> list[str]:
     """The sorted distinct ``service_sid`` of the valid rows."""
-    return sorted({item.service_sid for item in items if isinstance(item, Row)})
+    return sorted(plan(items)[0])
+
+
+def plan(items: Iterable[Row | InvalidRow]) -> tuple[set[str], dict[str, int]]:
+    """The distinct services, and for each sender named by more than one row its last line.
+
+    Only a sender's last row says where the job leaves it; earlier rows of the
+    same sender are not checked. Memory: one digest per row, a dict entry per
+    repeated sender.
+    """
+    services: set[str] = set()
+    seen = DigestSet()
+    last: dict[str, int] = {}
+    for item in items:
+        if not isinstance(item, Row):
+            continue
+        services.add(item.service_sid)
+        if not seen.add(key_digest((item.sender_sid,))):  # named before: remember the last
+            last[item.sender_sid] = item.line
+    return services, last
 
 
 async def list_holdings(
@@ -156,11 +179,22 @@ def check_row(row: Row, holdings: Holdings) -> str | None:
     return f"{sender} expected attached to {service} but {because}"
 
 
-def check_rows(items: Iterable[Row | InvalidRow], holdings: Holdings) -> Iterator[Problem | None]:
-    """One entry per row, in file order: None when it holds, else its :class:`Problem`."""
+def check_rows(
+    items: Iterable[Row | InvalidRow], holdings: Holdings, last: dict[str, int] | None = None
+) -> Iterator[Problem | int | None]:
+    """One entry per row, in file order: None when it holds, else its :class:`Problem`.
+
+    A row whose sender a later row acts on (``last``, from :func:`plan`) is not
+    checked: its entry is the line of that later row.
+    """
+    last = last or {}
     for item in items:
         if isinstance(item, InvalidRow):
             yield Problem(item.line, f"invalid row: {item.problem}", invalid=True)
+            continue
+        later = last.get(item.sender_sid, item.line)
+        if later != item.line:
+            yield later
             continue
         message = check_row(item, holdings)
         yield None if message is None else Problem(item.line, message)
@@ -190,7 +224,7 @@ async def verify(
 
     ``report`` receives each problem in file order as it is found.
     """
-    services = distinct_services(open_rows(job, default_op))
+    services, last = plan(open_rows(job, default_op))
     async with TwilioClient.open(
         base_url=base_url,
         credentials=credentials,
@@ -199,12 +233,15 @@ async def verify(
         kind=SenderKind.SHORT_CODE,
     ) as client:
         lister = ServiceLister(client, page_size=page_size, backoff=backoff, sleep=sleep, rand=rand)
-        holdings = await list_holdings(lister, services, concurrency=concurrency)
-    rows = matches = mismatches = invalid = 0
-    for problem in check_rows(jobs.iter_job(job, default_op=default_op), holdings):
+        holdings = await list_holdings(lister, sorted(services), concurrency=concurrency)
+    rows = matches = mismatches = invalid = superseded = 0
+    for problem in check_rows(jobs.iter_job(job, default_op=default_op), holdings, last):
         rows += 1
         if problem is None:
             matches += 1
+            continue
+        if isinstance(problem, int):
+            superseded += 1
             continue
         if problem.invalid:
             invalid += 1
@@ -218,6 +255,7 @@ async def verify(
         invalid=invalid,
         services=holdings.services,
         pages=holdings.pages,
+        superseded=superseded,
     )
 
 

@@ -71,8 +71,10 @@ async def test_every_op_that_holds_matches(tmp_path: Path) -> None:
         )
     assert problems == []
     assert report.ok
-    # four services listed; mg(9) answered 404, so three pages were read
-    assert (report.rows, report.matches, report.services, report.pages) == (6, 6, 4, 3)
+    # four services listed; mg(9) answered 404, so three pages were read. sc(3) and
+    # sc(999) have a later row each: only that later row is checked.
+    assert (report.rows, report.matches, report.services, report.pages) == (6, 4, 4, 3)
+    assert report.superseded == 2
 
 
 @pytest.mark.asyncio
@@ -83,16 +85,17 @@ async def test_mismatches_are_reported_with_their_lines(tmp_path: Path) -> None:
         [
             f"{mg(1)},{sc(1)},attach,",  # 2: holds
             f"{mg(3)},{sc(999)},attach,",  # 3: in no service
-            f"{mg(3)},{sc(1)},attach,",  # 4: in another listed service
+            f"{mg(3)},{sc(4)},attach,",  # 4: in another listed service
             f"{mg(1)},{sc(2)},detach,",  # 5: still attached
-            f"{mg(3)},{sc(2)},fetch,",  # 6: not in that service
+            f"{mg(3)},{sc(5)},fetch,",  # 6: not in that service
             f"{mg(3)},{sc(3)},migrate,{mg(2)}",  # 7: not moved (its source is not listed)
-            f"{mg(9)},{sc(999)},attach,",  # 8: the service does not exist
+            f"{mg(9)},{sc(998)},attach,",  # 8: the service does not exist
             f"{mg(1)},SCnope,attach,",  # 9: invalid
         ],
     )
     problems: list[Problem] = []
-    async with Sandbox(world=world_with(POOLS, extra_services=(mg(3),))) as sb:
+    pools = {mg(1): [sc(1), sc(2), sc(4), sc(5)], mg(2): [sc(3)]}
+    async with Sandbox(world=world_with(pools, extra_services=(mg(3),))) as sb:
         report = await verify(
             job,
             base_url=sb.base_url,
@@ -101,11 +104,11 @@ async def test_mismatches_are_reported_with_their_lines(tmp_path: Path) -> None:
         )
     assert [(p.line, p.message) for p in problems] == [
         (3, f"{sc(999)} expected attached to {mg(3)} but it is not"),
-        (4, f"{sc(1)} expected attached to {mg(3)} but it is attached to {mg(1)}"),
+        (4, f"{sc(4)} expected attached to {mg(3)} but it is attached to {mg(1)}"),
         (5, f"{sc(2)} expected not attached to {mg(1)} but it is"),
-        (6, f"{sc(2)} expected attached to {mg(3)} but it is attached to {mg(1)}"),
+        (6, f"{sc(5)} expected attached to {mg(3)} but it is attached to {mg(1)}"),
         (7, f"{sc(3)} expected moved from {mg(2)} to {mg(3)} but it is not"),
-        (8, f"{sc(999)} expected attached to {mg(9)} but service {mg(9)} does not exist"),
+        (8, f"{sc(998)} expected attached to {mg(9)} but service {mg(9)} does not exist"),
         (9, "invalid row: short_code_sid 'SCnope' does not match ^SC[0-9a-fA-F]{32}$"),
     ]
     assert [p.invalid for p in problems] == [False] * 6 + [True]
@@ -284,3 +287,16 @@ def test_command_missing_job_is_a_job_file_error(
     with pytest.raises(JobFileError, match="no such file"):
         verify_mod.run_command(parse([str(tmp_path / "nope.csv")]))
     assert sandbox_env.stats.requests == 0
+
+
+@pytest.mark.asyncio
+async def test_only_the_last_row_of_a_sender_is_checked(tmp_path: Path) -> None:
+    """Attach then detach of one short code: the world after the job is "detached"; it holds."""
+    job = write_job(tmp_path, [f"{mg(1)},{sc(7)},attach,", f"{mg(1)},{sc(7)},detach,"])
+    problems: list[Problem] = []
+    async with Sandbox(world=world_with({mg(1): [sc(1)]})) as sb:
+        report = await verify(
+            job, base_url=sb.base_url, credentials=credentials_of(sb), report=problems.append
+        )
+    assert problems == []
+    assert (report.rows, report.matches, report.superseded, report.ok) == (2, 1, 1, True)
