@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -19,7 +19,7 @@ from urllib.parse import urlencode, urlsplit
 import aiohttp
 
 from . import __version__
-from .config import Credentials
+from .config import Credentials, RunConfig
 from .errors import (
     ApiError,
     AuthenticationError,
@@ -84,6 +84,19 @@ class TwilioClient:
             raise_for_status=False,
         ) as session:
             yield cls(session, base_url, kind=kind)
+
+    @classmethod
+    def open_for(
+        cls, config: RunConfig, credentials: Credentials
+    ) -> AbstractAsyncContextManager[TwilioClient]:
+        """:meth:`open` as a run's configuration says: pool as wide as its concurrency."""
+        return cls.open(
+            base_url=config.base_url,
+            credentials=credentials,
+            pool_size=config.concurrency,
+            timeout_s=config.timeout_s,
+            kind=config.kind,
+        )
 
     def collection_path(self, service_sid: str) -> str:
         return f"/v1/Services/{service_sid}/{self._kind.collection}"

@@ -300,10 +300,7 @@ class Engine:
                 try:
                     reply = await call(service_sid, sender_sid)
                 except AuthenticationError as exc:
-                    raise RunAborted(
-                        f"authentication failed (HTTP 401, Twilio code {exc.code}): "
-                        "check TWILIO_ACCOUNT_SID and the token or API key"
-                    ) from None
+                    raise RunAborted.bad_credentials(exc.code) from None
                 except ApiError as exc:
                     error = exc
                     self._observe(ticket, exc)

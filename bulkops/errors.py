@@ -64,6 +64,14 @@ class RunAborted(BulkopsError):
         self.reason = reason
         super().__init__(reason)
 
+    @classmethod
+    def bad_credentials(cls, code: int | None) -> RunAborted:
+        """The abort for a 401: the same words wherever it happens."""
+        return cls(
+            f"authentication failed (HTTP 401, Twilio code {code}): "
+            "check TWILIO_ACCOUNT_SID and the token or API key"
+        )
+
 
 class ApiError(BulkopsError):
     """A Twilio call that did not succeed."""

@@ -188,7 +188,6 @@ async def export(
     rand: Callable[[], float] = random.random,
 ) -> ExportSummary:
     """Open a client, list each service in turn and write the snapshot to ``path``."""
-    check_output(path)
     async with TwilioClient.open(
         base_url=base_url,
         credentials=credentials,

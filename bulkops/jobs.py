@@ -57,12 +57,8 @@ def scan(path: str | Path) -> JobScan:
                 raise JobFileError(
                     name, "not UTF-8 text (truncated character)", line=lines + 1
                 ) from None
-    except FileNotFoundError:
-        raise JobFileError(name, "no such file") from None
-    except IsADirectoryError:
-        raise JobFileError(name, "is a directory, not a job file") from None
     except OSError as exc:
-        raise JobFileError(name, f"cannot read: {exc.strerror or exc}") from None
+        raise _unreadable(name, exc) from None
     if last != b"\n":
         lines += 1
     if not name.endswith(".jsonl"):
@@ -82,6 +78,15 @@ def _check_csv_structure(name: str) -> None:
             raise JobFileError(name, f"malformed CSV: {exc}", line=start) from None
 
 
+def _unreadable(name: str, exc: OSError) -> JobFileError:
+    """The one-line error for a job file the OS will not give us."""
+    if isinstance(exc, FileNotFoundError):
+        return JobFileError(name, "no such file")
+    if isinstance(exc, IsADirectoryError):
+        return JobFileError(name, "is a directory, not a job file")
+    return JobFileError(name, f"cannot read: {exc.strerror or exc}")
+
+
 def iter_job(
     path: str | Path,
     *,
@@ -97,12 +102,8 @@ def iter_job(
     name = str(path)
     try:
         handle = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115
-    except FileNotFoundError:
-        raise JobFileError(name, "no such file") from None
-    except IsADirectoryError:
-        raise JobFileError(name, "is a directory, not a job file") from None
     except OSError as exc:
-        raise JobFileError(name, f"cannot read: {exc.strerror or exc}") from None
+        raise _unreadable(name, exc) from None
     with handle:
         try:
             if name.endswith(".jsonl"):

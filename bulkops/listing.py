@@ -83,10 +83,7 @@ class ServiceLister:
             try:
                 return await self._api.list_page(url)
             except AuthenticationError as exc:
-                raise RunAborted(
-                    f"authentication failed (HTTP 401, Twilio code {exc.code}): "
-                    "check TWILIO_ACCOUNT_SID and the token or API key"
-                ) from None
+                raise RunAborted.bad_credentials(exc.code) from None
             except PermanentError as exc:
                 if exc.status == 404:
                     raise ServiceNotFound(service_sid) from None

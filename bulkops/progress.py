@@ -121,9 +121,7 @@ class LineProgress(_Counting):
         self._closed = False
 
     def advance(self, outcome: str) -> None:
-        self.done += 1
-        counts = self.counts
-        counts[outcome] = counts.get(outcome, 0) + 1
+        super().advance(outcome)
         now = self._clock()
         if now >= self._next:
             self._emit(now)

@@ -202,13 +202,7 @@ async def _run(
         results=str(journal.path),
         resuming_past=len(done),
     )
-    async with TwilioClient.open(
-        base_url=config.base_url,
-        credentials=credentials,
-        pool_size=config.concurrency,
-        timeout_s=config.timeout_s,
-        kind=config.kind,
-    ) as client:
+    async with TwilioClient.open_for(config, credentials) as client:
         progress = state.progress
         engine = Engine(
             config, client, journal, log=log, skip=done,

@@ -151,13 +151,7 @@ async def run_job(
     if rand is not None:
         extra["rand"] = rand
     with ResultJournal(results) as journal:
-        async with TwilioClient.open(
-            base_url=config.base_url,
-            credentials=credentials,
-            pool_size=config.concurrency,
-            timeout_s=config.timeout_s,
-            kind=config.kind,
-        ) as client:
+        async with TwilioClient.open_for(config, credentials) as client:
             engine = Engine(config, client, journal, log=log, **extra)
             aborted = None
             try:
