@@ -60,11 +60,18 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
 
 
 @dataclass
-class _RunState:
-    """What the signal handlers and the engine leave behind for the summary."""
+class _Run:
+    """The parts of one run, built by :func:`cmd_run`, and what it leaves for the summary."""
 
+    items: Iterable[Row | InvalidRow]
+    journal: ResultJournal
+    log: FilteringBoundLogger
+    #: Digests of the rows a resumed log already records as done.
+    done: DigestSet
     progress: Progress
+    #: How many SIGINT/SIGTERM arrived.
     interrupts: int = 0
+    #: Rows skipped because ``done`` has them.
     skipped_done: int = 0
 
 
@@ -114,7 +121,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         stream=progress.log_stream(sys.stderr),
     )
     progress.set_ceiling(config.concurrency)
-    state = _RunState(progress=progress)
     started = time.monotonic()
     code = Exit.OK
     with progress, ResultJournal(results) as journal:
@@ -122,22 +128,21 @@ def cmd_run(args: argparse.Namespace) -> int:
             log.warning(
                 "bulkops.results.repaired", path=str(results), cut_bytes=journal.repaired_bytes
             )
+        run = _Run(items, journal, log, done, progress)
         try:
-            asyncio.run(
-                _main(args.job, config, credentials, load, items, journal, log, done, state)
-            )
+            asyncio.run(_main(run, args.job, config, credentials, load))
         except RunAborted as exc:
             log.error("bulkops.run.aborted", reason=exc.reason)
             stopped = exc.reason
             code = Exit.ABORTED
         except KeyboardInterrupt:
-            state.interrupts = max(state.interrupts, 1)
+            run.interrupts = max(run.interrupts, 1)
         except (OSError, BaseExceptionGroup) as exc:  # e.g. the disk filled up
             first = exc.exceptions[0] if isinstance(exc, BaseExceptionGroup) else exc
             log.error("bulkops.run.failed", error=f"{type(first).__name__}: {first}")
             stopped = f"{type(first).__name__}: {first}"
             code = Exit.ABORTED
-    if state.interrupts and code == Exit.OK:
+    if run.interrupts and code == Exit.OK:
         code = Exit.INTERRUPTED
     elif code == Exit.OK and any(o is not Outcome.SUCCEEDED for o, _ in journal.counts):
         code = Exit.FAILED
@@ -146,8 +151,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if code == Exit.ABORTED:
         print(f"bulkops: run stopped: {stopped}", file=sys.stderr)
     line = summary_line(journal.counts, duration_s=duration_s, path=results)
-    if state.skipped_done:
-        line += f" ({state.skipped_done:,} rows already done were skipped)"
+    if run.skipped_done:
+        line += f" ({run.skipped_done:,} rows already done were skipped)"
     print("bulkops: " + line, file=sys.stderr)
     if any(o is Outcome.FAILED for o, _ in journal.counts):
         print(
@@ -162,50 +167,42 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 async def _main(
+    run: _Run,
     job: str,
     config: RunConfig,
     credentials: Credentials | None,
     load: LoadProfile | None,
-    items: Iterable[Row | InvalidRow],
-    journal: ResultJournal,
-    log: FilteringBoundLogger,
-    done: DigestSet,
-    state: _RunState,
 ) -> None:
+    """Run against the configured API, or (no credentials) against an embedded sandbox."""
     if credentials is not None:
-        await _run(config, credentials, items, journal, log, done, state)
+        await _execute(run, config, credentials)
         return
+    log = run.log
     world = World()
     sandbox_cli.seed_from_job(world, job, default_op=config.default_op or Op.FETCH, stage=True)
     async with Sandbox(world=world, load=load) as sandbox:
         local = Credentials(sandbox.account_sid, sandbox.auth_token, sandbox.account_sid)
         log.info("bulkops.sandbox.started", base_url=sandbox.base_url, **world.summary())
         config = replace(config, base_url=sandbox.base_url)
-        await _run(config, local, items, journal, log, done, state)
+        await _execute(run, config, local)
         log.info("bulkops.sandbox.finished", **world.summary())
 
 
-async def _run(
-    config: RunConfig,
-    credentials: Credentials,
-    items: Iterable[Row | InvalidRow],
-    journal: ResultJournal,
-    log: FilteringBoundLogger,
-    done: DigestSet,
-    state: _RunState,
-) -> None:
+async def _execute(run: _Run, config: RunConfig, credentials: Credentials) -> None:
+    """The engine over the job, under signal handlers: first signal drains, second abandons."""
+    log, journal = run.log, run.journal
     log.info(
         "bulkops.run.started",
         base_url=config.base_url,
         concurrency=config.concurrency,
         rate_per_s=config.rate_per_s,
         results=str(journal.path),
-        resuming_past=len(done),
+        resuming_past=len(run.done),
     )
     async with TwilioClient.open_for(config, credentials) as client:
-        progress = state.progress
+        progress = run.progress
         engine = Engine(
-            config, client, journal, log=log, skip=done,
+            config, client, journal, log=log, skip=run.done,
             on_result=lambda result: progress.advance(result.outcome.value),
             on_limit=progress.set_ceiling,
         )  # fmt: skip
@@ -213,8 +210,8 @@ async def _run(
             loop = asyncio.get_running_loop()
 
             def on_signal(name: str) -> None:
-                state.interrupts += 1
-                if state.interrupts == 1:
+                run.interrupts += 1
+                if run.interrupts == 1:
                     log.warning(
                         "bulkops.run.interrupted",
                         signal=name,
@@ -230,9 +227,9 @@ async def _run(
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, on_signal, sig.name)
             try:
-                await engine.run(items)
+                await engine.run(run.items)
             finally:
-                state.skipped_done = engine.skipped_done
+                run.skipped_done = engine.skipped_done
                 for sig in (signal.SIGINT, signal.SIGTERM):
                     loop.remove_signal_handler(sig)
     log.info(
