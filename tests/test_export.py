@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from helpers_sids import mg, sc
+from sandbox_worlds import credentials_of, environment_for, world_with
 
 from bulkops import export as export_mod
 from bulkops.client import TwilioClient
@@ -27,27 +28,11 @@ from bulkops.jobs import iter_job
 from bulkops.logs import make_logger
 from bulkops.model import ItemResult, Op, Outcome, Row, SenderKind
 from bulkops.retry import Backoff
-from bulkops.sandbox import LoadProfile, Sandbox, SandboxThread, World
+from bulkops.sandbox import LoadProfile, Sandbox, SandboxThread
 from bulkops.verify import verify
 
 SHORT = SenderKind.SHORT_CODE
 TINY = Backoff(initial_s=0.001, cap_s=0.001, max_attempts=6)
-
-
-def credentials_of(sandbox: Sandbox | SandboxThread) -> Credentials:
-    return Credentials(
-        username=sandbox.account_sid, password=sandbox.auth_token, account_sid=sandbox.account_sid
-    )
-
-
-def world_with(pools: dict[str, list[str]], *, cap: int = 400) -> World:
-    """A world where each service holds the given short codes."""
-    world = World(max_senders_per_service=cap)
-    world.seed(service_sids=pools, short_code_sids=[s for sids in pools.values() for s in sids])
-    for service_sid, sids in pools.items():
-        for sid in sids:
-            world.attach(service_sid, SHORT, sid)
-    return world
 
 
 def read_snapshot(path: Path) -> list[dict[str, str]]:
@@ -273,11 +258,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
 @pytest.fixture
 def sandbox_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxThread]:
     """A sandbox in a thread, with the environment pointing bulkops at it."""
-    for name in ("TWILIO_API_KEY", "TWILIO_API_SECRET", "TWILIO_REGION", "TWILIO_EDGE"):
-        monkeypatch.delenv(name, raising=False)
-    with SandboxThread(world=world_with({mg(1): [sc(1), sc(2)], mg(2): [sc(3)]})) as sb:
-        for name, value in sb.env().items():
-            monkeypatch.setenv(name, value)
+    with environment_for(monkeypatch, world_with({mg(1): [sc(1), sc(2)], mg(2): [sc(3)]})) as sb:
         yield sb
 
 

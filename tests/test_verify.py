@@ -8,36 +8,17 @@ from pathlib import Path
 
 import pytest
 from helpers_sids import mg, sc
+from sandbox_worlds import credentials_of, environment_for, world_with
 
 from bulkops import verify as verify_mod
-from bulkops.config import Credentials
 from bulkops.errors import JobFileError, RunAborted
 from bulkops.model import Op, Row, SenderKind
 from bulkops.retry import Backoff
-from bulkops.sandbox import LoadProfile, Sandbox, SandboxThread, World
+from bulkops.sandbox import LoadProfile, Sandbox, SandboxThread
 from bulkops.verify import Holdings, Problem, check_row, verify
 
 SHORT = SenderKind.SHORT_CODE
 HEADER = "service_sid,short_code_sid,op,from_service_sid\n"
-
-
-def credentials_of(sandbox: Sandbox | SandboxThread) -> Credentials:
-    return Credentials(
-        username=sandbox.account_sid, password=sandbox.auth_token, account_sid=sandbox.account_sid
-    )
-
-
-def world_with(pools: dict[str, list[str]], *, extra_services: tuple[str, ...] = ()) -> World:
-    """A world where each service holds the given short codes; extra services are empty."""
-    world = World()
-    world.seed(
-        service_sids=[*pools, *extra_services],
-        short_code_sids=[s for sids in pools.values() for s in sids] + [sc(999)],
-    )
-    for service_sid, sids in pools.items():
-        for sid in sids:
-            world.attach(service_sid, SHORT, sid)
-    return world
 
 
 def write_job(tmp_path: Path, rows: list[str], *, header: str = HEADER) -> Path:
@@ -220,11 +201,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
 @pytest.fixture
 def sandbox_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxThread]:
     """A sandbox in a thread, with the environment pointing bulkops at it."""
-    for name in ("TWILIO_API_KEY", "TWILIO_API_SECRET", "TWILIO_REGION", "TWILIO_EDGE"):
-        monkeypatch.delenv(name, raising=False)
-    with SandboxThread(world=world_with(POOLS)) as sb:
-        for name, value in sb.env().items():
-            monkeypatch.setenv(name, value)
+    with environment_for(monkeypatch, world_with(POOLS)) as sb:
         yield sb
 
 
