@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bulkops.adaptive import AimdController, Ticket
+from bulkops.engine.adaptive import AimdController, Ticket
 from bulkops.errors import ApiError, ServerError, ThrottledError
 from bulkops.retry import Backoff
 

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from helpers_sids import mg, sc
 
-from bulkops.cli import main
+from bulkops.commands.cli import main
 from bulkops.model import SenderKind
 from bulkops.sandbox import LoadProfile, SandboxThread, World
 

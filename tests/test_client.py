@@ -17,7 +17,6 @@ from aioresponses import aioresponses
 from helpers_sids import mg, sc
 from yarl import URL
 
-from bulkops.client import Reply, TwilioClient
 from bulkops.config import Credentials
 from bulkops.errors import (
     ApiError,
@@ -27,6 +26,7 @@ from bulkops.errors import (
     ThrottledError,
     TransportError,
 )
+from bulkops.twilio.client import Reply, TwilioClient
 
 BASE = "https://messaging.twilio.com"
 ACCOUNT = "AC" + "c" * 32

@@ -13,9 +13,8 @@ import pytest
 from helpers_sids import mg, sc
 from virtual_time import run_virtual
 
-from bulkops.client import Reply
 from bulkops.config import RunConfig
-from bulkops.engine import Engine
+from bulkops.engine.engine import Engine
 from bulkops.errors import (
     ApiError,
     AuthenticationError,
@@ -25,9 +24,10 @@ from bulkops.errors import (
     ThrottledError,
     TransportError,
 )
+from bulkops.journal.writer import key_digest
 from bulkops.logs import make_logger
 from bulkops.model import Detail, InvalidRow, ItemResult, Op, Outcome, Row
-from bulkops.results import key_digest
+from bulkops.twilio.client import Reply
 
 Script = list[Reply | ApiError]
 OK = {Op.ATTACH: Reply(201, {"sid": "x"}), Op.DETACH: Reply(204, None), Op.FETCH: Reply(200, {})}

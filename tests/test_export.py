@@ -12,24 +12,24 @@ import pytest
 from helpers_sids import mg, sc
 from sandbox_worlds import credentials_of, environment_for, world_with
 
-from bulkops import export as export_mod
-from bulkops.client import TwilioClient
-from bulkops.config import Credentials, RunConfig
-from bulkops.engine import Engine
-from bulkops.errors import RunAborted, UsageError
-from bulkops.export import (
+from bulkops.commands import export as export_mod
+from bulkops.commands.export import (
     COLUMNS,
     ServiceNotFound,
     export,
     gather_services,
     read_services_file,
 )
+from bulkops.commands.verify import verify
+from bulkops.config import Credentials, RunConfig
+from bulkops.engine.engine import Engine
+from bulkops.errors import RunAborted, UsageError
 from bulkops.jobs import iter_job
 from bulkops.logs import make_logger
 from bulkops.model import ItemResult, Op, Outcome, Row, SenderKind
 from bulkops.retry import Backoff
 from bulkops.sandbox import LoadProfile, Sandbox, SandboxThread
-from bulkops.verify import verify
+from bulkops.twilio.client import TwilioClient
 
 SHORT = SenderKind.SHORT_CODE
 TINY = Backoff(initial_s=0.001, cap_s=0.001, max_attempts=6)

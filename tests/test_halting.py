@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bulkops.halting import FailureBrake
+from bulkops.engine.brake import FailureBrake
 from bulkops.model import Outcome
 
 S, F, I = Outcome.SUCCEEDED, Outcome.FAILED, Outcome.INVALID  # noqa: E741

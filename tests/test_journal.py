@@ -10,14 +10,14 @@ from helpers_sids import mg, sc
 
 from bulkops import jobs
 from bulkops.errors import JobFileError, UsageError
-from bulkops.model import Detail, ItemResult, Op, Outcome, Row
-from bulkops.results import (
+from bulkops.journal.writer import (
     ResultJournal,
     failed_path,
     key_digest,
     read_done_keys,
     repair_torn_tail,
 )
+from bulkops.model import Detail, ItemResult, Op, Outcome, Row
 
 
 def result(line: int, outcome: Outcome, detail: Detail, *, op: str = "attach") -> ItemResult:

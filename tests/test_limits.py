@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from virtual_time import run_virtual
 
-from bulkops.limits import ConcurrencyWindow, RateGate, bucket_size
+from bulkops.engine.limits import ConcurrencyWindow, RateGate, bucket_size
 
 
 @pytest.mark.parametrize("rate", [1, 25, 99, 100, 1000, 5000])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bulkops.engine.outcomes import SUCCESS, for_error
 from bulkops.errors import (
     ApiError,
     AuthenticationError,
@@ -13,7 +14,6 @@ from bulkops.errors import (
     TransportError,
 )
 from bulkops.model import Detail, Op, Outcome
-from bulkops.outcomes import SUCCESS, for_error
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,13 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from bulkops.progress import BarProgress, LineProgress, Progress, count_lines, progress_line
+from bulkops.commands.progress import (
+    BarProgress,
+    LineProgress,
+    Progress,
+    count_lines,
+    progress_line,
+)
 
 
 class FakeClock:

@@ -11,8 +11,7 @@ import pytest
 from helpers_sids import mg, sc
 
 from bulkops.errors import JobFileError
-from bulkops.model import Detail, ItemResult, Outcome
-from bulkops.report import (
+from bulkops.journal.summary import (
     add_arguments,
     percentiles,
     read_results,
@@ -22,6 +21,7 @@ from bulkops.report import (
     to_json,
     write_summary_json,
 )
+from bulkops.model import Detail, ItemResult, Outcome
 
 
 def record(line: int = 2, **overrides: Any) -> dict[str, Any]:

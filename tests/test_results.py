@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from helpers_sids import mg, sc
 
+from bulkops.journal.writer import ResultJournal, default_results_path, summary_line
 from bulkops.model import Detail, ItemResult, Outcome
-from bulkops.results import ResultJournal, default_results_path, summary_line
 
 FIELDS = {
     "line",
@@ -67,9 +67,9 @@ def records(path: Path) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def fsyncs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Replace os.fsync as bulkops.results sees it; record the fds it was called with."""
+    """Replace os.fsync as bulkops.journal.writer sees it; record the fds it was called with."""
     calls: list[int] = []
-    monkeypatch.setattr("bulkops.results.os.fsync", calls.append)
+    monkeypatch.setattr("bulkops.journal.writer.os.fsync", calls.append)
     return calls
 
 
@@ -159,7 +159,7 @@ def test_fsync_follows_the_injected_clock_and_close(
     clock = FakeClock(100.0)
     synced_lines: list[int] = []
     monkeypatch.setattr(
-        "bulkops.results.os.fsync", lambda fd: synced_lines.append(len(records(path)))
+        "bulkops.journal.writer.os.fsync", lambda fd: synced_lines.append(len(records(path)))
     )
     with ResultJournal(path, fsync_interval_s=1.0, monotonic=clock) as journal:
         clock.now = 100.4

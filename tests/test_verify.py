@@ -10,12 +10,12 @@ import pytest
 from helpers_sids import mg, sc
 from sandbox_worlds import credentials_of, environment_for, world_with
 
-from bulkops import verify as verify_mod
+from bulkops.commands import verify as verify_mod
+from bulkops.commands.verify import Holdings, Problem, check_row, verify
 from bulkops.errors import JobFileError, RunAborted
 from bulkops.model import Op, Row, SenderKind
 from bulkops.retry import Backoff
 from bulkops.sandbox import LoadProfile, Sandbox, SandboxThread
-from bulkops.verify import Holdings, Problem, check_row, verify
 
 SHORT = SenderKind.SHORT_CODE
 HEADER = "service_sid,short_code_sid,op,from_service_sid\n"

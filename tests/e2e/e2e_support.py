@@ -21,14 +21,14 @@ from typing import Any
 import aiohttp
 
 from bulkops import jobs
-from bulkops.client import TwilioClient
 from bulkops.config import Credentials, RunConfig
-from bulkops.engine import Engine
+from bulkops.engine.engine import Engine
 from bulkops.errors import RunAborted
+from bulkops.journal.writer import ResultJournal
 from bulkops.logs import make_logger
 from bulkops.model import SenderKind
-from bulkops.results import ResultJournal
 from bulkops.sandbox import Sandbox
+from bulkops.twilio.client import TwilioClient
 
 SHORT_CODE = SenderKind.SHORT_CODE
 

@@ -8,9 +8,9 @@ from contextlib import asynccontextmanager
 import pytest
 from e2e_support import SHORT_CODE, mg, sc
 
-from bulkops.client import Resource, TwilioClient
 from bulkops.config import Credentials
 from bulkops.sandbox import Sandbox, World
+from bulkops.twilio.client import Resource, TwilioClient
 
 MG_A, MG_B = mg(0xA), mg(0xB)
 ATTACHED = 23

@@ -25,8 +25,8 @@ from rich.progress import BarColumn, ProgressColumn, Task, TextColumn, TimeRemai
 from rich.progress import Progress as RichProgress
 from rich.text import Text
 
-from . import jobs
-from .model import Outcome
+from .. import jobs
+from ..model import Outcome
 
 Clock = Callable[[], float]
 

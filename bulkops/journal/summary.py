@@ -38,10 +38,10 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from .errors import JobFileError
-from .keys import DigestMap, key_digest
-from .model import Detail, Outcome
-from .results import record_key
+from ..errors import JobFileError
+from ..keys import DigestMap, key_digest
+from ..model import Detail, Outcome
+from .writer import record_key
 
 #: Outcomes whose rows never reach the network: no latency.
 _UNSENT = frozenset({Outcome.INVALID.value, Outcome.SKIPPED.value})

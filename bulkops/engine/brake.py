@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from .model import Outcome
+from ..model import Outcome
 
 _COUNTED = frozenset({Outcome.SUCCEEDED, Outcome.FAILED})
 

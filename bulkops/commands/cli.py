@@ -7,10 +7,13 @@ import os
 import sys
 from collections.abc import Sequence
 
-from . import __version__, export, report, runner, verify
-from .errors import Exit, JobFileError, UsageError
-from .model import Op
-from .sandbox import cli as sandbox_cli
+from .. import __version__
+from ..errors import Exit, JobFileError, UsageError
+from ..journal import summary as report
+from ..model import Op
+from ..sandbox import cli as sandbox_cli
+from . import export, verify
+from . import run as runner
 
 
 def _add_run(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .errors import ApiError, TransientError
-from .model import Detail, Op, Outcome
+from ..errors import ApiError, TransientError
+from ..model import Detail, Op, Outcome
 
 SUCCESS: dict[Op, Detail] = {
     Op.ATTACH: Detail.ATTACHED,

@@ -18,9 +18,9 @@ from urllib.parse import urlencode, urlsplit
 
 import aiohttp
 
-from . import __version__
-from .config import Credentials, RunConfig
-from .errors import (
+from .. import __version__
+from ..config import Credentials, RunConfig
+from ..errors import (
     ApiError,
     AuthenticationError,
     PermanentError,
@@ -28,8 +28,8 @@ from .errors import (
     ThrottledError,
     TransportError,
 )
-from .model import SenderKind
-from .retry import parse_retry_after
+from ..model import SenderKind
+from ..retry import parse_retry_after
 
 Resource = dict[str, Any]
 _FORM = {"Content-Type": "application/x-www-form-urlencoded"}

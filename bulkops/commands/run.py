@@ -21,18 +21,25 @@ from pathlib import Path
 import anyio
 from structlog.typing import FilteringBoundLogger
 
-from . import jobs, report
-from .client import TwilioClient
-from .config import Credentials, RunConfig, resolve_base_url
-from .engine import Engine
-from .errors import Exit, RunAborted, UsageError
-from .keys import DigestSet, key_digest
-from .logs import make_logger
-from .model import InvalidRow, Op, Outcome, Row
+from .. import jobs
+from ..config import Credentials, RunConfig, resolve_base_url
+from ..engine.engine import Engine
+from ..errors import Exit, RunAborted, UsageError
+from ..journal import summary as report
+from ..journal.writer import (
+    ResultJournal,
+    default_results_path,
+    failed_path,
+    read_done_keys,
+    summary_line,
+)
+from ..keys import DigestSet, key_digest
+from ..logs import make_logger
+from ..model import InvalidRow, Op, Outcome, Row
+from ..sandbox import LoadProfile, Sandbox, World
+from ..sandbox import cli as sandbox_cli
+from ..twilio.client import TwilioClient
 from .progress import Progress, count_lines
-from .results import ResultJournal, default_results_path, failed_path, read_done_keys, summary_line
-from .sandbox import LoadProfile, Sandbox, World
-from .sandbox import cli as sandbox_cli
 
 
 def open_job(path: str, default_op: Op | None) -> tuple[jobs.JobScan, Iterator[Row | InvalidRow]]:

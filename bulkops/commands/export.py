@@ -30,12 +30,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from .client import Resource, TwilioClient
-from .config import Credentials, resolve_base_url
-from .errors import Exit, RunAborted, UsageError
-from .listing import MAX_PAGE_SIZE, PageApi, ServiceLister, ServiceNotFound, Sleep
-from .model import SERVICE_SID, Op, SenderKind
-from .retry import Backoff
+from ..config import Credentials, resolve_base_url
+from ..errors import Exit, RunAborted, UsageError
+from ..model import SERVICE_SID, Op, SenderKind
+from ..retry import Backoff
+from ..twilio.client import Resource, TwilioClient
+from ..twilio.listing import MAX_PAGE_SIZE, PageApi, ServiceLister, ServiceNotFound, Sleep
 
 #: The snapshot's header: a job's three columns, then what a person wants to read.
 COLUMNS = ("service_sid", "short_code_sid", "op", "short_code", "country_code")

@@ -22,16 +22,16 @@ from typing import Any, Protocol
 import anyio
 from structlog.typing import FilteringBoundLogger
 
+from ..config import RunConfig
+from ..errors import ApiError, AuthenticationError, RunAborted, ThrottledError, TransientError
+from ..keys import DigestSet, key_digest
+from ..model import Detail, InvalidRow, ItemResult, Op, Outcome, Row
+from ..retry import Backoff
+from ..twilio.client import Reply
 from . import outcomes
 from .adaptive import AimdController, Ticket
-from .client import Reply
-from .config import RunConfig
-from .errors import ApiError, AuthenticationError, RunAborted, ThrottledError, TransientError
-from .halting import FailureBrake
-from .keys import DigestSet, key_digest
+from .brake import FailureBrake
 from .limits import ConcurrencyWindow, RateGate
-from .model import Detail, InvalidRow, ItemResult, Op, Outcome, Row
-from .retry import Backoff
 
 
 class SenderApi(Protocol):

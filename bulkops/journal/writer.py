@@ -17,9 +17,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
-from .errors import JobFileError, UsageError
-from .keys import DigestSet, key_digest
-from .model import Detail, ItemResult, Outcome
+from ..errors import JobFileError, UsageError
+from ..keys import DigestSet, key_digest
+from ..model import Detail, ItemResult, Outcome
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 #: Outcomes after which a resume does not run the row again.

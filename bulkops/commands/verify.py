@@ -35,10 +35,13 @@ from pathlib import Path
 
 import anyio
 
-from . import jobs
-from .client import TwilioClient
-from .config import Credentials
-from .errors import Exit, RunAborted
+from .. import jobs
+from ..config import Credentials
+from ..errors import Exit, RunAborted
+from ..keys import DigestSet, key_digest
+from ..model import InvalidRow, Op, Row, SenderKind
+from ..retry import Backoff
+from ..twilio.client import TwilioClient
 from .export import (
     ServiceLister,
     ServiceNotFound,
@@ -46,9 +49,6 @@ from .export import (
     add_connection_arguments,
     connection_from_args,
 )
-from .keys import DigestSet, key_digest
-from .model import InvalidRow, Op, Row, SenderKind
-from .retry import Backoff
 
 
 @dataclass(frozen=True, slots=True)

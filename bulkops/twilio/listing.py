@@ -13,9 +13,9 @@ import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Protocol
 
+from ..errors import ApiError, AuthenticationError, PermanentError, RunAborted, UsageError
+from ..retry import Backoff
 from .client import Resource
-from .errors import ApiError, AuthenticationError, PermanentError, RunAborted, UsageError
-from .retry import Backoff
 
 MAX_PAGE_SIZE = 1000
 Sleep = Callable[[float], Awaitable[object]]
