@@ -1,19 +1,21 @@
 """When to try a call again, and how long to wait first: a pure policy.
 
 Nothing here sleeps or reads a clock; the caller passes the attempt number, the
-error, a uniform random number and "now", so tests need no real time.
+error and a uniform random number, so tests need no real time. Reading a
+``Retry-After`` header is the Twilio layer's
+(:func:`bulkops.twilio.answers.parse_retry_after`).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 
 from .errors import ApiError, TransientError
 
-_DELTA_SECONDS = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+#: The largest exponent :meth:`Backoff.delay_s` raises 2 to. ``2.0 ** 1023`` is the
+#: largest power of two a float holds (one more raises OverflowError), and
+#: ``initial_s * 2**1023`` is past any cap unless ``initial_s < cap_s / 8.9e307``.
+_MAX_DOUBLINGS = 1023
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,27 +34,12 @@ class Backoff:
         """Seconds to wait after failed attempt ``attempt``; ``rand`` is uniform in [0, 1).
 
         Full jitter: uniform in [0, min(cap, initial * 2**(attempt-1))). A
-        Retry-After, when given, is a floor, itself clamped to the cap.
+        Retry-After, when given, is a floor, itself clamped to the cap. Any
+        ``attempt``, however large, gives a wait: the doubling stops at
+        ``2**1023``, long after the cap is reached.
         """
-        ceiling = min(self.cap_s, self.initial_s * 2.0 ** (attempt - 1))
+        ceiling = min(self.cap_s, self.initial_s * 2.0 ** min(attempt - 1, _MAX_DOUBLINGS))
         wait = rand * ceiling
         if retry_after_s is not None:
             wait = max(wait, min(max(retry_after_s, 0.0), self.cap_s))
         return wait
-
-
-def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Seconds from a ``Retry-After`` header: delta-seconds or an HTTP date; None if absent/bad."""
-    if not value:
-        return None
-    value = value.strip()
-    if _DELTA_SECONDS.fullmatch(value):
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    now = now or datetime.now(UTC)
-    return max((when - now).total_seconds(), 0.0)

@@ -1,50 +1,36 @@
-"""Twilio's Messaging Service sender calls over one aiohttp session, with error mapping.
+"""The HTTP client: one aiohttp session, one way to send a :class:`Request`.
 
 Every non-success answer becomes a typed :mod:`bulkops.errors` exception
-carrying status, Twilio code, message and Retry-After. Messages name the method
-and path only: never the URL's query, a header or a credential.
+(see :mod:`bulkops.twilio.answers`) carrying status, Twilio code, message and
+Retry-After. Messages name the method and path only: never the URL's query, a
+header or a credential.
 """
 
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
-from urllib.parse import urlencode, urlsplit
 
 import aiohttp
 
-from .. import __version__
+from .._version import __version__
 from ..config import Credentials, RunConfig
-from ..errors import (
-    ApiError,
-    AuthenticationError,
-    PermanentError,
-    ServerError,
-    ThrottledError,
-    TransportError,
-)
-from ..model import SenderKind
-from ..retry import parse_retry_after
+from ..errors import TransportError
+from ..model import Op, SenderKind
+from .answers import error_for, read_page, reply_for
+from .wire import Reply, Request, Resource, build_request, list_path
 
-Resource = dict[str, Any]
 _FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
-@dataclass(frozen=True, slots=True)
-class Reply:
-    """A successful answer: its HTTP status and parsed JSON body (None when empty)."""
-
-    status: int
-    body: Any
-
-
 class TwilioClient:
-    """Attach, detach, fetch and list the senders of Messaging Services."""
+    """Sends requests to one Twilio API base URL over one session; lists senders of ``kind``.
+
+    :meth:`send` is the one request path; :meth:`attach`, :meth:`detach` and
+    :meth:`fetch` are conveniences over it.
+    """
 
     def __init__(
         self,
@@ -54,6 +40,11 @@ class TwilioClient:
         kind: SenderKind = SenderKind.SHORT_CODE,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        """Use ``session`` (its headers carry the credentials) to ask ``base_url``.
+
+        ``kind`` picks the sender collection of the conveniences and the list calls;
+        ``now`` is the clock a ``Retry-After`` date is counted from.
+        """
         self._session = session
         self._base = base_url.rstrip("/")
         self._kind = kind
@@ -98,54 +89,27 @@ class TwilioClient:
             kind=config.kind,
         )
 
-    def collection_path(self, service_sid: str) -> str:
-        return f"/v1/Services/{service_sid}/{self._kind.collection}"
-
-    async def attach(self, service_sid: str, sender_sid: str) -> Reply:
-        """``POST …/ShortCodes`` with the sender's SID; returns the resource."""
-        form = urlencode({self._kind.create_param: sender_sid}).encode()
-        return await self._call("POST", self.collection_path(service_sid), form=form)
-
-    async def detach(self, service_sid: str, sender_sid: str) -> Reply:
-        """``DELETE …/ShortCodes/{SID}``."""
-        path = f"{self.collection_path(service_sid)}/{sender_sid}"
-        return await self._call("DELETE", path)
-
-    async def fetch(self, service_sid: str, sender_sid: str) -> Reply:
-        """``GET …/ShortCodes/{SID}``; returns the resource."""
-        return await self._call("GET", f"{self.collection_path(service_sid)}/{sender_sid}")
-
-    async def list_page(self, url: str) -> tuple[list[Resource], str | None]:
-        """One page of a list: its items and the next page as a path (None on the last).
-
-        ``next_page_url`` is cut to its path and query, to be asked of this client's
-        own base URL: the session sends credentials with every request, so following
-        an absolute URL from a response body could hand them to another host.
-        """
-        body = (await self._call("GET", url)).body or {}
-        next_url = (body.get("meta") or {}).get("next_page_url")
-        if next_url:
-            parts = urlsplit(next_url)
-            next_url = parts.path + (f"?{parts.query}" if parts.query else "")
-        return list(body.get(self._kind.list_key) or []), next_url or None
-
-    def first_page_url(self, service_sid: str, *, page_size: int = 1000) -> str:
-        return f"{self.collection_path(service_sid)}?PageSize={page_size}"
-
-    async def _call(self, method: str, path: str, *, form: bytes | None = None) -> Reply:
+    async def send(self, request: Request) -> Reply:
         """Make one request; a 2xx is a :class:`Reply`, anything else a typed error.
 
-        ``form`` is an already url-encoded body: handing aiohttp a dict makes it
-        build a FormData writer per request, a tenth of the client's CPU.
+        ``request.path`` must start with ``/``: it is asked of this client's own base
+        URL only (ValueError otherwise), since the session sends credentials with
+        every request. Redirects are not followed. Raises
+        :class:`~bulkops.errors.TransportError` when no answer came (connection
+        failed, timed out) and the errors of :func:`~bulkops.twilio.answers.error_for`
+        and :func:`~bulkops.twilio.answers.reply_for` for answers.
         """
-        if not path.startswith("/"):
-            raise ValueError(f"the client only asks its own base URL; got {path.split('?')[0]!r}")
-        url = self._base + path
-        shown = f"{method} {path.split('?', 1)[0]}"
+        if not request.path.startswith("/"):
+            raise ValueError(
+                f"the client only asks its own base URL; got {request.path.split('?')[0]!r}"
+            )
+        # An already encoded body: handing aiohttp a dict makes it build a FormData
+        # writer per request, a tenth of the client's CPU.
+        form = request.encoded_form
         try:
             async with self._session.request(
-                method,
-                url,
+                request.method,
+                self._base + request.path,
                 data=form,
                 headers=_FORM if form is not None else None,
                 allow_redirects=False,
@@ -154,37 +118,39 @@ class TwilioClient:
                 status = response.status
                 retry_after = response.headers.get("Retry-After")
         except TimeoutError:
-            raise TransportError(f"{shown}: timed out") from None
+            raise TransportError(f"{request.target}: timed out") from None
         except aiohttp.ClientError as exc:
-            raise TransportError(f"{shown}: {type(exc).__name__}") from None
+            raise TransportError(f"{request.target}: {type(exc).__name__}") from None
         if 200 <= status < 300:
-            try:
-                return Reply(status, json.loads(raw) if raw else None)
-            except (ValueError, UnicodeDecodeError):  # e.g. a proxy's HTML page
-                raise PermanentError(
-                    status, None, f"{shown}: HTTP {status}, body not JSON"
-                ) from None
-        raise self._error(status, raw, retry_after, shown)
+            return reply_for(status, raw, target=request.target)
+        raise error_for(
+            status, raw, retry_after=retry_after, target=request.target, now=self._now()
+        )
 
-    def _error(self, status: int, raw: bytes, retry_after: str | None, shown: str) -> ApiError:
-        code, message = None, ""
-        try:
-            body = json.loads(raw) if raw else {}
-            if isinstance(body, dict):
-                code = body.get("code") if isinstance(body.get("code"), int) else None
-                message = str(body.get("message") or "")
-        except (ValueError, UnicodeDecodeError):
-            pass
-        message = message or f"{shown}: HTTP {status}"
-        if status == 429:
-            wait = parse_retry_after(retry_after, now=self._now())
-            return ThrottledError(status, code, message, retry_after_s=wait)
-        if status in (500, 502, 503, 504):
-            wait = parse_retry_after(retry_after, now=self._now())
-            return ServerError(status, code, message, retry_after_s=wait)
-        if status == 401:
-            return AuthenticationError(status, code, message)
-        return PermanentError(status, code, message)
+    async def attach(self, service_sid: str, sender_sid: str) -> Reply:
+        """Convenience: ``send(build_request(Op.ATTACH, kind, …))``, the create ``POST``."""
+        return await self.send(build_request(Op.ATTACH, self._kind, service_sid, sender_sid))
+
+    async def detach(self, service_sid: str, sender_sid: str) -> Reply:
+        """Convenience: ``send(build_request(Op.DETACH, kind, …))``, the ``DELETE``."""
+        return await self.send(build_request(Op.DETACH, self._kind, service_sid, sender_sid))
+
+    async def fetch(self, service_sid: str, sender_sid: str) -> Reply:
+        """Convenience: ``send(build_request(Op.FETCH, kind, …))``, the ``GET`` of one sender."""
+        return await self.send(build_request(Op.FETCH, self._kind, service_sid, sender_sid))
+
+    def first_page_url(self, service_sid: str, *, page_size: int = 1000) -> str:
+        """The path of the first list page of the service's senders (see :func:`list_path`)."""
+        return list_path(self._kind, service_sid, page_size)
+
+    async def list_page(self, url: str) -> tuple[list[Resource], str | None]:
+        """One page of a list at path ``url``: its items and the next page's path, or None.
+
+        See :func:`~bulkops.twilio.answers.read_page`: the next page is given as a
+        path, so it is asked of this client's own host, whatever the body named.
+        """
+        request = Request("GET", url)
+        return read_page(await self.send(request), self._kind, target=request.target)
 
 
-__all__ = ["Reply", "Resource", "TwilioClient"]
+__all__ = ["TwilioClient"]

@@ -1,7 +1,7 @@
 """Every sender of a service, page by page: the paged, retried lister export and verify share.
 
 ``next_page_url`` is followed as a path against the client's own base URL (see
-:meth:`~bulkops.client.TwilioClient.list_page`), so a body can never send the
+:meth:`~bulkops.twilio.client.TwilioClient.list_page`), so a body can never send the
 credentials to another host, and a page that names itself as next stops the run
 instead of looping.
 """
@@ -15,7 +15,7 @@ from typing import Protocol
 
 from ..errors import ApiError, AuthenticationError, PermanentError, RunAborted, UsageError
 from ..retry import Backoff
-from .client import Resource
+from .wire import Resource
 
 MAX_PAGE_SIZE = 1000
 Sleep = Callable[[float], Awaitable[object]]

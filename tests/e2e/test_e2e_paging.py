@@ -10,7 +10,7 @@ from e2e_support import SHORT_CODE, mg, sc
 
 from bulkops.config import Credentials
 from bulkops.sandbox import Sandbox, World
-from bulkops.twilio.client import Resource, TwilioClient
+from bulkops.twilio import Resource, TwilioClient
 
 MG_A, MG_B = mg(0xA), mg(0xB)
 ATTACHED = 23

@@ -1,0 +1,128 @@
+"""What an HTTP answer from Twilio means: a :class:`Reply`, a typed error, a list page.
+
+Pure functions of status, body bytes and headers, so every case is tested without
+HTTP. The mapping (Twilio documents 429 as never processed and safe to retry, and
+500/502/503/504 as transient)::
+
+    2xx, JSON or empty body      Reply(status, body)
+    2xx, any other body          PermanentError   (e.g. a proxy's HTML page)
+    429                          ThrottledError   retry_after_s from Retry-After
+    500, 502, 503, 504           ServerError      retry_after_s from Retry-After
+    401                          AuthenticationError
+    anything else                PermanentError
+
+Errors carry the status, Twilio's ``code`` and ``message`` from a JSON error body
+(``{"code": 21710, "message": "…"}``); when the body has no message, the message
+is the request's ``METHOD /path`` and status, never a header or the query.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
+
+from ..errors import (
+    ApiError,
+    AuthenticationError,
+    PermanentError,
+    ServerError,
+    ThrottledError,
+)
+from ..model import SenderKind
+from .wire import Reply, Resource
+
+_DELTA_SECONDS = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+_TRANSIENT_5XX = frozenset({500, 502, 503, 504})
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (RFC 9110 §10.2.3); None if absent or bad.
+
+    Reads delta-seconds (``"3"``, ``"2.5"``) as-is, and an HTTP date as seconds from
+    ``now`` (default: the current UTC time), floored at 0. Never raises.
+    """
+    if not value:
+        return None
+    value = value.strip()
+    if _DELTA_SECONDS.fullmatch(value):
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    now = now or datetime.now(UTC)
+    return max((when - now).total_seconds(), 0.0)
+
+
+def reply_for(status: int, raw: bytes, *, target: str) -> Reply:
+    """A 2xx answer as a :class:`Reply`: ``raw`` parsed as JSON, or None when empty.
+
+    ``target`` is the request's ``METHOD /path`` for the message. Raises
+    :class:`~bulkops.errors.PermanentError` when the body is not JSON: the call's
+    effect is unknown, so the row fails rather than the run.
+    """
+    try:
+        return Reply(status, json.loads(raw) if raw else None)
+    except (ValueError, UnicodeDecodeError):
+        raise PermanentError(status, None, f"{target}: HTTP {status}, body not JSON") from None
+
+
+def error_for(
+    status: int, raw: bytes, *, retry_after: str | None, target: str, now: datetime
+) -> ApiError:
+    """The typed error for a non-2xx answer (see the module's table); returned, not raised.
+
+    ``raw`` is the body, read for Twilio's ``code`` (an int) and ``message`` when it
+    is a JSON object; ``retry_after`` is the ``Retry-After`` header, read for 429
+    and 5xx only, dates counted from ``now``.
+    """
+    code, message = _code_and_message(raw)
+    message = message or f"{target}: HTTP {status}"
+    if status == 429:
+        wait = parse_retry_after(retry_after, now=now)
+        return ThrottledError(status, code, message, retry_after_s=wait)
+    if status in _TRANSIENT_5XX:
+        wait = parse_retry_after(retry_after, now=now)
+        return ServerError(status, code, message, retry_after_s=wait)
+    if status == 401:
+        return AuthenticationError(status, code, message)
+    return PermanentError(status, code, message)
+
+
+def _code_and_message(raw: bytes) -> tuple[int | None, str]:
+    try:
+        body = json.loads(raw) if raw else None
+    except (ValueError, UnicodeDecodeError):
+        return None, ""
+    if not isinstance(body, dict):
+        return None, ""
+    code = body.get("code")
+    return (code if isinstance(code, int) else None), str(body.get("message") or "")
+
+
+def read_page(reply: Reply, kind: SenderKind, *, target: str) -> tuple[list[Resource], str | None]:
+    """A list page's items and the next page as a path and query (None on the last page).
+
+    ``reply.body`` is the page's JSON (spec: ``{"<list_key>": [...], "meta":
+    {"next_page_url": …}}``); an empty body or a missing or null key reads as
+    empty. The next page's URL is cut to its path and query, to be asked of the
+    client's own base URL: following an absolute URL from a body could send
+    credentials elsewhere. Raises :class:`~bulkops.errors.PermanentError` when the
+    body is JSON but not an object.
+    """
+    page = reply.body or {}
+    if not isinstance(page, dict):
+        raise PermanentError(reply.status, None, f"{target}: list page is not a JSON object")
+    next_url = (page.get("meta") or {}).get("next_page_url")
+    if next_url:
+        parts = urlsplit(next_url)
+        next_url = parts.path + (f"?{parts.query}" if parts.query else "")
+    return list(page.get(kind.list_key) or []), next_url or None
+
+
+__all__ = ["error_for", "parse_retry_after", "read_page", "reply_for"]

@@ -1,0 +1,158 @@
+"""Requests as values: build_request and list_path against Twilio's OpenAPI spec."""
+
+from __future__ import annotations
+
+import ast
+import json
+from dataclasses import FrozenInstanceError, dataclass
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+from helpers_sids import mg, sc
+
+import bulkops.twilio
+from bulkops.model import Op, SenderKind
+from bulkops.twilio import Request, build_request, list_path
+
+SPEC = json.loads((Path(__file__).parent / "data" / "twilio_messaging_v1.json").read_text())
+SHORT = SenderKind.SHORT_CODE
+MG, SC = mg(7), sc(9)
+
+
+@dataclass(frozen=True)
+class OtherKind:
+    """Stands in for a SenderKind with other names: the wire layer reads only these."""
+
+    collection: str
+    create_param: str
+    list_key: str
+
+
+#: Sender collections of a service in the spec, by the names SenderKind describes them with.
+KINDS = [
+    pytest.param(SHORT, id="short-codes"),
+    pytest.param(OtherKind("PhoneNumbers", "PhoneNumberSid", "phone_numbers"), id="phone-numbers"),
+]
+
+
+def spec_operation(request: Request, service_sid: str, sender_sid: str) -> dict[str, Any]:
+    """The spec's operation for ``request``, found by putting the path's SIDs back as names."""
+    template = request.path.split("?")[0].replace(service_sid, "{ServiceSid}")
+    template = template.replace(sender_sid, "{Sid}")
+    return cast(dict[str, Any], SPEC["paths"][template][request.method.lower()])
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_attach_posts_the_create_form_to_the_collection(kind: Any) -> None:
+    """attach is the spec's create: POST to the collection with {create_param}=SID, required."""
+    request = build_request(Op.ATTACH, kind, MG, SC)
+    assert request == Request(
+        "POST", f"/v1/Services/{MG}/{kind.collection}", ((kind.create_param, SC),)
+    )
+    body = spec_operation(request, MG, SC)["requestBody"]["content"]
+    schema = body["application/x-www-form-urlencoded"]["schema"]
+    assert schema["required"] == [kind.create_param]
+    assert request.encoded_form == f"{kind.create_param}={SC}".encode()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize(("op", "method"), [(Op.DETACH, "DELETE"), (Op.FETCH, "GET")])
+def test_detach_and_fetch_name_the_sender_in_the_path(kind: Any, op: Op, method: str) -> None:
+    """detach is DELETE and fetch is GET of /v1/Services/{ServiceSid}/{collection}/{Sid}."""
+    request = build_request(op, kind, MG, SC)
+    assert request == Request(method, f"/v1/Services/{MG}/{kind.collection}/{SC}")
+    assert request.encoded_form is None
+    assert spec_operation(request, MG, SC)  # the spec has this method on this path
+
+
+def test_migrate_is_not_one_request() -> None:
+    """A migration is a detach then an attach; asking for it as one request is a ValueError."""
+    with pytest.raises(ValueError, match="detach, then an attach"):
+        build_request(Op.MIGRATE, SHORT, MG, SC)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_list_path_asks_for_a_page_size_the_spec_allows(kind: Any) -> None:
+    """list_path is GET of the collection with PageSize, which the spec bounds to 1..1000."""
+    path = list_path(kind, MG, 250)
+    assert path == f"/v1/Services/{MG}/{kind.collection}?PageSize=250"
+    operation = spec_operation(Request("GET", path), MG, SC)
+    (page_size,) = (p for p in operation["parameters"] if p["name"] == "PageSize")
+    assert (page_size["schema"]["minimum"], page_size["schema"]["maximum"]) == (1, 1000)
+    assert (
+        kind.list_key
+        in operation["responses"]["200"]["content"]["application/json"]["schema"]["properties"]
+    )
+
+
+def test_target_names_method_and_path_without_the_query() -> None:
+    """Error messages get METHOD /path: the query (a page token, say) is left out."""
+    request = Request("GET", f"/v1/Services/{MG}/ShortCodes?PageSize=2&PageToken=PTsecret")
+    assert request.target == f"GET /v1/Services/{MG}/ShortCodes"
+
+
+def test_form_values_are_url_encoded() -> None:
+    """encoded_form escapes what a form body must: spaces, ampersands, equals signs."""
+    request = Request("POST", "/x", (("A", "b c&d=e"), ("F", "g")))
+    assert request.encoded_form == b"A=b+c%26d%3De&F=g"
+
+
+def test_a_request_is_a_frozen_value() -> None:
+    """Requests compare by value and cannot be changed."""
+    request = build_request(Op.FETCH, SHORT, MG, SC)
+    assert request == build_request(Op.FETCH, SHORT, MG, SC)
+    with pytest.raises(FrozenInstanceError):
+        request.path = "/elsewhere"  # type: ignore[misc]
+
+
+def test_one_line_shows_method_path_and_form() -> None:
+    """one_line is METHOD /path, then a tab and the form: the format --dry-run prints."""
+    attach = build_request(Op.ATTACH, SHORT, MG, SC)
+    fetch = build_request(Op.FETCH, SHORT, MG, SC)
+    assert attach.one_line == f"POST /v1/Services/{MG}/ShortCodes\tShortCodeSid={SC}"
+    assert fetch.one_line == f"GET /v1/Services/{MG}/ShortCodes/{SC}"
+
+
+# --- the layer's surface and its imports ------------------------------------------------------
+
+PACKAGE = Path(bulkops.twilio.__file__).parent
+#: What the Twilio layer may import from bulkops: itself, the shared modules, the version.
+ALLOWED = ("bulkops.twilio.", "bulkops.model.", "bulkops.config.", "bulkops.errors.",
+           "bulkops.retry.", "bulkops.__version__")  # fmt: skip
+
+
+def imported_bulkops_names(path: Path) -> set[str]:
+    """Every ``bulkops.…`` name ``path`` imports, relative imports made absolute."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            package = ["bulkops", "twilio"][: 3 - node.level] if node.level else []
+            base = ".".join([*package, *([node.module] if node.module else [])])
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(f"{alias.name}." for alias in node.names)
+    return {name for name in found if name.startswith("bulkops.")}
+
+
+def test_the_import_reader_sees_a_higher_layer() -> None:
+    """The reader below resolves relative imports, so a forbidden one would be seen."""
+    assert imported_bulkops_names(PACKAGE / "client.py") >= {
+        "bulkops.__version__",
+        "bulkops.twilio.wire.Request",
+        "bulkops.errors.TransportError",
+    }
+
+
+@pytest.mark.parametrize("path", sorted(PACKAGE.glob("*.py")), ids=lambda p: p.name)
+def test_the_twilio_layer_imports_only_shared_modules(path: Path) -> None:
+    """bulkops.twilio imports itself and the shared top-level modules, never a higher layer."""
+    forbidden = sorted(n for n in imported_bulkops_names(path) if not n.startswith(ALLOWED))
+    assert forbidden == [], f"{path.name} imports {forbidden}"
+
+
+def test_all_is_sorted_and_names_what_the_package_has() -> None:
+    """bulkops.twilio.__all__ is sorted, and every name in it exists."""
+    names = bulkops.twilio.__all__
+    assert names == sorted(names)
+    assert all(hasattr(bulkops.twilio, name) for name in names)
