@@ -13,8 +13,8 @@ It owns, one module each:
 - :mod:`~bulkops.twilio.listing`: paged, retried listing of a service's senders.
 
 It may import only the shared top-level modules (:mod:`bulkops.model`,
-:mod:`bulkops.config`, :mod:`bulkops.errors`, :mod:`bulkops.retry`, and the
-package's ``__version__``), never a
+:mod:`bulkops.config`, :mod:`bulkops.errors`, :mod:`bulkops.retry`, and
+``bulkops._version`` for the User-Agent), never a
 layer above it: :mod:`bulkops.engine`, :mod:`bulkops.journal`,
 :mod:`bulkops.commands` or :mod:`bulkops.sandbox`.
 """

@@ -17,7 +17,9 @@ from ..errors import ApiError, AuthenticationError, PermanentError, RunAborted, 
 from ..retry import Backoff
 from .wire import Resource
 
+#: The largest ``PageSize`` Twilio's spec allows on a list call.
 MAX_PAGE_SIZE = 1000
+#: How the lister waits between attempts: ``asyncio.sleep`` or a test's fake, in seconds.
 Sleep = Callable[[float], Awaitable[object]]
 
 
@@ -35,8 +37,13 @@ class ServiceNotFound(UsageError):
 class PageApi(Protocol):
     """The two list calls a :class:`ServiceLister` makes; :class:`TwilioClient` is one."""
 
-    def first_page_url(self, service_sid: str, *, page_size: int = 1000) -> str: ...
-    async def list_page(self, url: str) -> tuple[list[Resource], str | None]: ...
+    def first_page_url(self, service_sid: str, *, page_size: int = 1000) -> str:
+        """The path of the service's first list page."""
+        ...
+
+    async def list_page(self, url: str) -> tuple[list[Resource], str | None]:
+        """One page at path ``url``: its items and the next page's path (None on the last)."""
+        ...
 
 
 class ServiceLister:
@@ -51,6 +58,11 @@ class ServiceLister:
         sleep: Sleep = asyncio.sleep,
         rand: Callable[[], float] = random.random,
     ) -> None:
+        """List through ``api``, ``page_size`` items a page (1 to 1000, else UsageError).
+
+        Transient failures are retried per ``backoff``, waiting with ``sleep`` for
+        the seconds it gives; ``rand`` is its uniform draw in [0, 1).
+        """
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise UsageError(f"page size must be 1 to {MAX_PAGE_SIZE}, got {page_size!r}")
         self._api = api
