@@ -20,21 +20,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
-import os
 import random
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import aclosing, contextmanager, suppress
+from contextlib import aclosing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from ..config import Credentials, resolve_base_url
 from ..errors import Exit, RunAborted, UsageError
+from ..files import atomic_write
 from ..model import SERVICE_SID, Op, SenderKind
 from ..retry import Backoff
-from ..twilio.client import Resource, TwilioClient
+from ..twilio import Resource, TwilioClient
 from ..twilio.listing import MAX_PAGE_SIZE, PageApi, ServiceLister, ServiceNotFound, Sleep
 
 #: The snapshot's header: a job's three columns, then what a person wants to read.
@@ -152,17 +151,8 @@ def atomic_csv(target: Path) -> Iterator[RowWriter]:
     Blocking writes inside the event loop are deliberate: a page at a time, to a
     local file, with nothing else running that they could hold up.
     """
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            yield csv.writer(handle, lineterminator="\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    with atomic_write(target, newline="") as handle:
+        yield csv.writer(handle, lineterminator="\n")
 
 
 def _row(service_sid: str, sid: str, item: Resource) -> tuple[str, ...]:

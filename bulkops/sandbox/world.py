@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import bisect
 import json
-import os
 import re
-import tempfile
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -20,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
+from ..files import atomic_write
 from ..model import SERVICE_SID, SenderKind
 from . import problems
 
@@ -276,16 +275,7 @@ class World:
             raise UsageError(f"{path}: not a sandbox state file: {exc}") from None
 
     def save(self, path: str | Path) -> None:
-        """Write the state file atomically: a temporary file, then ``os.replace``."""
-        target = Path(path)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(self.to_json(), handle, indent=1)
-                handle.write("\n")
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        """Write the state file atomically (:func:`bulkops.files.atomic_write`); OSError if not."""
+        with atomic_write(Path(path)) as handle:
+            json.dump(self.to_json(), handle, indent=1)
+            handle.write("\n")
