@@ -1,4 +1,4 @@
-"""The journal's crash safety: torn-line repair, done keys for resume, the failed-rows job."""
+"""The journal's crash safety: one torn-line rule for repair, resume and report; failed rows."""
 
 from __future__ import annotations
 
@@ -9,14 +9,16 @@ import pytest
 from helpers_sids import mg, sc
 
 from bulkops import jobs
-from bulkops.errors import JobFileError, UsageError
-from bulkops.journal.writer import (
+from bulkops.errors import JobFileError
+from bulkops.journal import (
     ResultJournal,
     failed_path,
-    key_digest,
     read_done_keys,
-    repair_torn_tail,
+    read_results,
+    summarize,
 )
+from bulkops.journal.writer import repair_torn_tail
+from bulkops.keys import key_digest
 from bulkops.model import Detail, ItemResult, Op, Outcome, Row
 
 
@@ -68,7 +70,7 @@ def test_done_keys_match_the_rows_of_the_job(tmp_path: Path) -> None:
     """A record's key equals the key of the row it came from, by content not line."""
     job = tmp_path / "job.csv"
     job.write_text(f"service_sid,short_code_sid,op\n\n{mg(1)},{sc(7)},attach\n", encoding="utf-8")
-    (row,) = jobs.iter_job(job)
+    (row,) = jobs.open_job(job).rows()
     assert isinstance(row, Row) and row.line == 3
     path = tmp_path / "r.jsonl"
     with ResultJournal(path) as journal:  # recorded when the row sat on line 2
@@ -93,10 +95,11 @@ def test_a_missing_results_file_means_nothing_is_done(tmp_path: Path) -> None:
     assert len(read_done_keys(tmp_path / "none.jsonl")) == 0
 
 
-def test_an_unreadable_results_path_is_a_usage_error(tmp_path: Path) -> None:
-    """A directory as --results is one clear error, not a traceback."""
-    with pytest.raises(UsageError, match="cannot read results"):
+def test_an_unreadable_results_path_is_one_clear_error(tmp_path: Path) -> None:
+    """A directory as --results is a JobFileError naming it (exit 2), not a traceback."""
+    with pytest.raises(JobFileError, match="is a directory, not a result log") as caught:
         read_done_keys(tmp_path)
+    assert caught.value.path == str(tmp_path)
 
 
 def test_failed_rows_become_a_runnable_job(tmp_path: Path) -> None:
@@ -108,7 +111,7 @@ def test_failed_rows_become_a_runnable_job(tmp_path: Path) -> None:
         journal.record(result(4, Outcome.INVALID, Detail.INVALID_ROW))
     failed = failed_path(path)
     assert failed.name == "r.failed.csv"
-    assert [(r.op, r.service_sid, r.sender_sid) for r in jobs.iter_job(failed)] == [
+    assert [(r.op, r.service_sid, r.sender_sid) for r in jobs.open_job(failed).rows()] == [
         (Op.ATTACH, mg(1), sc(3))
     ]
 
@@ -135,3 +138,83 @@ def test_a_line_that_is_json_but_not_a_record_is_an_error(tmp_path: Path) -> Non
     path.write_text("[1, 2]\n", encoding="utf-8")
     with pytest.raises(JobFileError, match=":1: not a result record"):
         read_done_keys(path)
+
+
+def good(line: int) -> str:
+    """The line the journal writes for a succeeded row ``line``, newline included."""
+    record = result(line, Outcome.SUCCEEDED, Detail.ATTACHED).to_record()
+    return json.dumps(record, separators=(",", ":")) + "\n"
+
+
+TORN_TAILS = [
+    pytest.param(good(3).rstrip("\n").encode(), id="whole-record-without-newline"),
+    pytest.param(b'{"line":3,"op":"attach","outc', id="half-a-record"),
+    pytest.param(b'{"line":3,"outc\n', id="not-json-with-newline"),
+    pytest.param(b'{"line":3,"outc\n\n  \n', id="not-json-then-blank-lines"),
+    pytest.param(b'{"line":3,"message":"\xff\xfe"}\n', id="not-utf8"),
+]
+
+
+@pytest.mark.parametrize("tail", TORN_TAILS)
+def test_resume_report_and_repair_agree_on_a_torn_last_line(tmp_path: Path, tail: bytes) -> None:
+    """A torn last line is never done, is reported by its number, and is what the journal cuts."""
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(good(2).encode() + tail)
+
+    assert set(read_done_keys(path)) == {key_digest(("attach", mg(1), sc(2), ""))}
+    reader = read_results(path)
+    report = summarize(reader)
+    assert (report.records, report.rows, report.torn_lines) == (1, 1, 1)
+    assert reader.torn_line == 2
+
+    with ResultJournal(path) as journal:
+        journal.record(result(4, Outcome.SUCCEEDED, Detail.ATTACHED))
+    assert journal.repaired_bytes == len(tail)
+    assert path.read_text(encoding="utf-8") == good(2) + good(4)
+    reader = read_results(path)
+    assert [r["line"] for r in reader] == [2, 4]
+    assert reader.torn_line is None
+
+
+@pytest.mark.parametrize("tail", ["", "\n", "\n  \n"], ids=["plain", "blank", "blanks"])
+def test_a_log_that_ends_cleanly_has_no_torn_line(tmp_path: Path, tail: str) -> None:
+    """Whole records, then only blank lines: nothing is torn, cut or skipped."""
+    path = tmp_path / "r.jsonl"
+    path.write_text(good(2) + good(3) + tail, encoding="utf-8")
+    reader = read_results(path)
+    assert [r["line"] for r in reader] == [2, 3]
+    assert reader.torn_line is None
+    assert len(read_done_keys(path)) == 2
+    assert repair_torn_tail(path) == 0
+
+
+def test_blanks_without_a_newline_after_a_whole_record_are_cut_alone(tmp_path: Path) -> None:
+    """Only the unterminated blanks go: the record before them stays and stays done."""
+    path = tmp_path / "r.jsonl"
+    path.write_text(good(2) + "  ", encoding="utf-8")
+    assert read_results(path).torn_line is None
+    assert repair_torn_tail(path) == 2
+    assert path.read_text(encoding="utf-8") == good(2)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "problem"),
+    [
+        (good(2) + '{"torn\n' + good(3), 2, "invalid JSON"),
+        (good(2) + "[1, 2]", 2, "not a result record"),
+        ('{"service_sid": "MG1", "op": "attach"}\n', 1, "with an 'outcome'"),
+    ],
+    ids=["broken-middle", "json-not-a-record-last", "a-json-job-file"],
+)
+def test_resume_and_report_refuse_the_same_damage(
+    tmp_path: Path, text: str, line: int, problem: str
+) -> None:
+    """A bad line with more after it, or JSON that is no record, is FILE:LINE for both."""
+    path = tmp_path / "r.jsonl"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(JobFileError, match=problem) as by_resume:
+        read_done_keys(path)
+    with pytest.raises(JobFileError) as by_report:
+        summarize(read_results(path))
+    assert str(by_resume.value) == str(by_report.value)
+    assert str(by_resume.value).startswith(f"{path}:{line}: ")

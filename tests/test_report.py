@@ -10,17 +10,10 @@ from typing import Any
 import pytest
 from helpers_sids import mg, sc
 
-from bulkops.errors import JobFileError
-from bulkops.journal.summary import (
-    add_arguments,
-    percentiles,
-    read_results,
-    render_text,
-    summarize,
-    summary_path,
-    to_json,
-    write_summary_json,
-)
+from bulkops.commands.report import add_arguments, render_text
+from bulkops.errors import Exit, JobFileError
+from bulkops.journal import read_results, summarize, summary_path, to_json, write_summary_json
+from bulkops.journal.summary import percentiles
 from bulkops.model import Detail, ItemResult, Outcome
 
 
@@ -191,6 +184,23 @@ def test_to_json_has_stable_keys() -> None:
     json.dumps(data)
 
 
+def test_write_summary_json_keeps_the_old_summary_when_writing_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The summary is replaced whole or not at all: a failed write leaves the old one alone."""
+    results = tmp_path / "out.jsonl"
+    old = write_summary_json(summarize([record(2)]), results).read_text()
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr("bulkops.journal.summary.json.dump", fail)
+    with pytest.raises(OSError, match="disk full"):
+        write_summary_json(summarize([record(2), record(3)]), results)
+    assert summary_path(results).read_text() == old
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.summary.json"]
+
+
 def test_write_summary_json(tmp_path: Path) -> None:
     """``out.jsonl`` gets ``out.summary.json`` beside it, and no temporary file is left."""
     report = summarize([record(2)])
@@ -218,17 +228,19 @@ def test_render_text_shows_every_figure() -> None:
     assert all(len(line) <= 100 for line in text.splitlines())
 
 
-def run(argv: list[str]) -> int:
+def run(argv: list[str]) -> object:
+    """What ``bulkops report`` with ``argv`` returns."""
     parser = argparse.ArgumentParser()
     add_arguments(parser)
     args = parser.parse_args(argv)
-    return int(args.handler(args))
+    result: object = args.handler(args)
+    return result
 
 
 def test_run_command_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """``bulkops report LOG`` prints the table to stdout and exits 0."""
     path = write_log(tmp_path / "out.jsonl", [record(2), record(3)])
-    assert run([str(path)]) == 0
+    assert run([str(path)]) is Exit.OK
     out, err = capsys.readouterr()
     assert "2 records over 2 rows" in out
     assert "succeeded" in out
@@ -238,7 +250,7 @@ def test_run_command_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
 def test_run_command_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """``--format json`` prints the JSON summary; a torn tail is a warning on stderr."""
     path = write_log(tmp_path / "out.jsonl", [record(2)], tail="{")
-    assert run([str(path), "--format", "json"]) == 0
+    assert run([str(path), "--format", "json"]) is Exit.OK
     out, err = capsys.readouterr()
     assert json.loads(out)["rows"] == 1
     assert f"{path}:2: skipped a torn last line" in err
@@ -248,3 +260,14 @@ def test_run_command_missing_file(tmp_path: Path) -> None:
     """A missing log raises JobFileError, which the CLI turns into exit 2."""
     with pytest.raises(JobFileError):
         run([str(tmp_path / "missing.jsonl")])
+
+
+def test_run_command_reports_a_record_without_its_newline_as_torn(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A last record lacking its newline is torn, as for --resume: warned about, not counted."""
+    path = write_log(tmp_path / "out.jsonl", [record(2)], tail=json.dumps(record(3)))
+    assert run([str(path), "--format", "json"]) is Exit.OK
+    out, err = capsys.readouterr()
+    assert (json.loads(out)["rows"], json.loads(out)["torn_lines"]) == (1, 1)
+    assert f"{path}:2: skipped a torn last line" in err

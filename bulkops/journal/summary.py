@@ -1,4 +1,7 @@
-"""Run reports: what a result log says about a run, as a table or as JSON.
+"""Run summaries: the figures a result log holds about a run, as data and as JSON.
+
+Shown as tables by :mod:`bulkops.commands.report`; summed up in one line by
+:func:`summary_line` at the end of a run.
 
 A result log resumed across several runs holds more records than rows: a row
 that failed and then succeeded has two records. The outcome table counts each
@@ -17,37 +20,27 @@ and one float per record (``array('d')``, 8 MB per million).
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
-import os
 import statistics
-import sys
-import tempfile
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from io import StringIO
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from rich import box
-from rich.console import Console
-from rich.table import Table
-
-from ..errors import JobFileError
+from ..files import atomic_write
 from ..keys import DigestMap, key_digest
 from ..model import Detail, Outcome
-from .writer import record_key
+from .reader import ResultsReader, record_key
 
 #: Outcomes whose rows never reach the network: no latency.
 _UNSENT = frozenset({Outcome.INVALID.value, Outcome.SKIPPED.value})
 _OUTCOME_ORDER = {o.value: i for i, o in enumerate(Outcome)}
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_decode = json.JSONDecoder().decode
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,67 +93,6 @@ class RunReport:
         return self.records / self.duration_s if self.duration_s else None
 
 
-class ResultsReader:
-    """Streams the records of a JSON Lines result log; see :func:`read_results`."""
-
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        #: Line number of a torn last line that was skipped, once the reader is exhausted.
-        self.torn_line: int | None = None
-        name = str(path)
-        try:
-            if self.path.is_dir():
-                raise JobFileError(name, "is a directory, not a result log")
-            self.path.stat()
-        except FileNotFoundError:
-            raise JobFileError(name, "no such file") from None
-        except OSError as exc:
-            raise JobFileError(name, f"cannot read: {exc.strerror or exc}") from None
-        self._records = self._read()
-
-    def __iter__(self) -> ResultsReader:
-        return self
-
-    def __next__(self) -> dict[str, Any]:
-        return next(self._records)
-
-    def _read(self) -> Iterator[dict[str, Any]]:
-        name = str(self.path)
-        bad: tuple[int, str] | None = None
-        with open(self.path, "rb") as handle:
-            for number, raw in enumerate(handle, start=1):
-                if not raw.strip():
-                    continue
-                if bad is not None:  # an unreadable line with more after it
-                    raise JobFileError(name, bad[1], line=bad[0])
-                try:
-                    record = _decode(raw.decode())
-                except json.JSONDecodeError as exc:
-                    bad = (number, f"not a result record: invalid JSON ({exc.msg})")
-                    continue
-                except UnicodeDecodeError:
-                    bad = (number, "not a result record: not UTF-8 text")
-                    continue
-                if not isinstance(record, dict) or not isinstance(record.get("outcome"), str):
-                    raise JobFileError(
-                        name, "not a result record (a JSON object with an 'outcome')", line=number
-                    )
-                yield record
-        if bad is not None:
-            self.torn_line = bad[0]
-
-
-def read_results(path: str | Path) -> ResultsReader:
-    """Stream the records of a result log, skipping a torn last line.
-
-    Raises :class:`JobFileError` at once for a missing file, and while iterating
-    for a line that is not a result record with more lines after it. A last line
-    that is not valid JSON (a run killed mid-write) is skipped and its number kept
-    in :attr:`ResultsReader.torn_line`.
-    """
-    return ResultsReader(path)
-
-
 def percentiles(values: Sequence[float]) -> tuple[float, float, float] | None:
     """p50, p95 and p99 of ``values`` (inclusive method); None for no values."""
     if not values:
@@ -172,7 +104,13 @@ def percentiles(values: Sequence[float]) -> tuple[float, float, float] | None:
 
 
 def summarize(records: Iterable[dict[str, Any]], *, duration_s: float | None = None) -> RunReport:
-    """Compute the report of ``records``; ``duration_s`` is the run's own measure when known."""
+    """The report of ``records`` (result records in file order, e.g. :func:`.reader.read_results`).
+
+    ``duration_s`` is the run's own measure, in seconds, when known; otherwise
+    the duration is derived from the records' timestamps. Given a
+    :class:`ResultsReader`, the report counts the torn line it skipped, and any
+    :class:`~bulkops.errors.JobFileError` it raises propagates.
+    """
     pair_index: dict[tuple[str, str], int] = {}
     latest = DigestMap()  # row key digest -> index into pair_index; 10 bytes a row
     attempts: Counter[int] = Counter()
@@ -290,93 +228,6 @@ def to_json(report: RunReport) -> dict[str, Any]:
     }
 
 
-def print_text(report: RunReport, console: Console) -> None:
-    """Print the report's tables on ``console``."""
-    head = f"{report.records:,} records over {report.rows:,} rows"
-    if report.records != report.rows:
-        head += " (a resumed log: each row counted by its latest record)"
-    console.print(head)
-    if report.torn_lines:
-        console.print("warning: skipped a torn last line (a run killed mid-write)")
-
-    rows = _table(("outcome", "total"), ("detail", ""), ("rows", f"{report.rows:,}"), ("share", ""))
-    shown = ""
-    for (outcome, detail), n in report.details.items():
-        rows.add_row("" if outcome == shown else outcome, detail, f"{n:,}", _share(n, report.rows))
-        shown = outcome
-    console.print()
-    console.print(rows)
-
-    tries = _table(("attempts", ""), ("records", ""), ("share", ""), left=0)
-    for attempts, n in report.attempts.items():
-        tries.add_row(str(attempts), f"{n:,}", _share(n, report.records))
-    console.print()
-    console.print(tries)
-    console.print()
-
-    facts = Table.grid(padding=(0, 2))
-    facts.add_column(style="bold", no_wrap=True)
-    facts.add_column()
-    throttled = f"{report.throttled:,} answered 429"
-    if report.calls and report.throttled:
-        throttled += f" ({100 * report.throttled / report.calls:.1f}%)"
-    facts.add_row("calls", f"{report.calls:,}; {throttled}")
-    facts.add_row("duration", _duration_text(report))
-    facts.add_row("achieved rate", _rate_text(report))
-    lat = report.latency
-    if lat.p50_ms is not None and lat.p95_ms is not None and lat.p99_ms is not None:
-        latency = (
-            f"p50 {lat.p50_ms:,.0f} ms, p95 {lat.p95_ms:,.0f} ms, p99 {lat.p99_ms:,.0f} ms "
-            f"({lat.count:,} records sent)"
-        )
-    else:
-        latency = "no record reached the network"
-    facts.add_row("row latency", latency)
-    console.print(facts)
-
-
-def _table(*columns: tuple[str, str], left: int = 2) -> Table:
-    """A plain table; ``columns`` are (header, footer), the first ``left`` left-justified."""
-    footer = any(foot for _, foot in columns)
-    table = Table(box=box.SIMPLE, show_edge=False, pad_edge=False, show_footer=footer)
-    for i, (name, foot) in enumerate(columns):
-        table.add_column(name, footer=foot, justify="left" if i < left else "right")
-    return table
-
-
-def render_text(report: RunReport, *, width: int = 100) -> str:
-    """The report's tables as plain text."""
-    buffer = StringIO()
-    print_text(report, Console(file=buffer, width=width, force_terminal=False, highlight=False))
-    return "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())
-
-
-def _share(n: int, total: int) -> str:
-    return f"{100 * n / total:.1f}%" if total else ""
-
-
-def _duration_text(report: RunReport) -> str:
-    if report.duration_s is None:
-        return "unknown (no timestamps)"
-    text = f"{report.duration_s:,.1f} s"
-    if report.duration_from == "run":
-        text += " (as the run measured it)"
-    elif report.started_at and report.finished_at:
-        text += f" ({report.started_at} to {report.finished_at}"
-        text += ", pauses between runs included)" if report.records != report.rows else ")"
-    return text
-
-
-def _rate_text(report: RunReport) -> str:
-    if report.calls_per_s is None or report.rows_per_s is None:
-        return "unknown"
-    return f"{_rate(report.calls_per_s)} calls/s, {_rate(report.rows_per_s)} rows/s"
-
-
-def _rate(per_s: float) -> str:
-    return f"{per_s:,.1f}" if per_s >= 1 else f"{per_s:.2g}"
-
-
 def summary_path(results_path: str | Path) -> Path:
     """``<results>.summary.json``: ``out.jsonl`` → ``out.summary.json``."""
     path = Path(results_path)
@@ -384,45 +235,40 @@ def summary_path(results_path: str | Path) -> Path:
 
 
 def write_summary_json(report: RunReport, results_path: str | Path) -> Path:
-    """Write the report as JSON next to the result log, atomically; returns its path."""
+    """Write :func:`to_json` of ``report`` beside the result log, atomically; returns its path.
+
+    The path is :func:`summary_path` of ``results_path``; missing directories are
+    created. Raises :class:`OSError` when it cannot be written (no file is left).
+    """
     target = summary_path(results_path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(to_json(report), handle, indent=2)
-            handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    with atomic_write(target) as handle:
+        json.dump(to_json(report), handle, indent=2)
+        handle.write("\n")
     return target
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The arguments of ``bulkops report``."""
-    parser.add_argument("results", metavar="RESULTS", help="result log (JSON Lines) of a run")
-    parser.add_argument(
-        "--format", choices=["text", "json"], default="text", help="output format (default text)"
-    )
-    parser.set_defaults(handler=run_command)
+def summary_line(
+    counts: Counter[tuple[Outcome, Detail]], *, duration_s: float, path: Path | None
+) -> str:
+    """One line a person can read: rows per outcome and detail, duration, rate, results path.
 
-
-def run_command(args: argparse.Namespace) -> int:
-    """``bulkops report``: print the report of a result log; raises JobFileError for a bad one."""
-    reader = read_results(args.results)
-    report = summarize(reader)
-    if reader.torn_line is not None:
-        print(
-            f"bulkops: warning: {args.results}:{reader.torn_line}: "
-            "skipped a torn last line (a run killed mid-write)",
-            file=sys.stderr,
+    ``counts`` is :attr:`.writer.ResultJournal.counts`; ``duration_s`` is the run's, in
+    seconds; outcomes with no rows are left out.
+    """
+    total = sum(counts.values())
+    parts: list[str] = []
+    for outcome in Outcome:
+        details = {d: n for (o, d), n in counts.items() if o is outcome and n}
+        if not details:
+            continue
+        inner = ", ".join(
+            f"{n:,} {d.value}" for d, n in sorted(details.items(), key=lambda i: -i[1])
         )
-    if args.format == "json":
-        json.dump(to_json(report), sys.stdout, indent=2)
-        sys.stdout.write("\n")
-    else:
-        sys.stdout.write(render_text(report))
-    return 0
+        parts.append(f"{sum(details.values()):,} {outcome.value} ({inner})")
+    rate = total / duration_s if duration_s > 0 else 0.0
+    done = "; ".join(parts) or "nothing to do"
+    line = f"{total:,} rows in {duration_s:.1f} s ({rate:,.0f}/s): {done}"
+    if path is not None:
+        line += f". Results: {path}"
+    return line

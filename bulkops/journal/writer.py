@@ -1,9 +1,10 @@
-"""The result log: one JSON line per job row, the run's journal.
+"""The one writer of result logs: one JSON line per row result, the run's journal.
 
-Each record is written and flushed the moment its row is final, and fsynced at
-least every second and on close. A torn last line (a process killed mid-write)
-is cut off before anything is appended, so every line stays valid JSON. With
-``--resume`` the journal tells which rows are already done, by content key.
+Each record is written with its newline and flushed the moment its row is
+final, and fsynced at least every ``fsync_interval_s`` and on close. Before
+appending, the journal cuts a torn tail (see :mod:`.reader` for the rule), so
+every line stays a whole record. Rows that failed also go to
+``<results>.failed.csv``, a job file that runs them again.
 """
 
 from __future__ import annotations
@@ -17,24 +18,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
-from ..errors import JobFileError, UsageError
-from ..keys import DigestSet, key_digest
+from ..errors import UsageError
 from ..model import Detail, ItemResult, Outcome
+from .reader import intact_length
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-#: Outcomes after which a resume does not run the row again.
-DONE = frozenset({Outcome.SUCCEEDED.value, Outcome.INVALID.value})
 FAILED_COLUMNS = ("service_sid", "short_code_sid", "op", "from_service_sid")
-
-
-def record_key(record: dict[str, object], sid_column: str = "short_code_sid") -> tuple[str, ...]:
-    """The content key of a result record, as :attr:`Row.key` builds it."""
-    return (
-        str(record.get("op") or ""),
-        str(record.get("service_sid") or ""),
-        str(record.get(sid_column) or ""),
-        str(record.get("from_service_sid") or ""),
-    )
 
 
 def default_results_path(job: str | Path, *, now: time.struct_time | None = None) -> Path:
@@ -49,59 +38,32 @@ def failed_path(results: Path) -> Path:
 
 
 def repair_torn_tail(path: Path) -> int:
-    """Cut a last line that has no newline (left by a kill mid-write); returns bytes cut."""
+    """Cut the torn tail of the log at ``path`` (see :mod:`.reader`); returns the bytes cut.
+
+    Called before appending, so that every line stays a whole record. A missing
+    file has nothing to cut (0). Raises :class:`OSError` when the file cannot be
+    opened for writing.
+    """
     try:
         with open(path, "rb+") as handle:
             size = handle.seek(0, os.SEEK_END)
-            if size == 0:
-                return 0
-            handle.seek(size - 1)
-            if handle.read(1) == b"\n":
-                return 0
-            keep = size
-            while keep > 0:
-                step = min(65536, keep)
-                handle.seek(keep - step)
-                block = handle.read(step)
-                cut = block.rfind(b"\n")
-                if cut >= 0:
-                    keep = keep - step + cut + 1
-                    break
-                keep -= step
-            handle.truncate(keep)
+            keep = intact_length(handle)
+            if keep < size:
+                handle.truncate(keep)
             return size - keep
     except FileNotFoundError:
         return 0
 
 
-def read_done_keys(path: Path) -> DigestSet:
-    """Digests of the keys of every row the journal at ``path`` records as done."""
-    done = DigestSet()
-    try:
-        handle = open(path, encoding="utf-8")  # noqa: SIM115
-    except FileNotFoundError:
-        return done
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read results: {exc.strerror or exc}") from None
-    with handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.endswith("\n"):
-                break  # a torn last line, even one that parses: cut before appending
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                record = None
-            if not isinstance(record, dict):
-                raise JobFileError(str(path), "not a result record", line=number)
-            if record.get("outcome") in DONE:
-                done.add(key_digest(record_key(record)))
-    return done
-
-
 class ResultJournal:
-    """Appends result records to a JSON Lines file; rows that failed also go to a job file."""
+    """Appends result records to a JSON Lines file; rows that failed also go to a job file.
+
+    Use as a context manager: entering creates missing parent directories, cuts
+    a torn tail, opens the log for appending and removes a failed-rows file left
+    by an earlier run; it raises :class:`~bulkops.errors.UsageError` naming the
+    path when the log cannot be written. ``monotonic`` (seconds) times the
+    fsyncs; tests pass a fake clock.
+    """
 
     def __init__(
         self,
@@ -137,7 +99,7 @@ class ResultJournal:
         self.close()
 
     def record(self, result: ItemResult) -> None:
-        """Write one final result, flushed at once."""
+        """Write one final result as a line, flushed at once; a failed row also as a job row."""
         assert self._file is not None, "journal is not open"
         record = result.to_record()
         self._file.write(_dumps(record) + "\n")
@@ -172,6 +134,7 @@ class ResultJournal:
         self._failed.flush()
 
     def close(self) -> None:
+        """Flush, fsync and close the log and the failed-rows file; a second call does nothing."""
         if self._file is not None:
             self._file.flush()
             os.fsync(self._file.fileno())
@@ -181,25 +144,3 @@ class ResultJournal:
             self._failed.close()
             self._failed = None
             self._failed_writer = None
-
-
-def summary_line(
-    counts: Counter[tuple[Outcome, Detail]], *, duration_s: float, path: Path | None
-) -> str:
-    """One line a person can read: rows per outcome and detail, duration, rate, results path."""
-    total = sum(counts.values())
-    parts = []
-    for outcome in Outcome:
-        details = {d: n for (o, d), n in counts.items() if o is outcome and n}
-        if not details:
-            continue
-        inner = ", ".join(
-            f"{n:,} {d.value}" for d, n in sorted(details.items(), key=lambda i: -i[1])
-        )
-        parts.append(f"{sum(details.values()):,} {outcome.value} ({inner})")
-    rate = total / duration_s if duration_s > 0 else 0.0
-    done = "; ".join(parts) or "nothing to do"
-    line = f"{total:,} rows in {duration_s:.1f} s ({rate:,.0f}/s): {done}"
-    if path is not None:
-        line += f". Results: {path}"
-    return line
