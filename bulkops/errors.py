@@ -56,6 +56,18 @@ class JobFileError(BulkopsError):
         where = f"{path}:{line}" if line is not None else path
         super().__init__(f"{where}: {problem}")
 
+    @classmethod
+    def unreadable(cls, path: str, exc: OSError, *, what: str = "job file") -> JobFileError:
+        """The one error for a file the OS will not give us: missing, a directory, denied.
+
+        ``what`` names what the file should have been (``"job file"``, ``"result log"``).
+        """
+        if isinstance(exc, FileNotFoundError):
+            return cls(path, "no such file")
+        if isinstance(exc, IsADirectoryError):
+            return cls(path, f"is a directory, not a {what}")
+        return cls(path, f"cannot read: {exc.strerror or exc}")
+
 
 class RunAborted(BulkopsError):
     """The run stopped as a whole, e.g. on bad credentials."""

@@ -1,10 +1,12 @@
-"""Job files: read and validate rows as a stream.
+"""Job files: checked whole, then read and validated row by row as a stream.
 
 A job is a CSV file with a header (or JSON Lines, ``.jsonl``), one operation on
-one sender per row. Rows are yielded one at a time, so memory does not grow
-with the file. A malformed row becomes an :class:`~bulkops.model.InvalidRow`
-(it gets a result record and never reaches the network); a file that cannot be
-read as a job raises :class:`~bulkops.errors.JobFileError` before any row.
+one sender per row. :func:`open_job` reads the file once to check it as a whole
+(readable, UTF-8, well-formed CSV, a usable header) and count its rows, so a bad
+file stops a run before any request; :meth:`Job.rows` then streams the rows, so
+memory does not grow with the file. A malformed row becomes an
+:class:`~bulkops.model.InvalidRow` (it gets a result record and never reaches
+the network).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from .errors import JobFileError
 from .model import SERVICE_SID, InvalidRow, Op, Row, SenderKind
@@ -24,136 +27,151 @@ _CHUNK = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
-class JobScan:
-    """What a fast pass over the raw file found."""
+class Job:
+    """A job file that passed :func:`open_job`'s check; :meth:`rows` streams it."""
 
-    #: Physical lines, the header included (a last line without newline counts).
-    lines: int
+    path: Path
+    #: The operation of rows whose ``op`` is absent or empty (``--op``).
+    default_op: Op | None
+    kind: SenderKind
+    #: Rows the file holds (valid or not): non-blank records after a CSV header.
+    rows_total: int
+
+    def rows(self) -> Iterator[Row | InvalidRow]:
+        """Each row in file order, read as it is asked for (a new pass over the file)."""
+        return _iter_rows(self.path, self.default_op, self.kind)
 
 
-def scan(path: str | Path) -> JobScan:
-    """Check the whole file is readable UTF-8 and count its lines, without parsing it.
+def open_job(
+    path: str | Path, *, default_op: Op | None = None, kind: SenderKind = SenderKind.SHORT_CODE
+) -> Job:
+    """Check the job at ``path`` whole, in one pass, and return it.
 
-    Runs before any request, so a file that is not UTF-8 halfway down stops the
-    run before it starts, and the progress display knows its total.
+    Raises :class:`JobFileError` naming the file (and line) when it cannot be
+    read, is not UTF-8 (the line of the first bad byte), is malformed CSV, or
+    its header lacks a required column (or ``op`` with no ``default_op``).
     """
     name = str(path)
-    decoder = codecs.getincrementaldecoder("utf-8")("strict")
-    lines, last = 0, b"\n"
-    try:
-        with open(path, "rb") as raw:
-            while chunk := raw.read(_CHUNK):
-                carried = len(decoder.getstate()[0])  # bytes held back from the last chunk
-                try:
-                    decoder.decode(chunk)
-                except UnicodeDecodeError as exc:
-                    bad_line = lines + chunk.count(b"\n", 0, max(exc.start - carried, 0)) + 1
-                    raise JobFileError(name, "not UTF-8 text", line=bad_line) from None
-                lines += chunk.count(b"\n")
-                last = chunk[-1:]
-            try:
-                decoder.decode(b"", final=True)
-            except UnicodeDecodeError:
-                raise JobFileError(
-                    name, "not UTF-8 text (truncated character)", line=lines + 1
-                ) from None
-    except OSError as exc:
-        raise _unreadable(name, exc) from None
-    if last != b"\n":
-        lines += 1
-    if not name.endswith(".jsonl"):
-        _check_csv_structure(name)
-    return JobScan(lines=lines)
-
-
-def _check_csv_structure(name: str) -> None:
-    """Parse the whole file once so malformed quoting stops the run before any request."""
-    with open(name, encoding="utf-8-sig", newline="") as handle:
-        reader = csv.reader(handle, strict=True)
-        start = 1
-        try:
-            for _ in reader:
-                start = reader.line_num + 1
-        except csv.Error as exc:
-            raise JobFileError(name, f"malformed CSV: {exc}", line=start) from None
-
-
-def _unreadable(name: str, exc: OSError) -> JobFileError:
-    """The one-line error for a job file the OS will not give us."""
-    if isinstance(exc, FileNotFoundError):
-        return JobFileError(name, "no such file")
-    if isinstance(exc, IsADirectoryError):
-        return JobFileError(name, "is a directory, not a job file")
-    return JobFileError(name, f"cannot read: {exc.strerror or exc}")
-
-
-def iter_job(
-    path: str | Path,
-    *,
-    default_op: Op | None = None,
-    kind: SenderKind = SenderKind.SHORT_CODE,
-) -> Iterator[Row | InvalidRow]:
-    """Yield each row of the job at ``path``, valid or not, in file order.
-
-    ``default_op`` applies to rows whose ``op`` column is absent or empty.
-    Raises :class:`JobFileError` for a file that cannot be used (checked when
-    the first row is requested, before any is yielded).
-    """
-    name = str(path)
-    try:
-        handle = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115
-    except OSError as exc:
-        raise _unreadable(name, exc) from None
+    handle = _open_text(name)
     with handle:
         try:
             if name.endswith(".jsonl"):
-                yield from _read_jsonl(handle, name, default_op, kind)
+                total = sum(1 for text in handle if text.strip())
             else:
-                yield from _read_csv(handle, name, default_op, kind)
+                total = _check_csv(handle, name, default_op, kind)
         except UnicodeDecodeError:
-            raise JobFileError(name, "not UTF-8 text") from None
+            raise _not_utf8(name) from None
+    return Job(Path(path), default_op, kind, total)
+
+
+def _open_text(name: str) -> IO[str]:
+    try:
+        return open(name, encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise JobFileError.unreadable(name, exc) from None
+
+
+def _check_csv(handle: IO[str], name: str, default_op: Op | None, kind: SenderKind) -> int:
+    reader = csv.reader(handle, strict=True)
+    start = 1
+    try:
+        _read_header(reader, name, default_op, kind)
+        total, start = 0, reader.line_num + 1
+        for cells in reader:
+            start = reader.line_num + 1
+            total += any(cell.strip() for cell in cells)
+    except csv.Error as exc:
+        raise JobFileError(name, f"malformed CSV: {exc}", line=start) from None
+    return total
+
+
+def _not_utf8(name: str) -> JobFileError:
+    """The error for a file that is not UTF-8, naming the line of its first bad byte."""
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    lines = 0
+    with open(name, "rb") as raw:
+        while chunk := raw.read(_CHUNK):
+            carried = len(decoder.getstate()[0])  # bytes held back from the last chunk
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                line = lines + chunk.count(b"\n", 0, max(exc.start - carried, 0)) + 1
+                return JobFileError(name, "not UTF-8 text", line=line)
+            lines += chunk.count(b"\n")
+    return JobFileError(name, "not UTF-8 text (truncated character)", line=lines + 1)
 
 
 def _columns(kind: SenderKind) -> dict[str, str]:
     """Accepted header spellings (lower-cased) → canonical field."""
-    twilio = kind.create_param.lower()  # e.g. shortcodesid
     return {
         "service_sid": "service",
         "servicesid": "service",
         kind.sid_column: "sender",
-        twilio: "sender",
+        kind.create_param.lower(): "sender",  # e.g. shortcodesid
         "op": "op",
         "from_service_sid": "source",
         "fromservicesid": "source",
     }
 
 
+def _read_header(
+    reader: Iterator[list[str]], name: str, default_op: Op | None, kind: SenderKind
+) -> dict[str, int]:
+    """Skip blank lines, read the header, check it; canonical field → column index."""
+    line_num = getattr(reader, "line_num", 0)
+    header_line = line_num + 1
+    header = next(reader, None)
+    while header is not None and not any(cell.strip() for cell in header):
+        header_line = getattr(reader, "line_num", 0) + 1
+        header = next(reader, None)
+    if header is None:
+        raise JobFileError(name, "empty file: expected a header line", line=1)
+    aliases = _columns(kind)
+    index: dict[str, int] = {}
+    for i, cell in enumerate(header):
+        field = aliases.get(cell.strip().lower())
+        if field is not None and field not in index:
+            index[field] = i
+    wanted = {"service": "service_sid", "sender": kind.sid_column}
+    missing = [column for field, column in wanted.items() if field not in index]
+    if missing:
+        raise JobFileError(
+            name,
+            f"missing required column {', '.join(repr(m) for m in missing)} "
+            f"(header has: {', '.join(repr(c.strip()) for c in header) or 'nothing'})",
+            line=header_line,
+        )
+    if "op" not in index and default_op is None:
+        raise JobFileError(name, "no 'op' column: give one, or pass --op", line=header_line)
+    return index
+
+
+def _iter_rows(path: Path, default_op: Op | None, kind: SenderKind) -> Iterator[Row | InvalidRow]:
+    name = str(path)
+    handle = _open_text(name)
+    with handle:
+        try:
+            if name.endswith(".jsonl"):
+                yield from _read_jsonl(handle, default_op, kind)
+            else:
+                yield from _read_csv(handle, name, default_op, kind)
+        except UnicodeDecodeError:  # changed since open_job checked it
+            raise _not_utf8(name) from None
+
+
 def _read_csv(
     handle: Iterable[str], name: str, default_op: Op | None, kind: SenderKind
 ) -> Iterator[Row | InvalidRow]:
     reader = csv.reader(handle, strict=True)
-    aliases = _columns(kind)
-    start: int | None = None
+    start = 1
     try:
-        header_line = reader.line_num + 1
-        header = next(reader, None)
-        while header is not None and not any(cell.strip() for cell in header):
-            header_line = reader.line_num + 1
-            header = next(reader, None)  # blank lines before the header
-        if header is None:
-            raise JobFileError(name, "empty file: expected a header line", line=1)
-        index: dict[str, int] = {}
-        for i, cell in enumerate(header):
-            field = aliases.get(cell.strip().lower())
-            if field is not None and field not in index:
-                index[field] = i
-        _check_header(name, header_line, index, default_op, kind, found=header)
+        index = _read_header(reader, name, default_op, kind)
         si, ci, oi = index["service"], index["sender"], index.get("op")
         fi = index.get("source")
         start = reader.line_num + 1
         for cells in reader:
             line, start = start, reader.line_num + 1
-            if not cells or not any(c.strip() for c in cells):
+            if not any(c.strip() for c in cells):
                 continue
             n = len(cells)
             yield _make_row(
@@ -165,35 +183,12 @@ def _read_csv(
                 default_op,
                 kind,
             )
-    except csv.Error as exc:
-        line = start if start is not None else reader.line_num
-        raise JobFileError(name, f"malformed CSV: {exc}", line=line) from None
-
-
-def _check_header(
-    name: str,
-    line: int,
-    index: dict[str, int],
-    default_op: Op | None,
-    kind: SenderKind,
-    *,
-    found: list[str],
-) -> None:
-    wanted = {"service": "service_sid", "sender": kind.sid_column}
-    missing = [column for field, column in wanted.items() if field not in index]
-    if missing:
-        raise JobFileError(
-            name,
-            f"missing required column {', '.join(repr(m) for m in missing)} "
-            f"(header has: {', '.join(repr(c.strip()) for c in found) or 'nothing'})",
-            line=line,
-        )
-    if "op" not in index and default_op is None:
-        raise JobFileError(name, "no 'op' column: give one, or pass --op", line=line)
+    except csv.Error as exc:  # changed since open_job checked it
+        raise JobFileError(name, f"malformed CSV: {exc}", line=start) from None
 
 
 def _read_jsonl(
-    handle: Iterable[str], name: str, default_op: Op | None, kind: SenderKind
+    handle: Iterable[str], default_op: Op | None, kind: SenderKind
 ) -> Iterator[Row | InvalidRow]:
     aliases = _columns(kind)
     for line, text in enumerate(handle, start=1):
@@ -233,29 +228,34 @@ def _make_row(
     kind: SenderKind,
 ) -> Row | InvalidRow:
     op = _OPS.get(op_text.lower()) if op_text else default_op
-    problem = None
-    if op is None:
-        problem = (
-            f"unknown op {op_text!r} (expected one of: {', '.join(_OPS)})"
-            if op_text
-            else "missing op (empty 'op' and no --op given)"
-        )
-    elif not service:
-        problem = "missing service_sid"
-    elif not SERVICE_SID.fullmatch(service):
-        problem = f"service_sid {service!r} is not a Messaging Service SID (MG + 32 hex digits)"
-    elif not sender:
-        problem = f"missing {kind.sid_column}"
-    elif not kind.sid_pattern.fullmatch(sender):
-        problem = f"{kind.sid_column} {sender!r} does not match {kind.sid_pattern.pattern}"
-    elif op is Op.MIGRATE:
-        if not source:
-            problem = "missing from_service_sid (a migrate row needs the source service)"
-        elif not SERVICE_SID.fullmatch(source):
-            problem = f"from_service_sid {source!r} is not a Messaging Service SID"
-        elif source == service:
-            problem = "from_service_sid and service_sid are the same service"
+    problem = _problem(op, op_text, service, sender, source, kind)
     if problem is not None or op is None:
         shown_op = op.value if op else op_text
         return InvalidRow(line, shown_op, service, sender, problem or "", kind, source)
     return Row(line, op, service, sender, kind, source if op is Op.MIGRATE else None)
+
+
+def _problem(
+    op: Op | None, op_text: str, service: str, sender: str, source: str, kind: SenderKind
+) -> str | None:
+    """Why a row cannot be sent, or None."""
+    if op is None:
+        if op_text:
+            return f"unknown op {op_text!r} (expected one of: {', '.join(_OPS)})"
+        return "missing op (empty 'op' and no --op given)"
+    if not service:
+        return "missing service_sid"
+    if not SERVICE_SID.fullmatch(service):
+        return f"service_sid {service!r} is not a Messaging Service SID (MG + 32 hex digits)"
+    if not sender:
+        return f"missing {kind.sid_column}"
+    if not kind.sid_pattern.fullmatch(sender):
+        return f"{kind.sid_column} {sender!r} does not match {kind.sid_pattern.pattern}"
+    if op is Op.MIGRATE:
+        if not source:
+            return "missing from_service_sid (a migrate row needs the source service)"
+        if not SERVICE_SID.fullmatch(source):
+            return f"from_service_sid {source!r} is not a Messaging Service SID"
+        if source == service:
+            return "from_service_sid and service_sid are the same service"
+    return None

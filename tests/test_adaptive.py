@@ -11,23 +11,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from support import FakeClock
 
 from bulkops.engine.adaptive import AimdController, Ticket
 from bulkops.errors import ApiError, ServerError, ThrottledError
 from bulkops.retry import Backoff
-
-
-class FakeClock:
-    """A clock that moves only when told to."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def make(clock: FakeClock | None = None, **overrides: Any) -> AimdController:
@@ -138,7 +126,6 @@ def simulate(
     def fail(row: list[int], ticket: Ticket) -> None:
         state["busy"] -= 1
         state["in_flight"] -= 1
-        ctl.on_transient_error(ticket)
         retry(row, ServerError(503, None, "Service Unavailable"))
 
     def throttle(row: list[int], ticket: Ticket) -> None:
@@ -232,14 +219,6 @@ def test_additive_increase_adds_one_per_window_of_successes() -> None:
     changes = [ctl.on_success(ctl.on_start()) for _ in range(10)]
     assert ctl.limit == 11
     assert changes == [False] * 9 + [True]
-
-
-def test_transient_errors_never_shrink_the_limit() -> None:
-    """A stream of 5xx and transport errors leaves the limit at the ceiling, unpaused."""
-    ctl = make()
-    assert not any(ctl.on_transient_error(ctl.on_start()) for _ in range(1000))
-    assert ctl.limit == 100
-    assert ctl.pause_remaining_s() == 0.0
 
 
 def test_a_burst_of_429s_from_one_window_cuts_once() -> None:

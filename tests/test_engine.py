@@ -14,7 +14,7 @@ from helpers_sids import mg, sc
 from virtual_time import run_virtual
 
 from bulkops.config import RunConfig
-from bulkops.engine.engine import Engine
+from bulkops.engine import Engine, EngineClock
 from bulkops.errors import (
     ApiError,
     AuthenticationError,
@@ -24,10 +24,10 @@ from bulkops.errors import (
     ThrottledError,
     TransportError,
 )
-from bulkops.journal.writer import key_digest
+from bulkops.keys import key_digest
 from bulkops.logs import make_logger
 from bulkops.model import Detail, InvalidRow, ItemResult, Op, Outcome, Row
-from bulkops.twilio.client import Reply
+from bulkops.twilio.wire import Reply, Request
 
 Script = list[Reply | ApiError]
 OK = {Op.ATTACH: Reply(201, {"sid": "x"}), Op.DETACH: Reply(204, None), Op.FETCH: Reply(200, {})}
@@ -65,14 +65,14 @@ class FakeApi:
             self.in_flight -= 1
             self.per_sender[sender] -= 1
 
-    async def attach(self, service_sid: str, sender_sid: str) -> Reply:
-        return await self._answer(Op.ATTACH, service_sid, sender_sid)
-
-    async def detach(self, service_sid: str, sender_sid: str) -> Reply:
-        return await self._answer(Op.DETACH, service_sid, sender_sid)
-
-    async def fetch(self, service_sid: str, sender_sid: str) -> Reply:
-        return await self._answer(Op.FETCH, service_sid, sender_sid)
+    async def send(self, request: Request) -> Reply:
+        """Answer ``request`` as the op it stands for (the path names service and sender)."""
+        parts = request.path.split("/")  # /v1/Services/{MG}/ShortCodes[/{SC}]
+        service = parts[3]
+        if request.method == "POST":
+            return await self._answer(Op.ATTACH, service, dict(request.form)["ShortCodeSid"])
+        op = Op.DETACH if request.method == "DELETE" else Op.FETCH
+        return await self._answer(op, service, parts[5])
 
 
 class ListJournal:
@@ -112,8 +112,8 @@ def run_engine(
             waits.append(seconds)
         await asyncio.sleep(seconds)
 
-    engine = Engine(RunConfig(**settings), api, journal, log=log, skip=skip, sleep=sleep,
-                    rand=lambda: 0.5)  # fmt: skip
+    engine = Engine(RunConfig(**settings), api, journal, log=log, skip=skip,
+                    clock=EngineClock(sleep=sleep, rand=lambda: 0.5))  # fmt: skip
     run_virtual(engine.run(items))
     return journal, api, engine
 
@@ -345,7 +345,7 @@ def test_stop_abandons_rows_waiting_to_retry() -> None:
     api = FakeApi({key: [ServerError(503, 20503, "down")] * 5}, latency_s=0.1)
     journal = ListJournal()
     engine = Engine(RunConfig(rate_per_s=0, concurrency=1), api, journal,
-                    log=make_logger(stream=io.StringIO()), rand=lambda: 1.0)  # fmt: skip
+                    log=make_logger(stream=io.StringIO()), clock=EngineClock(rand=lambda: 1.0))  # fmt: skip
 
     async def main() -> None:
         asyncio.get_running_loop().call_later(0.2, engine.stop)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import io
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pytest
 from helpers_sids import mg, sc
 from sandbox_worlds import credentials_of, environment_for, world_with
 
+from bulkops import run_job
 from bulkops.commands import export as export_mod
 from bulkops.commands.export import (
     COLUMNS,
@@ -22,14 +22,11 @@ from bulkops.commands.export import (
 )
 from bulkops.commands.verify import verify
 from bulkops.config import Credentials, RunConfig
-from bulkops.engine.engine import Engine
 from bulkops.errors import RunAborted, UsageError
-from bulkops.jobs import iter_job
-from bulkops.logs import make_logger
+from bulkops.jobs import open_job
 from bulkops.model import ItemResult, Op, Outcome, Row, SenderKind
 from bulkops.retry import Backoff
 from bulkops.sandbox import LoadProfile, Sandbox, SandboxThread
-from bulkops.twilio.client import TwilioClient
 
 SHORT = SenderKind.SHORT_CODE
 TINY = Backoff(initial_s=0.001, cap_s=0.001, max_attempts=6)
@@ -98,7 +95,7 @@ async def test_snapshot_reads_back_as_a_valid_attach_job(tmp_path: Path) -> None
     out = tmp_path / "snapshot.csv"
     async with Sandbox(world=world_with(pools)) as sb:
         await export(list(pools), out, base_url=sb.base_url, credentials=credentials_of(sb))
-    rows = list(iter_job(out))
+    rows = list(open_job(out).rows())
     assert rows == [
         Row(2, Op.ATTACH, mg(1), sc(1)),
         Row(3, Op.ATTACH, mg(1), sc(2)),
@@ -123,14 +120,12 @@ async def test_round_trip_export_detach_run_verify(tmp_path: Path) -> None:
         assert (detached.matches, detached.mismatches) == (0, 60)
 
         config = RunConfig(base_url=sb.base_url, rate_per_s=0, concurrency=8)
-        journal = ListJournal()
-        async with TwilioClient.open(
-            base_url=sb.base_url, credentials=credentials, pool_size=8, timeout_s=10
-        ) as client:
-            log = make_logger(stream=io.StringIO())
-            await Engine(config, client, journal, log=log).run(iter_job(out))
+        summary = await run_job(
+            out, config=config, credentials=credentials, results=tmp_path / "r.jsonl"
+        )
         restored = await verify(out, base_url=sb.base_url, credentials=credentials)
-    assert {r.outcome for r in journal.results} == {Outcome.SUCCEEDED}
+    assert {outcome for outcome, _ in summary.counts} == {Outcome.SUCCEEDED}
+    assert sum(summary.counts.values()) == 60
     assert {sid: s.service_sid for sid, s in world.senders.items()} == before
     assert restored.ok and (restored.rows, restored.matches) == (60, 60)
 

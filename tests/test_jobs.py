@@ -14,7 +14,7 @@ from helpers_sids import mg, sc
 
 from bulkops import jobs
 from bulkops.errors import JobFileError
-from bulkops.jobs import iter_job, scan
+from bulkops.jobs import open_job
 from bulkops.model import InvalidRow, Op, Row
 
 HEADER = "service_sid,short_code_sid,op"
@@ -28,7 +28,7 @@ def write(tmp_path: Path, content: str | bytes, name: str = "job.csv") -> Path:
 
 
 def read_all(path: Path, default_op: Op | None = None) -> list[Row | InvalidRow]:
-    return list(iter_job(path, default_op=default_op))
+    return list(open_job(path, default_op=default_op).rows())
 
 
 def only_invalid(path: Path, default_op: Op | None = None) -> InvalidRow:
@@ -322,8 +322,8 @@ def _directory(tmp_path: Path) -> Path:
         (lambda p: write(p, f"short_code_sid,op\n{sc(1)},attach\n"), 1, "'service_sid'"),
         (lambda p: write(p, f"\n\nsid,op\n{mg(1)},attach\n"), 3, "missing required column"),
         (lambda p: write(p, f"service_sid,short_code_sid\n{mg(1)},{sc(1)}\n"), 1, "'op'"),
-        (lambda p: write(p, b"service_sid,short_code_sid,op\n\xff\xfe\n"), None, "not UTF-8"),
-        (lambda p: write(p, b"\x89PNG\r\n\x1a\n\x00\x00"), None, "not UTF-8"),
+        (lambda p: write(p, b"service_sid,short_code_sid,op\n\xff\xfe\n"), 2, "not UTF-8"),
+        (lambda p: write(p, b"\x89PNG\r\n\x1a\n\x00\x00"), 1, "not UTF-8"),
         (lambda p: write(p, f'service_sid,"short_code_sid"x,op\n{mg(1)},{sc(1)},a\n'), 1, "CSV"),
         (lambda p: write(p, f'{HEADER}\n{mg(1)},"{sc(1)}"x,attach\n'), 2, "malformed CSV"),
     ],
@@ -345,11 +345,10 @@ def _directory(tmp_path: Path) -> Path:
 def test_bad_file_raises_job_file_error_before_any_row(
     tmp_path: Path, make: Any, line: int | None, problem: str
 ) -> None:
-    """A job file that cannot be used raises JobFileError (path, line) on the first next()."""
+    """A job file that cannot be used raises JobFileError (path, line) when it is opened."""
     path = make(tmp_path)
-    rows = iter_job(path)
     with pytest.raises(JobFileError) as caught:
-        next(rows)
+        open_job(path)
     assert caught.value.path == str(path)
     assert caught.value.line == line
     assert problem in caught.value.problem
@@ -380,29 +379,28 @@ def test_malformed_quoting_further_down_is_reported_before_any_row(tmp_path: Pat
         f'{HEADER}\n{mg(1)},{sc(1)},attach\n{mg(2)},{sc(2)},attach\n{mg(3)},"{sc(3)}"x,attach\n',
     )
     with pytest.raises(JobFileError) as caught:
-        scan(path)
-        next(iter_job(path))
+        open_job(path)
     assert caught.value.line == 4
 
 
-# --- scan ------------------------------------------------------------------------------------
+# --- the check when opening ----------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    ("content", "lines"),
+    ("body", "rows"),
     [
-        (b"", 0),
-        (b"header\n", 1),
-        (b"header", 1),
-        (b"header\nrow\n", 2),
-        (b"header\nrow", 2),
-        (b"header\r\nrow\r\n\r\n", 3),
-        ('h\n"two\nlines"\n€\n'.encode(), 4),
+        ("", 0),
+        (f"{mg(1)},{sc(1)},attach\n", 1),
+        (f"{mg(1)},{sc(1)},attach", 1),
+        (f"\n{mg(1)},{sc(1)},attach\r\n\r\n{mg(2)},{sc(2)},attach\n", 2),
+        (f'{mg(1)},"{sc(1)}\n",attach\n{mg(2)},x,attach\n', 2),
     ],
+    ids=["header-only", "one", "no-final-newline", "blank-lines", "quoted-newline"],
 )
-def test_scan_counts_physical_lines(tmp_path: Path, content: bytes, lines: int) -> None:
-    """scan() counts physical lines, a last line without newline included."""
-    assert scan(write(tmp_path, content)).lines == lines
+def test_open_job_counts_the_rows_it_will_yield(tmp_path: Path, body: str, rows: int) -> None:
+    """rows_total counts non-blank records after the header, invalid ones too."""
+    job = open_job(write(tmp_path, f"{HEADER}\n{body}"))
+    assert job.rows_total == rows == len(list(job.rows()))
 
 
 @pytest.mark.parametrize(
@@ -410,42 +408,47 @@ def test_scan_counts_physical_lines(tmp_path: Path, content: bytes, lines: int) 
     [
         (b"\xff" + HEADER.encode() + b"\n", 1),
         (f"{HEADER}\n{mg(1)},{sc(1)},attach\n".encode() + b"\xc3\x28,x,attach\n", 3),
-        ("a\n€\nb\n".encode() + b"ok\xe9\n", 4),
-        (b"a\nb\nc\xe2\x82", 3),
+        (f"{HEADER}\n€\nb\n".encode() + b"ok\xe9\n", 4),
+        (HEADER.encode() + b"\nb\nc\xe2\x82", 3),
     ],
     ids=["first-byte", "third-line", "after-multibyte", "truncated-at-eof"],
 )
-def test_scan_names_the_line_of_the_first_bad_byte(
+def test_open_job_names_the_line_of_the_first_bad_byte(
     tmp_path: Path, content: bytes, line: int
 ) -> None:
-    """scan() rejects non-UTF-8 content with the 1-based line holding the bad byte."""
+    """open_job() rejects non-UTF-8 content with the 1-based line holding the bad byte."""
     path = write(tmp_path, content)
     with pytest.raises(JobFileError, match="not UTF-8") as caught:
-        scan(path)
+        open_job(path)
     assert (caught.value.path, caught.value.line) == (str(path), line)
 
 
-def test_scan_line_is_right_when_a_character_straddles_the_chunk_boundary(
+def test_open_job_line_is_right_when_a_character_straddles_the_chunk_boundary(
     tmp_path: Path,
 ) -> None:
     """A bad byte just after a multibyte character split across read chunks gets its own line."""
     chunk = jobs._CHUNK
-    head = b"x" * (chunk - 3) + b"\n"  # line 1; line 2 starts with the split '€'
-    content = head + b"\xe2\x82" + b"\xac\n" + b"\xff\n"  # bad byte on line 3
+    head = f"{HEADER}\n".encode()
+    while len(head) + 100 <= chunk - 2:
+        head += b"x" * 99 + b"\n"
+    head += b"y" * (chunk - 3 - len(head)) + b"\n"  # the split '€' starts the next line
+    content = head + b"\xe2\x82" + b"\xac\n" + b"\xff\n"  # the bad byte's line follows it
     assert content[chunk - 2 : chunk] == b"\xe2\x82"
     with pytest.raises(JobFileError) as caught:
-        scan(write(tmp_path, content))
-    assert caught.value.line == 3
+        open_job(write(tmp_path, content))
+    assert caught.value.line == head.count(b"\n") + 2
 
 
 @pytest.mark.parametrize(
     ("make", "problem"), [(_missing, "no such file"), (_directory, "directory")]
 )
-def test_scan_rejects_missing_file_and_directory(tmp_path: Path, make: Any, problem: str) -> None:
-    """scan() turns a missing path or a directory into JobFileError without a line."""
+def test_open_job_rejects_missing_file_and_directory(
+    tmp_path: Path, make: Any, problem: str
+) -> None:
+    """open_job() turns a missing path or a directory into JobFileError without a line."""
     path = make(tmp_path)
     with pytest.raises(JobFileError, match=problem) as caught:
-        scan(path)
+        open_job(path)
     assert (caught.value.path, caught.value.line) == (str(path), None)
 
 
@@ -462,22 +465,23 @@ def big_job(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def test_iter_job_yields_the_first_row_without_reading_the_file(
+def test_rows_yields_the_first_row_without_reading_the_file(
     big_job: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """iter_job is a generator: the first row arrives after reading a sliver, in little memory."""
+    """rows() is a generator: the first row arrives after reading a sliver, in little memory."""
     handles: list[IO[str]] = []
 
     def spying_open(*args: Any, **kwargs: Any) -> IO[str]:
-        handle = builtins.open(*args, **kwargs)  # noqa: SIM115 - iter_job closes it
+        handle = builtins.open(*args, **kwargs)  # noqa: SIM115 - rows() closes it
         handles.append(handle)
         return handle
 
+    job = open_job(big_job)  # the whole-file check, before the spy
     monkeypatch.setattr(jobs, "open", spying_open, raising=False)
     size = big_job.stat().st_size
     tracemalloc.start()
     try:
-        with closing(iter_job(big_job)) as rows:
+        with closing(job.rows()) as rows:
             assert inspect.isgenerator(rows)
             first = next(rows)
             _, peak = tracemalloc.get_traced_memory()
@@ -491,12 +495,13 @@ def test_iter_job_yields_the_first_row_without_reading_the_file(
     assert handles[0].closed
 
 
-def test_iter_job_streams_every_row_of_a_large_file(big_job: Path) -> None:
+def test_rows_streams_every_row_of_a_large_file(big_job: Path) -> None:
     """All 200k rows come out, the last one with the right line number."""
     count, last = 0, None
-    for row in iter_job(big_job):
+    job = open_job(big_job)
+    for row in job.rows():
         count += 1
         last = row
     assert count == BIG_ROWS
     assert last == Row(BIG_ROWS + 1, Op.ATTACH, mg(BIG_ROWS - 1), sc(BIG_ROWS - 1))
-    assert scan(big_job).lines == BIG_ROWS + 1
+    assert job.rows_total == BIG_ROWS

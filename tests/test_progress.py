@@ -9,35 +9,25 @@ from typing import Any
 
 import pytest
 from rich.console import Console
+from support import FakeClock
 
 from bulkops.commands.progress import (
     BarProgress,
     LineProgress,
     Progress,
-    count_lines,
     progress_line,
 )
 
 
-class FakeClock:
-    """A monotonic clock that moves only when told."""
-
-    def __init__(self, now: float = 100.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def finish(progress: Progress, clock: FakeClock, rows: int, *, step_s: float, outcome: str) -> None:
     for _ in range(rows):
-        clock.now += step_s
+        clock.advance(step_s)
         progress.advance(outcome)
 
 
 def test_line_printer_prints_on_the_interval() -> None:
     """A line at most every interval_s of the clock, with counts, rate, ETA and ceiling."""
-    clock, out = FakeClock(), io.StringIO()
+    clock, out = FakeClock(100.0), io.StringIO()  # 1,250 steps of 0.004 from 100.0 reach 105.0
     progress = Progress.start(10_000, stream=out, quiet=False, interval_s=5.0, clock=clock)
     assert isinstance(progress, LineProgress)
     progress.set_ceiling(16)
@@ -49,7 +39,7 @@ def test_line_printer_prints_on_the_interval() -> None:
         "succeeded 1,000, failed 250; concurrency 16\n"
     )
     finish(progress, clock, 1_000, step_s=0.001, outcome="succeeded")  # 1 s more: no line
-    clock.now += 4.0
+    clock.advance(4.0)
     progress.advance("invalid")
     lines = out.getvalue().splitlines()
     assert len(lines) == 2
@@ -147,23 +137,3 @@ def test_a_terminal_stream_gets_the_bar(monkeypatch: pytest.MonkeyPatch) -> None
     assert "1 rows" in out.getvalue()
 
 
-@pytest.mark.parametrize(
-    ("name", "content", "expected"),
-    [
-        ("job.csv", "service_sid,short_code_sid\na,b\nc,d\n", 2),
-        ("job.csv", "service_sid,short_code_sid\na,b\nc,d", 2),
-        ("job.csv", "service_sid,short_code_sid\n", 0),
-        ("job.jsonl", '{"a": 1}\n{"a": 2}\n{"a": 3}\n', 3),
-    ],
-)
-def test_count_lines(tmp_path: Path, name: str, content: str, expected: int) -> None:
-    """Physical lines of the job, less a CSV header."""
-    path = tmp_path / name
-    path.write_text(content)
-    assert count_lines(path) == expected
-
-
-def test_count_lines_not_a_regular_file(tmp_path: Path) -> None:
-    """A directory or a missing path has no known total."""
-    assert count_lines(tmp_path) is None
-    assert count_lines(tmp_path / "missing.csv") is None

@@ -7,12 +7,11 @@ import os
 import sys
 from collections.abc import Sequence
 
-from .. import __version__
+from .._version import __version__
 from ..errors import Exit, JobFileError, UsageError
-from ..journal import summary as report
 from ..model import Op
-from ..sandbox import cli as sandbox_cli
-from . import export, verify
+from ..sandbox import flags as sandbox_flags
+from . import export, report, verify
 from . import run as runner
 
 
@@ -50,8 +49,15 @@ def _add_run(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     add("-v", "--verbose", action="store_true", help="log every retry")
     add("-q", "--quiet", action="store_true", help="no progress display")
     # fmt: on
-    sandbox_cli.add_load_arguments(run)
+    sandbox_flags.add_load_arguments(run)
     run.set_defaults(handler=runner.cmd_run)
+
+
+def _serve_sandbox(args: argparse.Namespace) -> int:
+    """``bulkops sandbox``: the server is loaded only when it is asked for."""
+    from ..sandbox.cli import run_sandbox
+
+    return run_sandbox(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,8 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="serve a local fake of Twilio's Messaging API",
         description="Serve a local fake of Twilio's Messaging Services sender API.",
     )
-    sandbox_cli.add_sandbox_arguments(sandbox)
-    sandbox.set_defaults(handler=sandbox_cli.run_sandbox)
+    sandbox_flags.add_sandbox_arguments(sandbox)
+    sandbox.set_defaults(handler=_serve_sandbox)
     snapshot = commands.add_parser(
         "export",
         help="write services' short codes as an attach job (a snapshot)",

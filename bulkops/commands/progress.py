@@ -16,7 +16,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import TextIO, cast
 
 from rich.console import Console
@@ -25,8 +24,7 @@ from rich.progress import BarColumn, ProgressColumn, Task, TextColumn, TimeRemai
 from rich.progress import Progress as RichProgress
 from rich.text import Text
 
-from .. import jobs
-from ..model import Outcome
+from ..model import ItemResult, Outcome
 
 Clock = Callable[[], float]
 
@@ -61,6 +59,21 @@ class Progress:
             return BarProgress(total_rows, console=console, clock=clock)
         return LineProgress(total_rows, stream=out, interval_s=interval_s, clock=clock)
 
+    def on_start(self, rows: int) -> None:
+        """As the engine's observer: the run has ``rows`` rows to do."""
+        self.set_total(rows)
+
+    def on_result(self, result: ItemResult) -> None:
+        """As the engine's observer: one row is final."""
+        self.advance(result.outcome.value)
+
+    def on_limit(self, limit: int) -> None:
+        """As the engine's observer: the concurrency limit moved."""
+        self.set_ceiling(limit)
+
+    def set_total(self, rows: int) -> None:
+        """Show ``rows`` as the total."""
+
     def advance(self, outcome: str) -> None:
         """Count one finished row with its outcome."""
 
@@ -90,6 +103,9 @@ class _Counting(Progress):
         self.ceiling: int | None = None
         self._clock = clock
         self._started = clock()
+
+    def set_total(self, rows: int) -> None:
+        self.total_rows = rows
 
     def advance(self, outcome: str) -> None:
         self.done += 1
@@ -244,6 +260,10 @@ class BarProgress(_Counting):
         self._thread = threading.Thread(target=self._refresh, name="bulkops-progress", daemon=True)
         self._thread.start()
 
+    def set_total(self, rows: int) -> None:
+        super().set_total(rows)
+        self._bar.update(self._task, total=rows)
+
     def _done_text(self) -> str:
         total = self.total_rows
         return f"{self.done:,}/{total:,} rows" if total is not None else f"{self.done:,} rows"
@@ -277,16 +297,3 @@ class BarProgress(_Counting):
         self._thread.join()
         self.refresh()
         self._bar.stop()
-
-
-def count_lines(path: str | Path, *, scanned: jobs.JobScan | None = None) -> int | None:
-    """Rows the job at ``path`` holds at most, for the progress total; None unless a regular file.
-
-    Reuses :func:`bulkops.jobs.scan`'s physical line count (pass ``scanned`` if the
-    file was already scanned), less the header of a CSV job. Blank lines and quoted
-    newlines count too, so this is an upper bound.
-    """
-    if not Path(path).is_file():
-        return None
-    lines = (scanned or jobs.scan(path)).lines
-    return lines if str(path).endswith(".jsonl") else max(0, lines - 1)

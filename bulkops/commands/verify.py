@@ -35,9 +35,9 @@ from pathlib import Path
 
 import anyio
 
-from .. import jobs
 from ..config import Credentials
 from ..errors import Exit, RunAborted
+from ..jobs import open_job
 from ..keys import DigestSet, key_digest
 from ..model import InvalidRow, Op, Row, SenderKind
 from ..retry import Backoff
@@ -200,12 +200,6 @@ def check_rows(
         yield None if message is None else Problem(item.line, message)
 
 
-def open_rows(job: str | Path, default_op: Op | None) -> Iterator[Row | InvalidRow]:
-    """The job's rows; the file is checked whole first, so a bad one raises JobFileError here."""
-    jobs.scan(job)
-    return jobs.iter_job(job, default_op=default_op)
-
-
 async def verify(
     job: str | Path,
     *,
@@ -224,7 +218,8 @@ async def verify(
 
     ``report`` receives each problem in file order as it is found.
     """
-    services, last = plan(open_rows(job, default_op))
+    checked = open_job(job, default_op=default_op)
+    services, last = plan(checked.rows())
     async with TwilioClient.open(
         base_url=base_url,
         credentials=credentials,
@@ -235,7 +230,7 @@ async def verify(
         lister = ServiceLister(client, page_size=page_size, backoff=backoff, sleep=sleep, rand=rand)
         holdings = await list_holdings(lister, sorted(services), concurrency=concurrency)
     rows = matches = mismatches = invalid = superseded = 0
-    for problem in check_rows(jobs.iter_job(job, default_op=default_op), holdings, last):
+    for problem in check_rows(checked.rows(), holdings, last):
         rows += 1
         if problem is None:
             matches += 1

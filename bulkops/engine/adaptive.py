@@ -157,7 +157,3 @@ class AimdController:
         backoff = min(self.pause_cap_s, self.pause_initial_s * 2.0**doublings)
         self.paused_until = max(self.paused_until, now + max(retry_after, backoff))
         return self._limit != before
-
-    def on_transient_error(self, ticket: Ticket) -> bool:
-        """A 5xx or a transport error: not a throttle signal, so nothing changes."""
-        return False

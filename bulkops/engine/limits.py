@@ -1,7 +1,7 @@
-"""The two throttles the engine owns and can retune while running.
+"""The two throttles of the call loop.
 
 * :class:`RateGate` spaces call starts in time (aiolimiter's leaky bucket).
-* :class:`ConcurrencyWindow` bounds calls in flight.
+* :class:`ConcurrencyWindow` bounds calls in flight; the AIMD controller retunes it.
 """
 
 from __future__ import annotations
@@ -26,34 +26,22 @@ def bucket_size(rate_per_s: float) -> float:
 
 
 class RateGate:
-    """At most ``rate_per_s`` call starts per second, in every one-second window."""
+    """At most ``rate_per_s`` call starts per second, in every one-second window; 0: no limit.
+
+    aiolimiter's leaky bucket with an explicit bucket of :func:`bucket_size`
+    (its default period would allow a full minute's burst). Build it inside the
+    running loop: aiolimiter binds to the loop on first use.
+    """
 
     def __init__(self, rate_per_s: float) -> None:
-        self._limiter: AsyncLimiter | None = None
-        self.rate_per_s = 0.0
-        self.retune(rate_per_s)
-
-    def retune(self, rate_per_s: float) -> None:
-        """Change the rate; 0 lifts the limit. Takes effect for the next acquisition."""
-        if rate_per_s == self.rate_per_s:
-            return
         self.rate_per_s = rate_per_s
-        if rate_per_s <= 0:
-            self._limiter = None
-            return
         size = bucket_size(rate_per_s)
-        limiter = AsyncLimiter(size, size / rate_per_s)
-        if self._limiter is not None:
-            # Carry over how full the bucket is, so a retune cannot open a burst.
-            limiter._level = min(float(size), self._limiter._level)
-            limiter._last_check = self._limiter._last_check
-        self._limiter = limiter
+        self._limiter = AsyncLimiter(size, size / rate_per_s) if rate_per_s > 0 else None
 
     async def acquire(self) -> None:
         """Wait until a call may start."""
-        limiter = self._limiter
-        if limiter is not None:
-            await limiter.acquire()
+        if self._limiter is not None:
+            await self._limiter.acquire()
 
 
 class ConcurrencyWindow:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..errors import ApiError, TransientError
 from ..model import Detail, Op, Outcome
+from ..twilio.codes import TwilioCode
 
 SUCCESS: dict[Op, Detail] = {
     Op.ATTACH: Detail.ATTACHED,
@@ -14,9 +15,9 @@ SUCCESS: dict[Op, Detail] = {
 
 #: Twilio error codes with a meaning of their own, per operation.
 _BY_CODE: dict[tuple[Op, int], tuple[Outcome, Detail]] = {
-    (Op.ATTACH, 21710): (Outcome.SUCCEEDED, Detail.ALREADY_ATTACHED),
-    (Op.ATTACH, 21712): (Outcome.FAILED, Detail.ATTACHED_ELSEWHERE),
-    (Op.ATTACH, 21714): (Outcome.FAILED, Detail.POOL_FULL),
+    (Op.ATTACH, TwilioCode.ALREADY_IN_SERVICE): (Outcome.SUCCEEDED, Detail.ALREADY_ATTACHED),
+    (Op.ATTACH, TwilioCode.IN_ANOTHER_SERVICE): (Outcome.FAILED, Detail.ATTACHED_ELSEWHERE),
+    (Op.ATTACH, TwilioCode.POOL_FULL): (Outcome.FAILED, Detail.POOL_FULL),
 }
 
 #: HTTP statuses with a meaning of their own, per operation.

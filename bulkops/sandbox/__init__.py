@@ -5,6 +5,10 @@ Twilio's auth, error bodies and paging, plus optional throttling, latency and
 faults, and counters at ``GET /sandbox/stats`` (no auth; ``POST
 /sandbox/stats/reset`` zeroes them). See ``README.md`` in this directory.
 
+It stands beside the flow, never in it: it may import the top-level shared
+modules (model, config, errors, jobs for seeding) and never the engine, the
+journal, the Twilio client or the commands.
+
 ::
 
     world = World()
@@ -13,18 +17,48 @@ faults, and counters at ``GET /sandbox/stats`` (no auth; ``POST
         ...  # sb.base_url, sb.account_sid, sb.auth_token, sb.stats.snapshot()
 """
 
-from .app import build_app
-from .load import LoadProfile
-from .problems import TwilioProblem
-from .server import Sandbox, SandboxThread
-from .stats import Fault, Stats
-from .world import (
-    DEFAULT_ACCOUNT_SID,
-    DEFAULT_AUTH_TOKEN,
-    MAX_SENDERS_PER_SERVICE,
-    Sender,
-    World,
-)
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .app import build_app
+    from .problems import TwilioProblem
+    from .profile import LoadProfile
+    from .seeding import seed_from_job
+    from .server import Sandbox, SandboxThread
+    from .stats import Fault, Stats
+    from .world import (
+        DEFAULT_ACCOUNT_SID,
+        DEFAULT_AUTH_TOKEN,
+        MAX_SENDERS_PER_SERVICE,
+        Sender,
+        World,
+    )
+
+#: Where each public name lives. Loaded on first use (PEP 562), so the command
+#: line can read the sandbox's flags without loading its server.
+_HOME = {
+    "build_app": "app",
+    "LoadProfile": "profile",
+    "TwilioProblem": "problems",
+    "seed_from_job": "seeding",
+    "Sandbox": "server",
+    "SandboxThread": "server",
+    "Fault": "stats",
+    "Stats": "stats",
+    "DEFAULT_ACCOUNT_SID": "world",
+    "DEFAULT_AUTH_TOKEN": "world",
+    "MAX_SENDERS_PER_SERVICE": "world",
+    "Sender": "world",
+    "World": "world",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOME:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f".{_HOME[name]}", __name__), name)
+
 
 __all__ = [
     "DEFAULT_ACCOUNT_SID",
@@ -39,4 +73,5 @@ __all__ = [
     "TwilioProblem",
     "World",
     "build_app",
+    "seed_from_job",
 ]

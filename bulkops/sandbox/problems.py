@@ -9,8 +9,10 @@ one place.
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
-from aiohttp import web
+if TYPE_CHECKING:
+    from aiohttp import web
 
 MORE_INFO = "https://www.twilio.com/docs/errors/{code}"
 
@@ -35,6 +37,8 @@ class TwilioProblem(Exception):
 
     def response(self, *, headers: dict[str, str] | None = None) -> web.Response:
         """The aiohttp response carrying this error."""
+        from aiohttp import web  # only the server answers; the world just raises
+
         return web.Response(
             status=self.status,
             body=json.dumps(self.body()).encode(),

@@ -17,7 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ..config import is_loopback_host
+from ..config import Credentials, is_loopback_host
 from ..errors import UsageError
 from .app import build_app
 from .load import LoadProfile
@@ -66,6 +66,10 @@ class Sandbox:
     def auth_token(self) -> str:
         """The auth token clients authenticate with."""
         return self.world.auth_token
+
+    def credentials(self) -> Credentials:
+        """The account SID and auth token, as bulkops takes them."""
+        return Credentials(self.account_sid, self.auth_token, self.account_sid)
 
     def env(self) -> dict[str, str]:
         """Environment variables that point bulkops (or a helper library) here."""

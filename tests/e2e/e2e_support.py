@@ -12,6 +12,7 @@ import asyncio
 import csv
 import io
 import json
+import random
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -20,15 +21,12 @@ from typing import Any
 
 import aiohttp
 
-from bulkops import jobs
+import bulkops
 from bulkops.config import Credentials, RunConfig
-from bulkops.engine.engine import Engine
-from bulkops.errors import RunAborted
-from bulkops.journal.writer import ResultJournal
+from bulkops.engine import EngineClock
 from bulkops.logs import make_logger
 from bulkops.model import SenderKind
 from bulkops.sandbox import Sandbox
-from bulkops.twilio.client import TwilioClient
 
 SHORT_CODE = SenderKind.SHORT_CODE
 
@@ -114,8 +112,8 @@ class RunOutcome:
     records: list[dict[str, Any]]
     events: list[dict[str, Any]]
     log: str
-    #: Why the engine stopped the run, if it did.
-    aborted: RunAborted | None = None
+    #: Why the run stopped as a whole, if it did.
+    aborted: str | None = None
 
     def named(self, event: str) -> list[dict[str, Any]]:
         """The log events called ``event``, e.g. ``bulkops.item.retry``."""
@@ -132,11 +130,11 @@ async def run_job(
     clock: SkippingClock | None = None,
     rand: Callable[[], float] | None = None,
 ) -> RunOutcome:
-    """Run ``job`` against ``sandbox`` as ``bulkops run`` does: reader → engine → client → journal.
+    """Run ``job`` against ``sandbox`` through :func:`bulkops.run_job`, as ``bulkops run`` does.
 
     ``password`` replaces the sandbox's auth token (to provoke a 401). The event
-    log is kept as JSON lines at debug level. A :class:`RunAborted` is returned
-    in the outcome, not raised.
+    log is kept as JSON lines at debug level. A run stopped as a whole is
+    returned in the outcome (``aborted``), as the library returns it.
     """
     credentials = Credentials(
         username=sandbox.account_sid,
@@ -145,22 +143,17 @@ async def run_job(
     )
     stream = io.StringIO()
     log = make_logger(json_format=True, verbose=True, secrets=credentials.secrets, stream=stream)
-    extra: dict[str, Any] = {}
-    if clock is not None:
-        extra.update(sleep=clock.sleep, monotonic=clock.monotonic)
-    if rand is not None:
-        extra["rand"] = rand
-    with ResultJournal(results) as journal:
-        async with TwilioClient.open_for(config, credentials) as client:
-            engine = Engine(config, client, journal, log=log, **extra)
-            aborted = None
-            try:
-                await engine.run(jobs.iter_job(job, default_op=config.default_op))
-            except RunAborted as exc:
-                aborted = exc
+    engine_clock = EngineClock(
+        sleep=clock.sleep if clock is not None else asyncio.sleep,
+        monotonic=clock.monotonic if clock is not None else None,
+        rand=rand or random.random,
+    )
+    summary = await bulkops.run_job(
+        job, config=config, credentials=credentials, results=results, log=log, clock=engine_clock
+    )
     text = stream.getvalue()
     events = [json.loads(line) for line in text.splitlines() if line.strip()]
-    return RunOutcome(read_records(results), events, text, aborted)
+    return RunOutcome(read_records(results), events, text, summary.aborted)
 
 
 async def fetch_stats(sandbox: Sandbox) -> dict[str, Any]:

@@ -16,18 +16,16 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from sandbox_helpers import MG_A, MG_B, sc
+from sandbox_helpers import MG_A, MG_B
+from support import sc
 
 from bulkops.errors import JobFileError
 from bulkops.sandbox import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, LoadProfile, World
-from bulkops.sandbox.cli import (
-    add_load_arguments,
-    add_sandbox_arguments,
-    build_world,
-    load_profile_from_args,
-    run_sandbox,
-    seed_from_job,
-)
+from bulkops.jobs import open_job
+from bulkops.model import Op
+from bulkops.sandbox.cli import build_world, run_sandbox
+from bulkops.sandbox.flags import add_load_arguments, add_sandbox_arguments, load_profile_from_args
+from bulkops.sandbox.seeding import seed_from_job
 
 REPO = Path(__file__).parents[2]
 
@@ -118,7 +116,7 @@ def test_inconsistent_profile_is_exit_2() -> None:
 def test_seed_from_job_makes_valid_rows_exist(tmp_path: Path) -> None:
     """Every valid row's service and short code exist afterwards, attached to nothing."""
     world = World()
-    used, skipped = seed_from_job(world, write_job(tmp_path / "job.csv"))
+    used, skipped = seed_from_job(world, open_job(write_job(tmp_path / "job.csv"), default_op=Op.FETCH))
     assert (used, skipped) == (3, 1)
     assert set(world.services) == {MG_A, MG_B}
     assert set(world.senders) == {sc(1), sc(2), sc(4)}
@@ -129,7 +127,7 @@ def test_unusable_job_file_is_exit_2(tmp_path: Path) -> None:
     """A --seed-from file that is not a job exits 2 naming it."""
     (tmp_path / "bad.csv").write_text("nothing,useful\n", encoding="utf-8")
     with pytest.raises(JobFileError):
-        seed_from_job(World(), tmp_path / "bad.csv")
+        open_job(tmp_path / "bad.csv", default_op=Op.FETCH)
     log = io.StringIO()
     args = parse("--seed-from", str(tmp_path / "bad.csv"))
     assert run_sandbox(args, out=io.StringIO(), log=log) == 2

@@ -1,0 +1,100 @@
+"""Which rows go to the network, and in what order for one sender.
+
+:class:`Feed` turns a job's items into the rows to send: rows a resumed log
+already has are skipped without a record, invalid rows and rows that repeat an
+earlier row are recorded on the way. :class:`SenderTurns` makes rows for one
+sender run one at a time, in file order. ``bulkops run --dry-run`` uses the
+same :class:`Feed`, so what it reports is what a run would send.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Collection, Iterable, Iterator
+
+from ..keys import DigestSet, key_digest
+from ..model import InvalidRow, ItemResult, Row
+from .records import duplicate_result, invalid_result
+
+
+class Feed:
+    """The rows to send, as one generator shared by every worker.
+
+    Workers call ``next()`` only between calls and it never awaits, so one
+    generator serves them all and no row is read before a worker is free.
+    ``record`` receives the result of each invalid or repeated row; ``skip``
+    holds the key digests of rows already done (``--resume``).
+    """
+
+    def __init__(
+        self,
+        items: Iterable[Row | InvalidRow],
+        *,
+        record: Callable[[ItemResult], None],
+        timestamp: Callable[[], str],
+        skip: Collection[int] = frozenset(),
+        stopping: Callable[[], bool] = lambda: False,
+    ) -> None:
+        self._items = items
+        self._record = record
+        self._timestamp = timestamp
+        self._skip = skip
+        self._stopping = stopping
+        self._seen = DigestSet()
+        #: Rows not sent because ``skip`` has them (a resume); no record is written.
+        self.skipped_done = 0
+
+    def __iter__(self) -> Iterator[Row]:
+        for item in self._items:
+            if self._stopping():
+                return
+            digest = key_digest(item.key)
+            if digest in self._skip:
+                self.skipped_done += 1
+            elif isinstance(item, InvalidRow):  # before the duplicate check: bad rows
+                self._record(invalid_result(item, finished_at=self._timestamp()))  # may look alike
+            elif not self._seen.add(digest):
+                self._record(duplicate_result(item, finished_at=self._timestamp()))
+            else:
+                yield item
+
+
+class Turn:
+    """One row's place in its sender's line; see :meth:`SenderTurns.take`."""
+
+    __slots__ = ("_before", "_mine", "_sender", "_turns")
+
+    def __init__(
+        self, turns: SenderTurns, sender: str, before: asyncio.Event | None, mine: asyncio.Event
+    ) -> None:
+        self._turns, self._sender, self._before, self._mine = turns, sender, before, mine
+
+    async def wait(self) -> None:
+        """Wait until the row handed out before this one for the same sender is done."""
+        if self._before is not None:
+            await self._before.wait()
+
+    def done(self) -> None:
+        """Let the next row for the sender go (call it whatever became of this row)."""
+        self._mine.set()
+        self._turns._release(self._sender, self._mine)
+
+
+class SenderTurns:
+    """Rows for one sender run one at a time, in the order they were taken.
+
+    Memory holds one event per sender with a row in progress, not per row.
+    """
+
+    def __init__(self) -> None:
+        self._last: dict[str, asyncio.Event] = {}
+
+    def take(self, sender: str) -> Turn:
+        """Claim the next place in ``sender``'s line; synchronous, so order is hand-out order."""
+        before = self._last.get(sender)
+        self._last[sender] = mine = asyncio.Event()
+        return Turn(self, sender, before, mine)
+
+    def _release(self, sender: str, mine: asyncio.Event) -> None:
+        if self._last.get(sender) is mine:
+            del self._last[sender]

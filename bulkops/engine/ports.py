@@ -1,0 +1,71 @@
+"""The seams the engine meets the rest at: Protocols for what it calls, a clock it is given.
+
+The Twilio client satisfies :class:`SenderApi`, the result journal
+:class:`Journal`, a progress display :class:`Observer`; tests pass fakes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ..model import ItemResult
+from ..twilio.wire import Reply, Request
+
+
+class SenderApi(Protocol):
+    """Sends one request; :class:`~bulkops.twilio.client.TwilioClient` is one.
+
+    Returns the answer of a 2xx; raises :class:`~bulkops.errors.ApiError`
+    subclasses for anything else (transient ones are retried by the engine).
+    """
+
+    async def send(self, request: Request) -> Reply: ...
+
+
+class Journal(Protocol):
+    """Where final results go; :class:`~bulkops.journal.ResultJournal` is one."""
+
+    def record(self, result: ItemResult) -> None: ...
+    def sync_if_due(self) -> None: ...
+
+
+class Observer(Protocol):
+    """Told how many rows a run has to do, each final result and each move of the
+    concurrency limit (e.g. a progress display)."""
+
+    def on_start(self, rows: int) -> None: ...
+    def on_result(self, result: ItemResult) -> None: ...
+    def on_limit(self, limit: int) -> None: ...
+
+
+class NoObserver:
+    """An :class:`Observer` that does nothing."""
+
+    def on_start(self, rows: int) -> None:
+        """Ignore the count."""
+
+    def on_result(self, result: ItemResult) -> None:
+        """Ignore the result."""
+
+    def on_limit(self, limit: int) -> None:
+        """Ignore the limit."""
+
+
+@dataclass(frozen=True, slots=True)
+class EngineClock:
+    """Time as the engine sees it; tests replace it so nothing waits for real.
+
+    ``monotonic`` (seconds) defaults to the running loop's clock, the one
+    ``sleep`` waits on; ``rand`` is uniform in [0, 1) for backoff jitter;
+    ``timestamp`` stamps records (default: UTC wall clock, see
+    :class:`~bulkops.engine.records.UtcClock`).
+    """
+
+    sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep
+    monotonic: Callable[[], float] | None = None
+    rand: Callable[[], float] = random.random
+    timestamp: Callable[[], str] | None = None

@@ -1,0 +1,142 @@
+"""The records the engine writes: one :class:`~bulkops.model.ItemResult` per row.
+
+Pure builders, plus :class:`UtcClock`, the wall-clock stamp every record carries.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import ApiError
+from ..model import Detail, InvalidRow, ItemResult, Op, Outcome, Row
+from ..twilio.wire import Reply
+
+
+class UtcClock:
+    """Now in UTC, ISO 8601 with milliseconds, e.g. ``2026-11-23T12:49:17.735Z``.
+
+    Formats each whole second once and reuses it within that second: records
+    are written thousands of times a second. The cache is this object's own.
+    """
+
+    __slots__ = ("_second", "_text", "_time")
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._time = clock
+        self._second = -1
+        self._text = ""
+
+    def __call__(self) -> str:
+        now = self._time()
+        whole = int(now)
+        if whole != self._second:
+            self._second = whole
+            self._text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
+        return f"{self._text}.{int((now - whole) * 1000):03d}Z"
+
+
+@dataclass(slots=True)
+class CallReport:
+    """The last answer of one API call after its retries."""
+
+    reply: Reply | None
+    error: ApiError | None
+    attempts: int
+    throttled: int
+    #: When the first attempt started (the engine's monotonic clock, seconds).
+    started: float
+
+    @property
+    def status(self) -> int | None:
+        """The HTTP status of the last answer; None when there was none (network)."""
+        if self.reply is not None:
+            return self.reply.status
+        return self.error.status if self.error is not None else None
+
+    def step(self, name: str) -> str:
+        """``name:status[/code]`` for a migration's ``steps``, e.g. ``detach:404/20404``."""
+        if self.error is None:
+            return f"{name}:{self.status}"
+        code = f"/{self.error.code}" if self.error.code else ""
+        return f"{name}:{self.error.status or 'network'}{code}"
+
+
+def invalid_result(row: InvalidRow, *, finished_at: str) -> ItemResult:
+    """The record of a row that failed validation: ``invalid``/``invalid_row``."""
+    return ItemResult(
+        line=row.line,
+        op=row.op,
+        service_sid=row.service_sid,
+        sender_sid=row.sender_sid,
+        outcome=Outcome.INVALID,
+        detail=Detail.INVALID_ROW,
+        kind=row.kind,
+        message=row.problem,
+        finished_at=finished_at,
+        from_service_sid=row.from_service_sid or None,
+    )
+
+
+def duplicate_result(row: Row, *, finished_at: str) -> ItemResult:
+    """The record of a row that repeats an earlier row of the job: ``skipped``/``duplicate``."""
+    return ItemResult(
+        line=row.line,
+        op=row.op.value,
+        service_sid=row.service_sid,
+        sender_sid=row.sender_sid,
+        outcome=Outcome.SKIPPED,
+        detail=Detail.DUPLICATE,
+        kind=row.kind,
+        message="repeats an earlier row of this job; not sent",
+        finished_at=finished_at,
+        from_service_sid=row.from_service_sid,
+    )
+
+
+def row_result(
+    row: Row,
+    outcome: Outcome,
+    detail: Detail,
+    calls: Sequence[CallReport],
+    *,
+    now_s: float,
+    finished_at: str,
+    extra: dict[str, Any] | None = None,
+    reason: CallReport | None = None,
+) -> ItemResult:
+    """The record of a row that reached the network.
+
+    The last call (or ``reason``) gives status, code and message; ``elapsed_ms``
+    runs from the first call's start to ``now_s`` (same monotonic clock), so
+    time queued for a window slot or ``--rate`` before it is not counted.
+    """
+    last = reason or calls[-1]
+    error = last.error
+    return ItemResult(
+        line=row.line,
+        op=row.op.value,
+        service_sid=row.service_sid,
+        sender_sid=row.sender_sid,
+        outcome=outcome,
+        detail=detail,
+        kind=row.kind,
+        http_status=last.status,
+        twilio_code=error.code if error is not None else None,
+        message=error.message if error is not None else None,
+        attempts=sum(c.attempts for c in calls),
+        elapsed_ms=round((now_s - calls[0].started) * 1000, 1),
+        finished_at=finished_at,
+        throttled=sum(c.throttled for c in calls),
+        from_service_sid=row.from_service_sid,
+        resource=extra or {},
+    )
+
+
+def fetched_fields(op: Op, reply: Reply | None, names: Sequence[str]) -> dict[str, Any]:
+    """The fields of a fetched resource a fetch row's record carries; {} for other ops."""
+    if op is not Op.FETCH or reply is None or not isinstance(reply.body, dict):
+        return {}
+    return {name: reply.body.get(name) for name in names}

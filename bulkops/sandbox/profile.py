@@ -1,0 +1,72 @@
+"""How the sandbox behaves under load: a frozen :class:`LoadProfile`, all off by default.
+
+Pure data, apart from the server, so the command line can describe a profile
+(``bulkops run --sandbox --max-in-flight 10``) without loading the server.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .stats import Fault
+
+
+@dataclass(frozen=True, slots=True)
+class LoadProfile:
+    """How the sandbox behaves under load; the defaults make it fast and faultless."""
+
+    #: Requests being served at once before 429s; None = unlimited.
+    max_in_flight: int | None = None
+    #: Requests admitted in any one-second window before 429s; None = unlimited.
+    max_per_second: int | None = None
+    #: Seconds in a ``Retry-After`` header on 429s; None = no header (as Twilio).
+    retry_after_s: int | None = None
+    #: Mean extra time before each answer, in milliseconds.
+    latency_mean_ms: float = 0.0
+    #: Uniform jitter around the mean latency, ± milliseconds.
+    latency_jitter_ms: float = 0.0
+    #: Probability of answering 500/20500.
+    fail_500_p: float = 0.0
+    #: Probability of answering 503/20503.
+    fail_503_p: float = 0.0
+    #: Probability of closing the connection without an answer.
+    drop_p: float = 0.0
+    #: Probability of holding the request ``stall_s`` before answering.
+    stall_p: float = 0.0
+    #: How long a stalled request is held, in seconds.
+    stall_s: float = 120.0
+    #: Seed of the fault and jitter draws; None = unseeded.
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("max_in_flight", "max_per_second"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ValueError(f"{name} must be at least 1 (or None), got {value!r}")
+        if self.retry_after_s is not None and self.retry_after_s < 0:
+            raise ValueError(f"retry_after_s must be >= 0, got {self.retry_after_s!r}")
+        for name in ("latency_mean_ms", "latency_jitter_ms"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
+        for name in _FAULT_FIELDS.values():
+            p = getattr(self, name)
+            if not 0.0 <= p <= 1.0:
+                raise ValueError(f"{name} must be a probability from 0 to 1, got {p!r}")
+        total = sum(self.fault_probabilities.values())
+        if total > 1.0 + 1e-9:
+            raise ValueError(f"fault probabilities add up to {total:g}, more than 1")
+        if self.stall_s <= 0:
+            raise ValueError(f"stall_s must be positive, got {self.stall_s!r}")
+
+    @property
+    def fault_probabilities(self) -> dict[Fault, float]:
+        """The probability of each injected fault."""
+        return {fault: getattr(self, name) for fault, name in _FAULT_FIELDS.items()}
+
+
+_FAULT_FIELDS = {
+    Fault.ERROR_500: "fail_500_p",
+    Fault.ERROR_503: "fail_503_p",
+    Fault.DROP: "drop_p",
+    Fault.STALL: "stall_p",
+}
