@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers_sids import mg, sc
+from support import FakeClock, mg, sc
 
-from bulkops.journal.writer import ResultJournal, default_results_path, summary_line
+from bulkops.journal import ResultJournal, default_results_path, summary_line
 from bulkops.model import Detail, ItemResult, Outcome
 
 FIELDS = {
@@ -29,16 +29,6 @@ FIELDS = {
     "elapsed_ms",
     "finished_at",
 }
-
-
-class FakeClock:
-    """A monotonic clock that moves only when told."""
-
-    def __init__(self, now: float = 100.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def result(line: int = 2, **overrides: Any) -> ItemResult:

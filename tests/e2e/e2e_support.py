@@ -1,9 +1,10 @@
-"""Helpers of the end-to-end tests: SIDs, job files, and a run wired as ``bulkops run`` wires it.
+"""Helpers of the end-to-end tests: job files, and a run wired as ``bulkops run`` wires it.
 
 Every run here talks to a :class:`~bulkops.sandbox.Sandbox` over real loopback
 sockets: the engine, the aiohttp client and the result journal are the real
-ones; only the engine's clock and sleep (by a fake that skips waits but still
-yields, so the sockets keep turning) and its jitter may be replaced.
+ones; only the engine's clock and sleep (by :class:`support.SkippingClock`, which
+skips waits but still yields, so the sockets keep turning) and its jitter may be
+replaced. SIDs come from :mod:`support`.
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ import csv
 import io
 import json
 import random
-import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+from support import SkippingClock
 
 import bulkops
 from bulkops.config import Credentials, RunConfig
@@ -29,16 +30,6 @@ from bulkops.model import SenderKind
 from bulkops.sandbox import Sandbox
 
 SHORT_CODE = SenderKind.SHORT_CODE
-
-
-def mg(n: int) -> str:
-    """A valid Messaging Service SID numbered ``n``."""
-    return f"MG{n:032x}"
-
-
-def sc(n: int) -> str:
-    """A valid short code SID numbered ``n``."""
-    return f"SC{n:032x}"
 
 
 def fast_config(base_url: str, **changes: Any) -> RunConfig:
@@ -81,28 +72,6 @@ def by_line(records: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
     keyed = {r["line"]: r for r in records}
     assert len(keyed) == len(records), "a line has more than one record"
     return keyed
-
-
-@dataclass
-class SkippingClock:
-    """The engine's clock and sleep, as a fake: a wait is recorded and skipped, not slept.
-
-    ``monotonic()`` is the real clock plus every wait skipped so far, so the
-    engine sees the time it asked to wait go by; ``sleep`` yields for
-    ``real_s`` only, so the sockets keep turning and the test stays quick.
-    """
-
-    real_s: float = 0.001
-    waits: list[float] = field(default_factory=list)
-    skipped_s: float = 0.0
-
-    def monotonic(self) -> float:
-        return time.monotonic() + self.skipped_s
-
-    async def sleep(self, seconds: float) -> None:
-        self.waits.append(seconds)
-        self.skipped_s += max(seconds, 0.0)
-        await asyncio.sleep(self.real_s)
 
 
 @dataclass

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from e2e_support import fast_config, fetch_stats, file_text, mg, run_job, sc, write_job
+from e2e_support import fast_config, fetch_stats, file_text, run_job, write_job
+from support import mg, sc
 
 from bulkops.sandbox import LoadProfile, Sandbox, World
 

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_support import SHORT_CODE, fast_config, fetch_stats, mg, run_job, sc, service_of, write_job
+from e2e_support import SHORT_CODE, fast_config, fetch_stats, run_job, service_of, write_job
+from support import mg, sc
 
 from bulkops.sandbox import LoadProfile, Sandbox, World
 

@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_support import SHORT_CODE, by_line, fast_config, fetch_stats, mg, run_job, sc, write_job
+from e2e_support import SHORT_CODE, by_line, fast_config, fetch_stats, run_job, write_job
+from support import mg, sc
 
 from bulkops.sandbox import Sandbox, World
 

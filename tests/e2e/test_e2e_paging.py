@@ -6,7 +6,8 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 
 import pytest
-from e2e_support import SHORT_CODE, mg, sc
+from e2e_support import SHORT_CODE
+from support import mg, sc
 
 from bulkops.config import Credentials
 from bulkops.sandbox import Sandbox, World

@@ -10,12 +10,11 @@ from e2e_support import (
     by_line,
     fast_config,
     fetch_stats,
-    mg,
     run_job,
-    sc,
     service_of,
     write_job,
 )
+from support import mg, sc
 
 from bulkops.sandbox import LoadProfile, Sandbox, World
 

@@ -5,16 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from e2e_support import (
-    SkippingClock,
-    fast_config,
-    fetch_stats,
-    mg,
-    run_job,
-    sc,
-    service_of,
-    write_job,
-)
+from e2e_support import fast_config, fetch_stats, run_job, service_of, write_job
+from support import SkippingClock, mg, sc
 
 from bulkops.sandbox import LoadProfile, Sandbox, World
 

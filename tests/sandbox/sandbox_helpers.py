@@ -1,10 +1,11 @@
-"""Shared pieces of the sandbox tests: SIDs, a seeded world, a small HTTP client."""
+"""Shared pieces of the sandbox tests: named SIDs, a seeded world, a small HTTP client."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import aiohttp
+from support import sc
 
 from bulkops.sandbox import Sandbox, World
 
@@ -12,11 +13,6 @@ MG_A = "MG" + "a" * 32
 MG_B = "MG" + "b" * 32
 MG_UNKNOWN = "MG" + "c" * 32
 SC_UNKNOWN = "SC" + "f" * 32
-
-
-def sc(n: int) -> str:
-    """The n-th seeded short code SID, ``SC000…0n``."""
-    return f"SC{n:032x}"
 
 
 class Api:

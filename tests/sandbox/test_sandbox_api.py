@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import aiohttp
 import pytest
-from sandbox_helpers import MG_A, MG_B, MG_UNKNOWN, SC_UNKNOWN, Api, sc
+from sandbox_helpers import MG_A, MG_B, MG_UNKNOWN, SC_UNKNOWN, Api
+from support import sc
 
 from bulkops.sandbox import MAX_SENDERS_PER_SERVICE, World
 

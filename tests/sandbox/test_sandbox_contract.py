@@ -19,7 +19,8 @@ from jsonschema import FormatChecker, ValidationError
 from openapi_schema_validator import OAS30Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT4
-from sandbox_helpers import MG_A, MG_B, MG_UNKNOWN, SC_UNKNOWN, Api, sc, seeded_world
+from sandbox_helpers import MG_A, MG_B, MG_UNKNOWN, SC_UNKNOWN, Api, seeded_world
+from support import sc
 
 from bulkops.model import SenderKind
 from bulkops.sandbox import LoadProfile, World

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from sandbox_helpers import MG_A, MG_B, Api, sc
+from sandbox_helpers import MG_A, MG_B, Api
+from support import sc
 
 from bulkops.model import SenderKind
 from bulkops.sandbox import World

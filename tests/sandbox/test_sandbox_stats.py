@@ -5,19 +5,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sandbox_helpers import MG_A, sc
+from sandbox_helpers import MG_A
+from support import FakeClock, sc
 
 from bulkops.sandbox import Fault, LoadProfile, Stats
-
-
-class FakeClock:
-    """A monotonic clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.mark.asyncio
@@ -64,7 +55,7 @@ async def test_stats_reset(api) -> None:
 
 def test_timeline_buckets_requests_by_whole_second() -> None:
     """per_second lists arrivals (and 429s) in each second since start, idle seconds as 0."""
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     stats = Stats(clock=clock)
     for at in (0.1, 0.5, 2.2, 2.3, 2.9):
         clock.now = 1000.0 + at
@@ -78,7 +69,7 @@ def test_timeline_buckets_requests_by_whole_second() -> None:
 
 def test_peak_per_second_is_a_sliding_window() -> None:
     """Arrivals straddling a whole second still count together within any one-second span."""
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     stats = Stats(clock=clock)
     for at in (0.6, 0.7, 0.8, 1.1, 1.2, 1.65):
         clock.now = 1000.0 + at
@@ -89,7 +80,7 @@ def test_peak_per_second_is_a_sliding_window() -> None:
 
 def test_faults_and_in_flight() -> None:
     """Faults count by kind; peak_in_flight keeps the highest concurrency."""
-    stats = Stats(clock=FakeClock())
+    stats = Stats(clock=FakeClock(1000.0))
     stats.fault(Fault.DROP)
     stats.fault(Fault.ERROR_503)
     stats.began()

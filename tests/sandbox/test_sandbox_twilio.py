@@ -14,7 +14,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from sandbox_helpers import MG_A, MG_B, MG_UNKNOWN, sc, seeded_world
+from sandbox_helpers import MG_A, MG_B, MG_UNKNOWN, seeded_world
+from support import sc
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client

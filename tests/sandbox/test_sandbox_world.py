@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from sandbox_helpers import MG_A, MG_B, sc
+from sandbox_helpers import MG_A, MG_B
+from support import sc
 
 import bulkops.sandbox
 from bulkops.errors import UsageError
