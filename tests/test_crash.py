@@ -1,6 +1,9 @@
 """Crash safety over real processes: kill -9 at random moments, resume, repeat; SIGINT drain.
 
-The sandbox runs in its own process, so its world outlives every killed run.
+The sandbox runs in its own process, so its world outlives every killed run. The
+kill times come from a seed that every failure reports; ``BULKOPS_TEST_SEED=<seed>``
+replays the same kill times (where in the job each lands still varies a little
+with the machine).
 """
 
 from __future__ import annotations
@@ -17,9 +20,10 @@ import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from helpers_sids import mg, sc
+from support import mg, replayable_seed, sc
 
 ROWS = 300
 
@@ -39,15 +43,22 @@ def write_job(path: Path) -> dict[str, str]:
     return wanted
 
 
+#: The sandbox's load flags unless a test asks for others: a little latency.
+LATENCY = ("--latency-ms", "8", "--latency-jitter-ms", "4")
+
+
 @pytest.fixture
 def sandbox(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[str, dict[str, str]]]:
-    """A sandbox process seeded from the job, with a little latency; yields (job, env)."""
-    latency_ms = getattr(request, "param", 8)
+    """A sandbox process seeded from the job, with LATENCY or the test's load flags.
+
+    Yields (job, env).
+    """
+    load_flags: tuple[str, ...] = getattr(request, "param", LATENCY)
     job = tmp_path / "job.csv"
     wanted = write_job(job)
     process = subprocess.Popen(
         [sys.executable, "-m", "bulkops.sandbox", "--port", "0", "--seed-from", str(job),
-         "--latency-ms", str(latency_ms), "--latency-jitter-ms", "4"],
+         *load_flags],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )  # fmt: skip
     assert process.stdout is not None
@@ -72,10 +83,16 @@ def run_cli(job: str, results: Path, env: dict[str, str], *extra: str) -> subpro
     )  # fmt: skip
 
 
+def sandbox_doc(env: dict[str, str], name: str) -> dict[str, Any]:
+    """``GET /sandbox/<name>`` (``world`` or ``stats``) of the sandbox process."""
+    url = f"{env['BULKOPS_BASE_URL']}/sandbox/{name}"
+    with urllib.request.urlopen(url, timeout=5) as answer:
+        doc: dict[str, Any] = json.load(answer)
+    return doc
+
+
 def world(env: dict[str, str]) -> dict[str, str | None]:
-    with urllib.request.urlopen(env["BULKOPS_BASE_URL"] + "/sandbox/world", timeout=5) as answer:
-        doc = json.load(answer)
-    return {s["sid"]: s["service_sid"] for s in doc["senders"]}
+    return {s["sid"]: s["service_sid"] for s in sandbox_doc(env, "world")["senders"]}
 
 
 def wait_for_records(results: Path, count: int, *, timeout_s: float = 20) -> None:
@@ -87,7 +104,17 @@ def wait_for_records(results: Path, count: int, *, timeout_s: float = 20) -> Non
         time.sleep(0.05)
 
 
-def records(results: Path) -> list[dict[str, object]]:
+def wait_for_in_flight(env: dict[str, str], count: int, *, timeout_s: float = 20) -> None:
+    """Poll until the sandbox holds ``count`` requests in flight (or the time is up)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and sandbox_doc(env, "stats")["in_flight"] < count:
+        time.sleep(0.05)
+
+
+def records(results: Path) -> list[dict[str, Any]]:
+    """The run's records; none if it wrote no result log."""
+    if not results.exists():
+        return []
     return [json.loads(line) for line in results.read_text(encoding="utf-8").splitlines()]
 
 
@@ -97,22 +124,25 @@ def test_killed_at_random_moments_and_resumed_every_row_ends_done_once(
     """kill -9 three times mid-run, then resume: one succeeded record per row, world as asked."""
     job, env = sandbox
     results = tmp_path / "results.jsonl"
-    chance = random.Random(int(os.environ.get("BULKOPS_CRASH_SEED", "0")) or None)
-    for attempt in range(3):
+    seed = replayable_seed()
+    chance = random.Random(seed)
+    kills_s = [chance.uniform(0.6, 1.6) for _ in range(3)]  # python start-up takes about half
+    replay = f"kills after {[round(s, 3) for s in kills_s]} s; replay: BULKOPS_TEST_SEED={seed}"
+    for attempt, kill_s in enumerate(kills_s):
         run = run_cli(job, results, env, *(["--resume"] if attempt else []))
-        time.sleep(chance.uniform(0.6, 1.6))  # python start-up takes about half of that
+        time.sleep(kill_s)
         run.send_signal(signal.SIGKILL)
         run.communicate(timeout=10)
     final = run_cli(job, results, env, "--resume")
     _, err = final.communicate(timeout=60)
-    assert final.returncode == 0, err
+    assert final.returncode == 0, f"{replay}\n{err}"
     done = Counter(
         (r["op"], r["short_code_sid"]) for r in records(results) if r["outcome"] == "succeeded"
     )
-    assert set(done.values()) == {1}  # every line parses, and no row succeeded twice
-    assert len(done) == ROWS + 30
+    assert set(done.values()) == {1}, replay  # every line parses, and no row succeeded twice
+    assert len(done) == ROWS + 30, replay
     wanted = json.loads(env["WANTED"])
-    assert world(env) == wanted
+    assert world(env) == wanted, replay
 
 
 def test_sigint_drains_calls_in_flight_records_them_and_exits_130(
@@ -133,22 +163,24 @@ def test_sigint_drains_calls_in_flight_records_them_and_exits_130(
     assert 20 <= len(recorded) < ROWS
 
 
-@pytest.mark.parametrize("sandbox", [2000], indirect=True)  # each call takes 2 s
+# Every call is held 60 s, then answered: well within --timeout and --grace, so a run
+# that awaited its calls in flight instead of abandoning them would record them.
+@pytest.mark.parametrize("sandbox", [("--stall", "1", "--stall-s", "60")], indirect=True)
 def test_a_second_sigint_abandons_calls_in_flight_at_once(
     sandbox: tuple[str, dict[str, str]], tmp_path: Path
 ) -> None:
     """Second SIGINT: calls in flight are abandoned, not awaited; their rows are resumable."""
     job, env = sandbox
     results = tmp_path / "results.jsonl"
-    run = run_cli(job, results, env, "--grace", "60")
-    wait_for_records(results, 8)
-    run.send_signal(signal.SIGINT)  # the 8 calls now in flight would take 2 s to finish
+    before = world(env)
+    run = run_cli(job, results, env, "--grace", "120", "--timeout", "120")
+    wait_for_in_flight(env, 8)
+    run.send_signal(signal.SIGINT)  # the 8 calls now in flight will not be answered for 60 s
     time.sleep(0.2)
     run.send_signal(signal.SIGINT)
-    started = time.monotonic()
-    _, err = run.communicate(timeout=10)
-    assert time.monotonic() - started < 1.5
+    _, err = run.communicate(timeout=120)
     assert run.returncode == 130
     assert "--resume" in err
-    recorded = [r for r in records(results) if r["outcome"] == "succeeded"]
-    assert 8 <= len(recorded) < ROWS  # the abandoned rows have no record: a resume runs them
+    assert sandbox_doc(env, "stats")["requests"] >= 1  # calls were in flight when it stopped
+    assert records(results) == []  # none was awaited; unrecorded, a resume runs them all
+    assert world(env) == before  # nor did any reach the world
