@@ -7,7 +7,6 @@ import pytest
 from bulkops.engine.outcomes import SUCCESS, for_error
 from bulkops.errors import (
     ApiError,
-    AuthenticationError,
     PermanentError,
     ServerError,
     ThrottledError,
@@ -56,13 +55,6 @@ def test_permanent_error_outcome(
     """Twilio codes and statuses with a meaning of their own map per op; other 4xx are rejected."""
     error = PermanentError(status, code, "Twilio says no")
     assert for_error(op, error) == (outcome, detail)
-
-
-@pytest.mark.parametrize("op", list(Op))
-def test_authentication_error_is_rejected(op: Op) -> None:
-    """A 401 that reaches the table is a plain rejection."""
-    error = AuthenticationError(401, 20003, "Authenticate")
-    assert for_error(op, error) == (Outcome.FAILED, Detail.REJECTED)
 
 
 @pytest.mark.parametrize("op", list(Op))
