@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from helpers_sids import mg, sc
+from support import mg, sc
 
 from bulkops.errors import (
     ApiError,

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers_sids import mg, sc
+from support import mg, sc
 
 from bulkops.commands.cli import main
 from bulkops.model import SenderKind

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers_sids import mg, sc
 from sandbox_worlds import credentials_of, environment_for, world_with
+from support import FakeClock, mg, sc
 
 from bulkops import run_job
 from bulkops.commands import export as export_mod
@@ -42,16 +42,6 @@ def read_snapshot(path: Path) -> list[dict[str, str]]:
 def names_in(directory: Path) -> list[str]:
     """The sorted names in ``directory``: no stray temporary file may be left."""
     return sorted(p.name for p in directory.iterdir())
-
-
-class NoSleep:
-    """An injected sleep that records the waits and returns at once."""
-
-    def __init__(self) -> None:
-        self.waits: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.waits.append(seconds)
 
 
 class ListJournal:
@@ -134,7 +124,7 @@ async def test_round_trip_export_detach_run_verify(tmp_path: Path) -> None:
 async def test_transient_503_on_a_list_call_is_retried(tmp_path: Path) -> None:
     """503s are retried with the injected backoff; the snapshot is still complete."""
     pools = {mg(n): [sc(100 * n + i) for i in range(5)] for n in range(1, 9)}
-    sleep = NoSleep()
+    clock = FakeClock()
     out = tmp_path / "snapshot.csv"
     load = LoadProfile(fail_503_p=0.4, seed=7)
     async with Sandbox(world=world_with(pools), load=load) as sb:
@@ -145,12 +135,12 @@ async def test_transient_503_on_a_list_call_is_retried(tmp_path: Path) -> None:
             credentials=credentials_of(sb),
             page_size=2,
             backoff=TINY,
-            sleep=sleep,
+            sleep=clock.sleep,
             rand=lambda: 0.5,
         )
         faults = sb.stats.faults
     assert faults["503"] > 0
-    assert len(sleep.waits) == faults["503"] and set(sleep.waits) == {0.0005}
+    assert len(clock.waits) == faults["503"] and set(clock.waits) == {0.0005}
     assert summary.senders == 40 and len(read_snapshot(out)) == 40
 
 
@@ -168,7 +158,7 @@ async def test_retries_exhausted_aborts_and_keeps_the_old_snapshot(tmp_path: Pat
                 base_url=sb.base_url,
                 credentials=credentials_of(sb),
                 backoff=backoff,
-                sleep=NoSleep(),
+                sleep=FakeClock().sleep,
             )
         assert sb.stats.by_method["GET"] == 3
     assert out.read_text() == "old snapshot\n"

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import pytest
-from helpers_sids import mg, sc
+from support import mg, sc
 
 from bulkops import jobs
 from bulkops.errors import JobFileError

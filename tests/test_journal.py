@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from helpers_sids import mg, sc
+from support import mg, sc
 
 from bulkops import jobs
 from bulkops.errors import JobFileError

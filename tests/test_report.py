@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers_sids import mg, sc
+from support import mg, sc
 
 from bulkops.commands.report import add_arguments, render_text
 from bulkops.errors import Exit, JobFileError

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers_sids import mg, sc
 from sandbox_worlds import credentials_of, environment_for, world_with
+from support import FakeClock, mg, sc
 
 from bulkops.commands import verify as verify_mod
 from bulkops.commands.verify import Holdings, Problem, check_row, verify
@@ -120,21 +120,17 @@ async def test_transient_503_on_a_list_call_is_retried(tmp_path: Path) -> None:
     """A 503 on a list call is retried; the verdict is the same as without faults."""
     pools = {mg(n): [sc(10 * n + i) for i in range(3)] for n in range(1, 7)}
     job = write_job(tmp_path, [f"{m},{s},attach," for m, sids in pools.items() for s in sids])
-    waits: list[float] = []
-
-    async def no_sleep(seconds: float) -> None:
-        waits.append(seconds)
-
+    clock = FakeClock()
     async with Sandbox(world=world_with(pools), load=LoadProfile(fail_503_p=0.5, seed=3)) as sb:
         report = await verify(
             job,
             base_url=sb.base_url,
             credentials=credentials_of(sb),
             backoff=Backoff(initial_s=0.001, cap_s=0.001),
-            sleep=no_sleep,
+            sleep=clock.sleep,
         )
         faults = sb.stats.faults["503"]
-    assert faults > 0 and len(waits) == faults
+    assert faults > 0 and len(clock.waits) == faults
     assert report.ok and report.matches == 18
 
 
@@ -143,9 +139,6 @@ async def test_listing_that_keeps_failing_aborts(tmp_path: Path) -> None:
     """When retries run out verify aborts instead of reporting rows it could not check."""
     job = write_job(tmp_path, [f"{mg(1)},{sc(1)},attach,", f"{mg(2)},{sc(3)},attach,"])
 
-    async def no_sleep(seconds: float) -> None:
-        pass
-
     async with Sandbox(world=world_with(POOLS), load=LoadProfile(fail_500_p=1)) as sb:
         with pytest.raises(RunAborted, match=r"failed after 2 attempts: HTTP 500"):
             await verify(
@@ -153,7 +146,7 @@ async def test_listing_that_keeps_failing_aborts(tmp_path: Path) -> None:
                 base_url=sb.base_url,
                 credentials=credentials_of(sb),
                 backoff=Backoff(initial_s=0.001, max_attempts=2),
-                sleep=no_sleep,
+                sleep=FakeClock().sleep,
             )
 
 

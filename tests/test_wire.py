@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
-from helpers_sids import mg, sc
+from support import mg, sc
 
 import bulkops.twilio
 from bulkops.model import Op, SenderKind
