@@ -1,13 +1,7 @@
-"""Well-formed Twilio SIDs for tests: distinct, deterministic, readable."""
+"""Moved to :mod:`support`; kept until test_client.py and test_engine.py import from there."""
 
 from __future__ import annotations
 
+from support import mg, sc
 
-def mg(n: int = 0) -> str:
-    """A valid Messaging Service SID (``MG`` + 32 hex digits) numbered ``n``."""
-    return f"MG{n:032x}"
-
-
-def sc(n: int = 0) -> str:
-    """A valid short code SID (``SC`` + 32 hex digits) numbered ``n``."""
-    return f"SC{n:032x}"
+__all__ = ["mg", "sc"]
