@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import threading
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -135,5 +134,3 @@ def test_a_terminal_stream_gets_the_bar(monkeypatch: pytest.MonkeyPatch) -> None
         progress.advance("succeeded")
     assert "bulkops.item.retry line=2" in out.getvalue()
     assert "1 rows" in out.getvalue()
-
-
