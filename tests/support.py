@@ -113,9 +113,6 @@ class SkippingClock:
     def __call__(self) -> float:
         return time.monotonic() + self.skipped_s
 
-    #: The same clock by the name of the engine's parameter.
-    monotonic = __call__
-
     async def sleep(self, seconds: float) -> None:
         """Record the wait, skip it, and yield for ``real_s`` of real time."""
         self.waits.append(seconds)

@@ -18,7 +18,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from aioresponses import aioresponses
-from helpers_sids import mg, sc
+from support import mg, sc
 from yarl import URL
 
 from bulkops.config import Credentials

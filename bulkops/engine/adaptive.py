@@ -1,44 +1,28 @@
 """Find the account's real concurrency limit and sit just under it: a pure AIMD controller.
 
-Twilio throttles by requests in flight per account, shared with everything else the
-account does, and does not publish the number. :class:`AimdController` learns it from
-the answers: ``--concurrency`` is only its ceiling.
+Twilio throttles by requests in flight per account (429, code 20429), shared with
+everything else the account does, and does not publish the number.
+:class:`AimdController` learns it from the answers; ``--concurrency`` is only its
+ceiling.
 
-* **Slow start.** The limit starts small (``initial_limit``) and grows by one per
-  success, doubling each round trip, until the first 429 or the ceiling. Starting at
-  the ceiling would open a run of ``--concurrency 100`` against an account that
-  admits 10 with 90 instant 429s; slow start costs about log2(ceiling / initial)
-  round trips instead.
+* **Slow start.** The limit starts at ``initial_limit`` and grows by one per
+  success (doubling each round trip) until the first 429 or the ceiling.
 * **Multiplicative decrease, once per episode.** A 429 cuts the limit by
-  ``decrease_factor`` and pauses every worker. Requests started before that cut were
-  sent under the old, larger window, so their 429s are echoes of the same episode:
-  each call carries a :class:`Ticket` and only a 429 of a request started after the
-  last cut cuts again. The default factor is 0.7 (CUBIC's), not TCP's 0.5: a 429
-  here is an exact, immediate signal that the window is one or two over, so halving
-  throws away capacity for nothing; in simulation 0.5 finishes in ~1.4x the ideal
-  time, 0.7 in ~1.2x, for about the same share of 429s. The engine passes 0.85,
-  measured against the sandbox (see ``engine.py``).
-* **Additive increase.** After the first 429, each success of a request started
-  since the last cut adds ``increase_step / limit``: about ``increase_step`` per
-  window's worth of successes, i.e. per round trip.
-* **Global pause.** A cut pauses new starts until ``now + max(Retry-After clamped to
-  pause_cap_s, pause_initial_s * 2**(episodes - 1) capped)``; consecutive episodes
-  double the pause, and a full window of successes resets it. The first pause is
-  short (0.1 s by default, 20 ms as the engine sets it) on purpose: the cut is what
-  answers a concurrency throttle, and a
-  pause longer than a round trip only idles the account. The doubling is what stops
-  a storm when the account stays saturated, e.g. by another process.
-* **5xx and transport errors change nothing:** they say the server or the network
-  failed, not that the account has too much in flight.
+  ``decrease_factor`` and pauses every worker. Each call carries a :class:`Ticket`;
+  only a 429 of a call started after the last cut cuts again (earlier ones are
+  echoes of the same episode).
+* **Additive increase.** After the first 429, each success of a call started
+  since the last cut adds ``increase_step / limit``: about one per round trip.
+* **Global pause.** A cut pauses new starts for ``max(Retry-After clamped to
+  pause_cap_s, pause_initial_s * 2**(episodes - 1))``, capped; a full window of
+  successes resets the doubling.
 
-The rate (``--rate``) is deliberately not adapted: Twilio's throttle counts requests
-in flight, and by Little's law the window already bounds the rate to
-``limit / latency``. Cutting the rate too would penalise a throttle twice and need a
-recovery rule of its own; ``--rate`` stays a fixed ceiling the user chose.
+The rate (``--rate``) is not adapted: by Little's law the window already bounds
+it to ``limit / latency``. The values the engine passes are in
+:mod:`bulkops.engine.calls`; how they were chosen is in ``benchmarks/README.md``.
 
 Nothing here sleeps, logs or touches asyncio. Each ``on_*`` method returns whether
-:attr:`AimdController.limit` changed, so the caller can retune its
-:class:`~bulkops.limits.ConcurrencyWindow` and log the new limit.
+:attr:`AimdController.limit` changed, so the caller can retune its window.
 """
 
 from __future__ import annotations

@@ -114,7 +114,7 @@ async def run_job(
     log = make_logger(json_format=True, verbose=True, secrets=credentials.secrets, stream=stream)
     engine_clock = EngineClock(
         sleep=clock.sleep if clock is not None else asyncio.sleep,
-        monotonic=clock.monotonic if clock is not None else None,
+        monotonic=clock if clock is not None else None,
         rand=rand or random.random,
     )
     summary = await bulkops.run_job(

@@ -20,9 +20,9 @@ from sandbox_helpers import MG_A, MG_B
 from support import sc
 
 from bulkops.errors import JobFileError
-from bulkops.sandbox import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, LoadProfile, World
 from bulkops.jobs import open_job
 from bulkops.model import Op
+from bulkops.sandbox import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, LoadProfile, World
 from bulkops.sandbox.cli import build_world, run_sandbox
 from bulkops.sandbox.flags import add_load_arguments, add_sandbox_arguments, load_profile_from_args
 from bulkops.sandbox.seeding import seed_from_job
@@ -116,7 +116,9 @@ def test_inconsistent_profile_is_exit_2() -> None:
 def test_seed_from_job_makes_valid_rows_exist(tmp_path: Path) -> None:
     """Every valid row's service and short code exist afterwards, attached to nothing."""
     world = World()
-    used, skipped = seed_from_job(world, open_job(write_job(tmp_path / "job.csv"), default_op=Op.FETCH))
+    used, skipped = seed_from_job(
+        world, open_job(write_job(tmp_path / "job.csv"), default_op=Op.FETCH)
+    )
     assert (used, skipped) == (3, 1)
     assert set(world.services) == {MG_A, MG_B}
     assert set(world.senders) == {sc(1), sc(2), sc(4)}
