@@ -1,17 +1,26 @@
-"""Run configuration: one frozen object built from flags and environment, passed in."""
+"""Run configuration: one frozen object built from flags and environment, passed in.
+
+Also the one check of a positive number, :func:`check_positive`, and its argparse
+form, :func:`positive_arg`, for every flag that counts or waits.
+"""
 
 from __future__ import annotations
 
+import argparse
 import ipaddress
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from .errors import UsageError
 from .model import Op, SenderKind
 
 DEFAULT_BASE_URL = "https://messaging.twilio.com"
+#: The most tries ``--max-attempts`` allows per call. With waits capped at 30 s,
+#: 100 tries can hold one row for up to about 50 minutes; more is a typo, not patience.
+MAX_ATTEMPTS = 100
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 
 
@@ -76,8 +85,8 @@ def resolve_base_url(explicit: str | None, env: Mapping[str, str] | None = None)
         region, edge = env.get("TWILIO_REGION", ""), env.get("TWILIO_EDGE", "")
         if edge and not region:
             region = "us1"
-        parts = ["messaging", edge, region, "twilio.com"]
-        return "https://" + ".".join(p for p in parts if p) if region else DEFAULT_BASE_URL
+        host = ".".join(label for label in ("messaging", edge, region, "twilio.com") if label)
+        return f"https://{host}" if region else DEFAULT_BASE_URL
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UsageError(f"base URL {url!r} is not an http(s) URL with a host")
@@ -91,14 +100,53 @@ def resolve_base_url(explicit: str | None, env: Mapping[str, str] | None = None)
     return url.rstrip("/")
 
 
-def _check_positive(name: str, value: float) -> None:
-    if value <= 0:
+Number = TypeVar("Number", int, float)
+
+
+def check_positive(name: str, value: Number, *, at_most: Number | None = None) -> Number:
+    """``value``, if it is above 0 (and at most ``at_most`` when given).
+
+    Raises :class:`UsageError` naming ``name`` (a flag, e.g. ``"--timeout"``) and
+    the value: ``--timeout must be positive, got 0.0``. NaN is not positive.
+    """
+    if not value > 0:
         raise UsageError(f"{name} must be positive, got {value!r}")
+    if at_most is not None and value > at_most:
+        raise UsageError(f"{name} must be at most {at_most!r}, got {value!r}")
+    return value
+
+
+def positive_arg(
+    kind: Callable[[str], Number], *, at_most: Number | None = None
+) -> Callable[[str], Number]:
+    """An argparse ``type``: the flag's text read by ``kind`` (int or float), then checked.
+
+    The check is :func:`check_positive`'s; its :class:`UsageError`, and text that is
+    not a number, become :class:`argparse.ArgumentTypeError`, so argparse prints
+    ``argument --flag: …`` and exits 2 as for any bad flag.
+    """
+    number = "a whole number" if kind is int else "a number"
+
+    def parse(text: str) -> Number:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not {number}: {text!r}") from None
+        try:
+            return check_positive("value", value, at_most=at_most)
+        except UsageError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return parse
 
 
 @dataclass(frozen=True, slots=True)
 class RunConfig:
-    """Everything a run needs to know, fixed before it starts."""
+    """Everything a run needs to know, fixed before it starts.
+
+    Raises :class:`UsageError`, naming the flag and the value, for a value out of
+    range: see :meth:`__post_init__`.
+    """
 
     base_url: str = DEFAULT_BASE_URL
     kind: SenderKind = SenderKind.SHORT_CODE
@@ -106,6 +154,7 @@ class RunConfig:
     concurrency: int = 16
     #: Calls started per second at most; 0 means no limit.
     rate_per_s: float = 25.0
+    #: Tries per call for transient failures, 1 to :data:`MAX_ATTEMPTS`.
     max_attempts: int = 6
     timeout_s: float = 30.0
     backoff_initial_s: float = 0.5
@@ -119,13 +168,14 @@ class RunConfig:
     grace_s: float = 10.0
 
     def __post_init__(self) -> None:
-        _check_positive("--concurrency", self.concurrency)
-        _check_positive("--max-attempts", self.max_attempts)
-        _check_positive("--timeout", self.timeout_s)
-        _check_positive("backoff initial wait", self.backoff_initial_s)
-        _check_positive("backoff cap", self.backoff_cap_s)
+        """Counts, timeouts and waits positive, attempts capped, rates and shares in range."""
+        check_positive("--concurrency", self.concurrency)
+        check_positive("--max-attempts", self.max_attempts, at_most=MAX_ATTEMPTS)
+        check_positive("--timeout", self.timeout_s)
+        check_positive("backoff initial wait", self.backoff_initial_s)
+        check_positive("backoff cap", self.backoff_cap_s)
         if self.max_failures is not None:
-            _check_positive("--max-failures", self.max_failures)
+            check_positive("--max-failures", self.max_failures)
         if self.max_failure_rate is not None and not 0 <= self.max_failure_rate < 1:
             raise UsageError(f"--max-failure-rate must be in [0, 1), got {self.max_failure_rate!r}")
         if self.grace_s < 0:

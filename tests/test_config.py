@@ -1,12 +1,21 @@
-"""Credentials from the environment, the base URL, and run-configuration validation."""
+"""Credentials from the environment, the base URL, positive numbers and run configuration."""
 
 from __future__ import annotations
 
+import argparse
 from typing import Any
 
 import pytest
 
-from bulkops.config import DEFAULT_BASE_URL, Credentials, RunConfig, resolve_base_url
+from bulkops.config import (
+    DEFAULT_BASE_URL,
+    MAX_ATTEMPTS,
+    Credentials,
+    RunConfig,
+    check_positive,
+    positive_arg,
+    resolve_base_url,
+)
 from bulkops.errors import UsageError
 
 ACCOUNT = "AC" + "a" * 32
@@ -218,6 +227,70 @@ def test_resolve_base_url_strips_trailing_slashes(url: str, expected: str) -> No
     assert resolve_base_url(url, {}) == expected
 
 
+# --- check_positive and positive_arg ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [0, -1, 0.0, -0.5, float("-inf"), float("nan")])
+def test_check_positive_refuses_zero_negatives_and_nan(value: float) -> None:
+    """Zero, a negative or NaN is a UsageError naming the setting and the value."""
+    with pytest.raises(UsageError) as caught:
+        check_positive("--timeout", value)
+    assert str(caught.value) == f"--timeout must be positive, got {value!r}"
+
+
+@pytest.mark.parametrize("value", [1, 7, 0.001, 2.5])
+def test_check_positive_returns_a_positive_value(value: float) -> None:
+    """A positive value comes back as it is, so a caller can check and assign in one step."""
+    assert check_positive("--concurrency", value) is value
+
+
+def test_check_positive_caps_with_at_most() -> None:
+    """``at_most`` is allowed itself; above it is a UsageError naming the cap and the value."""
+    assert check_positive("--max-attempts", 100, at_most=100) == 100
+    with pytest.raises(UsageError) as caught:
+        check_positive("--max-attempts", 101, at_most=100)
+    assert str(caught.value) == "--max-attempts must be at most 100, got 101"
+
+
+def parse_flag(kind: Any, text: str, **options: Any) -> Any:
+    """``--n TEXT`` through a parser whose ``--n`` has ``type=positive_arg(kind, **options)``."""
+    parser = argparse.ArgumentParser(prog="prog", exit_on_error=False)
+    parser.add_argument("--n", type=positive_arg(kind, **options))
+    return parser.parse_args(["--n", text]).n
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "options", "expected"),
+    [(int, "3", {}, 3), (float, "0.25", {}, 0.25), (int, "100", {"at_most": 100}, 100)],
+)
+def test_positive_arg_parses_positive_numbers(
+    kind: Any, text: str, options: dict[str, Any], expected: float
+) -> None:
+    """The flag's text becomes a number of ``kind``."""
+    value = parse_flag(kind, text, **options)
+    assert value == expected and type(value) is kind
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "options", "message"),
+    [
+        (int, "0", {}, "value must be positive, got 0"),
+        (float, "-1.5", {}, "value must be positive, got -1.5"),
+        (float, "nan", {}, "value must be positive, got nan"),
+        (int, "101", {"at_most": 100}, "value must be at most 100, got 101"),
+        (int, "2.5", {}, "not a whole number: '2.5'"),
+        (float, "soon", {}, "not a number: 'soon'"),
+    ],
+)
+def test_positive_arg_refuses_with_argparse_error(
+    kind: Any, text: str, options: dict[str, Any], message: str
+) -> None:
+    """check_positive's refusal, or text that is no number, is argparse's own error for the flag."""
+    with pytest.raises(argparse.ArgumentError) as caught:
+        parse_flag(kind, text, **options)
+    assert str(caught.value) == f"argument --n: {message}"
+
+
 # --- RunConfig -------------------------------------------------------------------------------
 
 
@@ -230,6 +303,8 @@ def test_resolve_base_url_strips_trailing_slashes(url: str, expected: str) -> No
         ("timeout_s", -1.0, "--timeout"),
         ("max_attempts", 0, "--max-attempts"),
         ("max_attempts", -1, "--max-attempts"),
+        ("max_attempts", MAX_ATTEMPTS + 1, "--max-attempts must be at most 100"),
+        ("max_failures", 0, "--max-failures"),
         ("rate_per_s", -0.5, "--rate"),
         ("backoff_initial_s", 0.0, "backoff initial"),
         ("backoff_cap_s", -1.0, "backoff cap"),
@@ -244,8 +319,12 @@ def test_run_config_rejects_out_of_range_values(field: str, value: float, name: 
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"rate_per_s": 0.0}, {"concurrency": 1, "max_attempts": 1, "timeout_s": 0.001}],
-    ids=["rate-zero-means-unlimited", "smallest-positive"],
+    [
+        {"rate_per_s": 0.0},
+        {"concurrency": 1, "max_attempts": 1, "timeout_s": 0.001},
+        {"max_attempts": MAX_ATTEMPTS},
+    ],
+    ids=["rate-zero-means-unlimited", "smallest-positive", "most-attempts"],
 )
 def test_run_config_accepts_valid_values(kwargs: dict[str, Any]) -> None:
     """Defaults, rate 0 (no limit) and the smallest positive values are accepted."""

@@ -11,35 +11,33 @@ import argparse
 from collections.abc import Callable
 from dataclasses import fields
 
+from ..config import positive_arg
 from .profile import LoadProfile
 from .world import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
 
 
 def _number(
-    kind: type[int] | type[float], *, low: float, high: float | None = None, low_ok: bool = True
+    kind: type[int] | type[float], *, low: float, high: float | None = None
 ) -> Callable[[str], int | float]:
-    """An argparse ``type`` that parses ``kind`` and checks it lies in [low, high]."""
+    """An argparse ``type`` that parses ``kind`` and checks it lies in [low, high].
+
+    Positive numbers are :func:`bulkops.config.positive_arg`'s, as for every command.
+    """
 
     def parse(text: str) -> int | float:
         try:
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"not a {kind.__name__}: {text!r}") from None
-        if value < low or (value == low and not low_ok) or (high is not None and value > high):
-            bound = (
-                f"from {low:g} to {high:g}"
-                if high is not None
-                else f"at least {low:g}"
-                if low_ok
-                else f"above {low:g}"
-            )
+        if value < low or (high is not None and value > high):
+            bound = f"from {low:g} to {high:g}" if high is not None else f"at least {low:g}"
             raise argparse.ArgumentTypeError(f"must be {bound}, got {text}")
         return value
 
     return parse
 
 
-_COUNT = _number(int, low=1)
+_COUNT = positive_arg(int)
 _SECONDS = _number(int, low=0)
 _MS = _number(float, low=0)
 _P = _number(float, low=0, high=1)
@@ -59,7 +57,7 @@ _LOAD_FLAGS: tuple[tuple[str, str, Callable[[str], int | float], str, str], ...]
     ("--drop", "drop_p", _P, "P", "probability of closing the connection without an answer"),
     ("--stall", "stall_p", _P, "P",
      "probability of holding a request --stall-s seconds, then handling it"),
-    ("--stall-s", "stall_s", _number(float, low=0, low_ok=False), "S",
+    ("--stall-s", "stall_s", positive_arg(float), "S",
      "how long a stalled request is held (default 120)"),
     ("--seed", "seed", int, "N", "seed the fault and jitter draws, for a reproducible run"),
 )  # fmt: skip
