@@ -6,6 +6,7 @@ import argparse
 import csv
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sandbox_worlds import credentials_of, environment_for, world_with
@@ -13,20 +14,17 @@ from support import FakeClock, mg, sc
 
 from bulkops import run_job
 from bulkops.commands import export as export_mod
-from bulkops.commands.export import (
-    COLUMNS,
-    ServiceNotFound,
-    export,
-    gather_services,
-    read_services_file,
-)
+from bulkops.commands.cli import main
+from bulkops.commands.connection import Connection, connection_from_args
+from bulkops.commands.export import COLUMNS, export, gather_services, read_services_file
 from bulkops.commands.verify import verify
 from bulkops.config import Credentials, RunConfig
-from bulkops.errors import RunAborted, UsageError
+from bulkops.errors import JobFileError, RunAborted, UsageError
 from bulkops.jobs import open_job
-from bulkops.model import ItemResult, Op, Outcome, Row, SenderKind
+from bulkops.model import Op, Outcome, Row, SenderKind
 from bulkops.retry import Backoff
 from bulkops.sandbox import LoadProfile, Sandbox, SandboxThread
+from bulkops.twilio import ServiceNotFound
 
 SHORT = SenderKind.SHORT_CODE
 TINY = Backoff(initial_s=0.001, cap_s=0.001, max_attempts=6)
@@ -44,14 +42,9 @@ def names_in(directory: Path) -> list[str]:
     return sorted(p.name for p in directory.iterdir())
 
 
-class ListJournal:
-    """An in-memory journal for the engine."""
-
-    def __init__(self) -> None:
-        self.results: list[ItemResult] = []
-
-    def record(self, result: ItemResult) -> None:
-        self.results.append(result)
+def to(sb: Sandbox, **options: Any) -> Connection:
+    """A connection to ``sb`` with its own credentials, and ``options`` on top."""
+    return Connection(base_url=sb.base_url, credentials=credentials_of(sb), **options)
 
 
 BIG = [sc(n) for n in range(1, 1201)]  # more than one page of 1000
@@ -64,9 +57,7 @@ async def test_export_writes_every_short_code_once_across_pages(tmp_path: Path) 
     world = world_with(POOLS, cap=2000)
     out = tmp_path / "snapshot.csv"
     async with Sandbox(world=world) as sb:
-        summary = await export(
-            list(POOLS), out, base_url=sb.base_url, credentials=credentials_of(sb)
-        )
+        summary = await export(list(POOLS), out, connection=to(sb))
         gets = sb.stats.by_method["GET"]
     rows = read_snapshot(out)
     assert [(r["service_sid"], r["short_code_sid"]) for r in rows] == [
@@ -84,7 +75,7 @@ async def test_snapshot_reads_back_as_a_valid_attach_job(tmp_path: Path) -> None
     pools = {mg(1): [sc(1), sc(2)], mg(2): [sc(3)]}
     out = tmp_path / "snapshot.csv"
     async with Sandbox(world=world_with(pools)) as sb:
-        await export(list(pools), out, base_url=sb.base_url, credentials=credentials_of(sb))
+        await export(list(pools), out, connection=to(sb))
     rows = list(open_job(out).rows())
     assert rows == [
         Row(2, Op.ATTACH, mg(1), sc(1)),
@@ -101,19 +92,18 @@ async def test_round_trip_export_detach_run_verify(tmp_path: Path) -> None:
     before = {sid: s.service_sid for sid, s in world.senders.items()}
     out = tmp_path / "snapshot.csv"
     async with Sandbox(world=world) as sb:
-        credentials = credentials_of(sb)
-        await export(list(pools), out, base_url=sb.base_url, credentials=credentials)
+        await export(list(pools), out, connection=to(sb))
         for service_sid, sids in pools.items():
             for sid in sids:
                 assert world.detach(service_sid, SHORT, sid)
-        detached = await verify(out, base_url=sb.base_url, credentials=credentials)
+        detached = await verify(out, connection=to(sb))
         assert (detached.matches, detached.mismatches) == (0, 60)
 
         config = RunConfig(base_url=sb.base_url, rate_per_s=0, concurrency=8)
         summary = await run_job(
-            out, config=config, credentials=credentials, results=tmp_path / "r.jsonl"
+            out, config=config, credentials=credentials_of(sb), results=tmp_path / "r.jsonl"
         )
-        restored = await verify(out, base_url=sb.base_url, credentials=credentials)
+        restored = await verify(out, connection=to(sb))
     assert {outcome for outcome, _ in summary.counts} == {Outcome.SUCCEEDED}
     assert sum(summary.counts.values()) == 60
     assert {sid: s.service_sid for sid, s in world.senders.items()} == before
@@ -131,12 +121,7 @@ async def test_transient_503_on_a_list_call_is_retried(tmp_path: Path) -> None:
         summary = await export(
             list(pools),
             out,
-            base_url=sb.base_url,
-            credentials=credentials_of(sb),
-            page_size=2,
-            backoff=TINY,
-            sleep=clock.sleep,
-            rand=lambda: 0.5,
+            connection=to(sb, page_size=2, backoff=TINY, sleep=clock.sleep, rand=lambda: 0.5),
         )
         faults = sb.stats.faults
     assert faults["503"] > 0
@@ -152,14 +137,8 @@ async def test_retries_exhausted_aborts_and_keeps_the_old_snapshot(tmp_path: Pat
     backoff = Backoff(initial_s=0.001, cap_s=0.001, max_attempts=3)
     async with Sandbox(world=world_with({mg(1): [sc(1)]}), load=LoadProfile(fail_503_p=1)) as sb:
         with pytest.raises(RunAborted, match=rf"listing {mg(1)} failed after 3 attempts"):
-            await export(
-                [mg(1)],
-                out,
-                base_url=sb.base_url,
-                credentials=credentials_of(sb),
-                backoff=backoff,
-                sleep=FakeClock().sleep,
-            )
+            connection = to(sb, backoff=backoff, sleep=FakeClock().sleep)
+            await export([mg(1)], out, connection=connection)
         assert sb.stats.by_method["GET"] == 3
     assert out.read_text() == "old snapshot\n"
     assert names_in(tmp_path) == ["snapshot.csv"]
@@ -171,7 +150,7 @@ async def test_unknown_service_is_a_usage_error_and_writes_nothing(tmp_path: Pat
     out = tmp_path / "snapshot.csv"
     async with Sandbox(world=world_with({mg(1): [sc(1)]})) as sb:
         with pytest.raises(ServiceNotFound, match=mg(9)) as caught:
-            await export([mg(1), mg(9)], out, base_url=sb.base_url, credentials=credentials_of(sb))
+            await export([mg(1), mg(9)], out, connection=to(sb))
     assert isinstance(caught.value, UsageError)
     assert names_in(tmp_path) == []
 
@@ -182,7 +161,8 @@ async def test_wrong_credentials_abort(tmp_path: Path) -> None:
     wrong = Credentials(username="AC" + "0" * 32, password="nope", account_sid="AC" + "0" * 32)
     async with Sandbox(world=world_with({mg(1): [sc(1)]})) as sb:
         with pytest.raises(RunAborted, match="authentication failed"):
-            await export([mg(1)], tmp_path / "s.csv", base_url=sb.base_url, credentials=wrong)
+            connection = Connection(base_url=sb.base_url, credentials=wrong)
+            await export([mg(1)], tmp_path / "s.csv", connection=connection)
         assert sb.stats.by_method["GET"] == 1
 
 
@@ -207,17 +187,26 @@ def test_services_file_skips_blanks_and_comments(tmp_path: Path) -> None:
 def test_bad_services_file_names_file_and_line(
     tmp_path: Path, content: str | bytes, message: str
 ) -> None:
-    """A line that is not an MG SID is a UsageError naming the file and the line."""
+    """A line that is not an MG SID is a JobFileError naming the file and the line."""
     path = tmp_path / "services.txt"
     path.write_bytes(content.encode() if isinstance(content, str) else content)
-    with pytest.raises(UsageError, match=message):
+    with pytest.raises(JobFileError, match=message):
         read_services_file(path)
 
 
-def test_missing_services_file(tmp_path: Path) -> None:
-    """A services file that does not exist is a UsageError naming it."""
-    with pytest.raises(UsageError, match=r"nothing\.txt: no such file"):
-        read_services_file(tmp_path / "nothing.txt")
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("nothing.txt", r"nothing\.txt: no such file$"),
+        (".", r": is a directory, not a list of services$"),
+    ],
+)
+def test_unreadable_services_file(tmp_path: Path, name: str, message: str) -> None:
+    """A services file the OS will not open is the one job-file-open error, naming it."""
+    with pytest.raises(JobFileError, match=message) as caught:
+        read_services_file(tmp_path / name)
+    assert caught.value.path == str(tmp_path / name)
+    assert caught.value.line is None
 
 
 def test_gather_services_keeps_first_occurrence_and_checks_flags(tmp_path: Path) -> None:
@@ -296,3 +285,56 @@ def test_run_command_refuses_bad_input_before_any_call(
     with pytest.raises(UsageError, match=message):
         export_mod.run_command(args)
     assert sandbox_env.stats.requests == 0
+
+
+def test_unreadable_services_file_exits_2_before_any_call(
+    sandbox_env: SandboxThread, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Through the CLI, a missing --services file is exit 2 with one line naming it."""
+    missing = tmp_path / "nothing.txt"
+    code = main(["export", "--services", str(missing), "-o", str(tmp_path / "s.csv")])
+    assert code == 2
+    assert capsys.readouterr().err == f"bulkops: error: {missing}: no such file\n"
+    assert sandbox_env.stats.requests == 0
+
+
+# -- the flags export and verify share -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--max-attempts", "101"], "argument --max-attempts: value must be at most 100, got 101"),
+        (["--max-attempts", "0"], "argument --max-attempts: value must be positive, got 0"),
+        (["--max-attempts", "two"], "argument --max-attempts: not a whole number: 'two'"),
+        (["--timeout", "0"], "argument --timeout: value must be positive, got 0.0"),
+        (["--timeout", "-3"], "argument --timeout: value must be positive, got -3.0"),
+    ],
+)
+def test_connection_flags_refuse_bad_numbers_with_exit_2(
+    flags: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A non-positive timeout or attempts, or attempts over the cap, is argparse's exit 2."""
+    with pytest.raises(SystemExit) as caught:
+        parse(["--service", mg(1), "-o", "s.csv", *flags])
+    assert caught.value.code == 2
+    assert capsys.readouterr().err.endswith(f"error: {message}\n")
+
+
+def test_connection_from_args_reads_the_flags_and_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The flags give the URL, timeout and attempts (100 is allowed); TWILIO_* the credentials."""
+    env = {"TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "TWILIO_AUTH_TOKEN": "token"}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    for name in ("TWILIO_API_KEY", "TWILIO_API_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    flags = ["--base-url", "http://127.0.0.1:9/", "--timeout", "2.5", "--max-attempts", "100"]
+    args = parse(["--service", mg(1), "-o", "s.csv", *flags])
+    assert connection_from_args(args) == Connection(
+        base_url="http://127.0.0.1:9",
+        credentials=Credentials.from_env(env),
+        timeout_s=2.5,
+        backoff=Backoff(max_attempts=100),
+    )

@@ -5,20 +5,28 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sandbox_worlds import credentials_of, environment_for, world_with
 from support import FakeClock, mg, sc
 
 from bulkops.commands import verify as verify_mod
-from bulkops.commands.verify import Holdings, Problem, check_row, verify
-from bulkops.errors import JobFileError, RunAborted
+from bulkops.commands.checks import Holdings, Problem, check_row
+from bulkops.commands.connection import Connection
+from bulkops.commands.verify import verify
+from bulkops.errors import JobFileError, RunAborted, UsageError
 from bulkops.model import Op, Row, SenderKind
 from bulkops.retry import Backoff
 from bulkops.sandbox import LoadProfile, Sandbox, SandboxThread
 
 SHORT = SenderKind.SHORT_CODE
 HEADER = "service_sid,short_code_sid,op,from_service_sid\n"
+
+
+def to(sb: Sandbox, **options: Any) -> Connection:
+    """A connection to ``sb`` with its own credentials, and ``options`` on top."""
+    return Connection(base_url=sb.base_url, credentials=credentials_of(sb), **options)
 
 
 def write_job(tmp_path: Path, rows: list[str], *, header: str = HEADER) -> Path:
@@ -47,9 +55,7 @@ async def test_every_op_that_holds_matches(tmp_path: Path) -> None:
     )
     problems: list[Problem] = []
     async with Sandbox(world=world_with(POOLS, extra_services=(mg(3),))) as sb:
-        report = await verify(
-            job, base_url=sb.base_url, credentials=credentials_of(sb), report=problems.append
-        )
+        report = await verify(job, connection=to(sb), report=problems.append)
     assert problems == []
     assert report.ok
     # four services listed; mg(9) answered 404, so three pages were read. sc(3) and
@@ -77,12 +83,7 @@ async def test_mismatches_are_reported_with_their_lines(tmp_path: Path) -> None:
     problems: list[Problem] = []
     pools = {mg(1): [sc(1), sc(2), sc(4), sc(5)], mg(2): [sc(3)]}
     async with Sandbox(world=world_with(pools, extra_services=(mg(3),))) as sb:
-        report = await verify(
-            job,
-            base_url=sb.base_url,
-            credentials=credentials_of(sb),
-            report=problems.append,
-        )
+        report = await verify(job, connection=to(sb), report=problems.append)
     assert [(p.line, p.message) for p in problems] == [
         (3, f"{sc(999)} expected attached to {mg(3)} but it is not"),
         (4, f"{sc(4)} expected attached to {mg(3)} but it is attached to {mg(1)}"),
@@ -106,9 +107,7 @@ async def test_one_paged_list_per_service_not_one_call_per_row(tmp_path: Path) -
     rows += [f"{mg(3)},{sc(999)},detach," for _ in range(50)]
     job = write_job(tmp_path, rows)
     async with Sandbox(world=world_with(pools, extra_services=(mg(3),))) as sb:
-        report = await verify(
-            job, base_url=sb.base_url, credentials=credentials_of(sb), page_size=50
-        )
+        report = await verify(job, connection=to(sb, page_size=50))
         gets, requests = sb.stats.by_method["GET"], sb.stats.requests
     assert report.ok and report.rows == 320
     assert report.pages == 3 + 1 + 1  # 120 in pages of 50, 30, and the empty service
@@ -122,13 +121,8 @@ async def test_transient_503_on_a_list_call_is_retried(tmp_path: Path) -> None:
     job = write_job(tmp_path, [f"{m},{s},attach," for m, sids in pools.items() for s in sids])
     clock = FakeClock()
     async with Sandbox(world=world_with(pools), load=LoadProfile(fail_503_p=0.5, seed=3)) as sb:
-        report = await verify(
-            job,
-            base_url=sb.base_url,
-            credentials=credentials_of(sb),
-            backoff=Backoff(initial_s=0.001, cap_s=0.001),
-            sleep=clock.sleep,
-        )
+        backoff = Backoff(initial_s=0.001, cap_s=0.001)
+        report = await verify(job, connection=to(sb, backoff=backoff, sleep=clock.sleep))
         faults = sb.stats.faults["503"]
     assert faults > 0 and len(clock.waits) == faults
     assert report.ok and report.matches == 18
@@ -141,13 +135,8 @@ async def test_listing_that_keeps_failing_aborts(tmp_path: Path) -> None:
 
     async with Sandbox(world=world_with(POOLS), load=LoadProfile(fail_500_p=1)) as sb:
         with pytest.raises(RunAborted, match=r"failed after 2 attempts: HTTP 500"):
-            await verify(
-                job,
-                base_url=sb.base_url,
-                credentials=credentials_of(sb),
-                backoff=Backoff(initial_s=0.001, max_attempts=2),
-                sleep=FakeClock().sleep,
-            )
+            backoff = Backoff(initial_s=0.001, max_attempts=2)
+            await verify(job, connection=to(sb, backoff=backoff, sleep=FakeClock().sleep))
 
 
 @pytest.mark.asyncio
@@ -156,7 +145,7 @@ async def test_bad_job_file_raises_before_any_request(tmp_path: Path) -> None:
     job = write_job(tmp_path, [f"{mg(1)},attach"], header="service_sid,op\n")
     async with Sandbox(world=world_with(POOLS)) as sb:
         with pytest.raises(JobFileError, match="missing required column 'short_code_sid'"):
-            await verify(job, base_url=sb.base_url, credentials=credentials_of(sb))
+            await verify(job, connection=to(sb))
         assert sb.stats.requests == 0
 
 
@@ -265,8 +254,30 @@ async def test_only_the_last_row_of_a_sender_is_checked(tmp_path: Path) -> None:
     job = write_job(tmp_path, [f"{mg(1)},{sc(7)},attach,", f"{mg(1)},{sc(7)},detach,"])
     problems: list[Problem] = []
     async with Sandbox(world=world_with({mg(1): [sc(1)]})) as sb:
-        report = await verify(
-            job, base_url=sb.base_url, credentials=credentials_of(sb), report=problems.append
-        )
+        report = await verify(job, connection=to(sb), report=problems.append)
     assert problems == []
     assert (report.rows, report.matches, report.superseded, report.ok) == (2, 1, 1, True)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("0", "value must be positive, got 0"), ("many", "not a whole number: 'many'")],
+)
+def test_concurrency_flag_refuses_what_is_not_a_positive_whole_number(
+    text: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--concurrency`` below 1, or not a number, is argparse's exit 2 naming the flag."""
+    with pytest.raises(SystemExit) as caught:
+        parse(["job.csv", "--concurrency", text])
+    assert caught.value.code == 2
+    assert capsys.readouterr().err.endswith(f"error: argument --concurrency: {message}\n")
+
+
+@pytest.mark.asyncio
+async def test_zero_concurrency_is_refused_before_any_request(tmp_path: Path) -> None:
+    """The library call checks ``concurrency`` too: a UsageError naming it, nothing sent."""
+    job = write_job(tmp_path, [f"{mg(1)},{sc(1)},attach,"])
+    async with Sandbox(world=world_with(POOLS)) as sb:
+        with pytest.raises(UsageError, match="concurrency must be positive, got 0"):
+            await verify(job, connection=to(sb), concurrency=0)
+        assert sb.stats.requests == 0

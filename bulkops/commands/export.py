@@ -20,35 +20,25 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
-import random
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import aclosing, contextmanager
+from collections.abc import Iterable, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
 
-from ..config import Credentials, resolve_base_url
-from ..errors import Exit, RunAborted, UsageError
+from ..errors import Exit, JobFileError, RunAborted, UsageError
 from ..files import atomic_write
-from ..model import SERVICE_SID, Op, SenderKind
-from ..retry import Backoff
-from ..twilio import Resource, TwilioClient
-from ..twilio.listing import MAX_PAGE_SIZE, PageApi, ServiceLister, ServiceNotFound, Sleep
+from ..model import SERVICE_SID, Op
+from ..twilio import Resource, ServiceLister
+from .connection import Connection, add_connection_arguments, connection_from_args
 
 #: The snapshot's header: a job's three columns, then what a person wants to read.
 COLUMNS = ("service_sid", "short_code_sid", "op", "short_code", "country_code")
 
 
-class RowWriter(Protocol):
-    """What :func:`atomic_csv` yields: a ``csv.writer``."""
-
-    def writerow(self, row: Iterable[Any], /) -> Any: ...
-
-
 @dataclass(frozen=True, slots=True)
 class ExportSummary:
-    """What an export wrote."""
+    """What an export wrote: counts of services, senders (rows) and pages, and where."""
 
     services: int
     senders: int
@@ -67,35 +57,35 @@ class ExportSummary:
 def read_services_file(path: str | Path) -> list[str]:
     """The service SIDs of a text file: one per line; blank lines and ``#`` comments ignored.
 
-    Raises :class:`UsageError` naming the file (and line) for anything else.
+    Raises :class:`JobFileError` (exit 2, like a bad job file) naming the file, and
+    the line for a line that is not a Messaging Service SID.
     """
     name = str(path)
     try:
         with open(path, encoding="utf-8-sig") as handle:
             lines = list(handle)
-    except FileNotFoundError:
-        raise UsageError(f"{name}: no such file") from None
-    except IsADirectoryError:
-        raise UsageError(f"{name}: is a directory, not a list of services") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"{name}: not UTF-8 text") from None
     except OSError as exc:
-        raise UsageError(f"{name}: cannot read: {exc.strerror or exc}") from None
+        raise JobFileError.unreadable(name, exc, what="list of services") from None
+    except UnicodeDecodeError:
+        raise JobFileError(name, "not UTF-8 text") from None
     sids = []
     for number, text in enumerate(lines, start=1):
         sid = text.split("#", 1)[0].strip()
         if not sid:
             continue
         if not SERVICE_SID.fullmatch(sid):
-            raise UsageError(
-                f"{name}:{number}: {sid!r} is not a Messaging Service SID (MG + 32 hex digits)"
-            )
+            problem = f"{sid!r} is not a Messaging Service SID (MG + 32 hex digits)"
+            raise JobFileError(name, problem, line=number)
         sids.append(sid)
     return sids
 
 
 def gather_services(sids: Iterable[str], files: Iterable[str | Path] = ()) -> list[str]:
-    """``--service`` values then each ``--services`` file's, validated, first occurrence kept."""
+    """``--service`` values then each ``--services`` file's, validated, first occurrence kept.
+
+    Raises :class:`UsageError` for a ``--service`` that is not an MG SID or no
+    service at all, and :func:`read_services_file`'s errors.
+    """
     found: dict[str, None] = {}
     for sid in sids:
         if not SERVICE_SID.fullmatch(sid):
@@ -124,10 +114,18 @@ def check_output(path: str | Path) -> Path:
 async def export_services(
     lister: ServiceLister, service_sids: Sequence[str], path: str | Path
 ) -> ExportSummary:
-    """List every service and write the snapshot atomically; nothing is written on failure."""
+    """List every service and write the snapshot atomically; nothing is written on failure.
+
+    Raises :func:`check_output`'s UsageError, and the lister's:
+    :class:`~bulkops.twilio.ServiceNotFound` (a UsageError) for a 404,
+    :class:`RunAborted` for any other failure. The blocking writes inside the
+    event loop are deliberate: a page at a time, to a local file, with nothing
+    else running that they could hold up.
+    """
     target = check_output(path)
     senders = 0
-    with atomic_csv(target) as writer:
+    with atomic_write(target, newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(COLUMNS)
         for service_sid in service_sids:
             seen: set[str] = set()  # a page boundary that shifts must not repeat a row
@@ -144,17 +142,6 @@ async def export_services(
     )
 
 
-@contextmanager
-def atomic_csv(target: Path) -> Iterator[RowWriter]:
-    """A CSV writer on a temporary file that replaces ``target`` only if the block succeeds.
-
-    Blocking writes inside the event loop are deliberate: a page at a time, to a
-    local file, with nothing else running that they could hold up.
-    """
-    with atomic_write(target, newline="") as handle:
-        yield csv.writer(handle, lineterminator="\n")
-
-
 def _row(service_sid: str, sid: str, item: Resource) -> tuple[str, ...]:
     return (
         service_sid,
@@ -166,72 +153,17 @@ def _row(service_sid: str, sid: str, item: Resource) -> tuple[str, ...]:
 
 
 async def export(
-    service_sids: Sequence[str],
-    path: str | Path,
-    *,
-    base_url: str,
-    credentials: Credentials,
-    timeout_s: float = 30.0,
-    page_size: int = MAX_PAGE_SIZE,
-    backoff: Backoff | None = None,
-    sleep: Sleep = asyncio.sleep,
-    rand: Callable[[], float] = random.random,
+    service_sids: Sequence[str], path: str | Path, *, connection: Connection
 ) -> ExportSummary:
-    """Open a client, list each service in turn and write the snapshot to ``path``."""
-    async with TwilioClient.open(
-        base_url=base_url,
-        credentials=credentials,
-        pool_size=1,
-        timeout_s=timeout_s,
-        kind=SenderKind.SHORT_CODE,
-    ) as client:
-        lister = ServiceLister(client, page_size=page_size, backoff=backoff, sleep=sleep, rand=rand)
+    """List each service in turn through ``connection``; write the snapshot to ``path``.
+
+    Raises as :func:`export_services` does.
+    """
+    async with connection.lister() as lister:
         return await export_services(lister, service_sids, path)
 
 
 # -- the command line -----------------------------------------------------------------
-
-
-def _positive(kind: type[int] | type[float]) -> Callable[[str], int | float]:
-    def parse(text: str) -> int | float:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
-        return value
-
-    return parse
-
-
-def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--base-url``, ``--timeout`` and ``--max-attempts``; credentials come from TWILIO_*."""
-    parser.add_argument(
-        "--base-url",
-        metavar="URL",
-        help="API base URL (default https://messaging.twilio.com; env BULKOPS_BASE_URL)",
-    )
-    parser.add_argument(
-        "--timeout",
-        type=_positive(float),
-        default=30.0,
-        metavar="S",
-        help="seconds per request (default 30)",
-    )
-    parser.add_argument(
-        "--max-attempts",
-        type=_positive(int),
-        default=6,
-        metavar="N",
-        help="tries per list call for transient failures (default 6)",
-    )
-
-
-def connection_from_args(args: argparse.Namespace) -> tuple[str, Credentials, Backoff]:
-    """Base URL, credentials (from the environment) and retry policy; raises UsageError."""
-    credentials = Credentials.from_env()
-    return resolve_base_url(args.base_url), credentials, Backoff(max_attempts=args.max_attempts)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -263,21 +195,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    """``bulkops export``: 0 when written; UsageError (2) for bad input; 3 when aborted."""
+    """``bulkops export``: 0 when written, 3 when aborted (nothing written).
+
+    Bad flags, credentials or services files raise :class:`UsageError` or
+    :class:`JobFileError`, which the CLI turns into exit 2.
+    """
     services = gather_services(args.service_sids, args.services_files)
     check_output(args.output)
-    base_url, credentials, backoff = connection_from_args(args)
+    connection = connection_from_args(args)
     try:
-        summary = asyncio.run(
-            export(
-                services,
-                args.output,
-                base_url=base_url,
-                credentials=credentials,
-                timeout_s=args.timeout,
-                backoff=backoff,
-            )
-        )
+        summary = asyncio.run(export(services, args.output, connection=connection))
     except RunAborted as exc:
         print(f"bulkops: export aborted, nothing written: {exc.reason}", file=sys.stderr)
         return Exit.ABORTED
@@ -288,14 +215,8 @@ def run_command(args: argparse.Namespace) -> int:
 __all__ = [
     "COLUMNS",
     "ExportSummary",
-    "PageApi",
-    "ServiceLister",
-    "ServiceNotFound",
     "add_arguments",
-    "add_connection_arguments",
-    "atomic_csv",
     "check_output",
-    "connection_from_args",
     "export",
     "export_services",
     "gather_services",

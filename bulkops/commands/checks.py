@@ -1,0 +1,170 @@
+"""What ``bulkops verify`` checks, without any I/O: a job's rows against listed holdings.
+
+Given what the listed services hold (:class:`Holdings`), each row's sender must be:
+
+========  ===================================================================
+attach    attached to ``service_sid``
+migrate   attached to ``service_sid`` (so it is in no other service,
+          ``from_service_sid`` included: a sender is in one at most)
+fetch     attached to ``service_sid``
+detach    not attached to ``service_sid``
+========  ===================================================================
+
+Only a sender's last row says where the job leaves it (:func:`plan`); its
+earlier rows are counted as superseded, not checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from ..keys import DigestSet, key_digest
+from ..model import InvalidRow, Op, Row
+
+
+@dataclass(frozen=True, slots=True)
+class Holdings:
+    """What the listed services hold: each attached sender and its service."""
+
+    #: sender SID → the listed service it is attached to.
+    where: dict[str, str]
+    #: Listed services that do not exist (404).
+    missing: frozenset[str]
+    #: Services listed.
+    services: int
+    #: List calls that succeeded (one per page).
+    pages: int
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One row that does not hold, or could not be checked."""
+
+    line: int
+    message: str
+    #: True for a row that failed validation; False for a row the world does not match.
+    invalid: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyReport:
+    """The counts of one verification, in rows (services and pages as listed)."""
+
+    rows: int
+    matches: int
+    mismatches: int
+    invalid: int
+    services: int
+    pages: int
+    #: Rows not checked because a later row of the job acts on the same sender.
+    superseded: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """True when every row holds."""
+        return self.mismatches == 0 and self.invalid == 0
+
+    def line(self) -> str:
+        """One line a person can read."""
+        return (
+            f"verified {self.rows:,} rows against {self.services:,} services "
+            f"({self.pages:,} list calls): {self.matches:,} hold, "
+            f"{self.mismatches:,} mismatches, {self.invalid:,} invalid"
+            + (f", {self.superseded:,} superseded by a later row" if self.superseded else "")
+        )
+
+
+def plan(items: Iterable[Row | InvalidRow]) -> tuple[set[str], dict[str, int]]:
+    """The distinct services, and for each sender named by more than one row its last line.
+
+    Only a sender's last row says where the job leaves it; earlier rows of the
+    same sender are not checked. Memory: one digest per row, a dict entry per
+    repeated sender.
+    """
+    services: set[str] = set()
+    seen = DigestSet()
+    last: dict[str, int] = {}
+    for item in items:
+        if not isinstance(item, Row):
+            continue
+        services.add(item.service_sid)
+        if not seen.add(key_digest((item.sender_sid,))):  # named before: remember the last
+            last[item.sender_sid] = item.line
+    return services, last
+
+
+def check_row(row: Row, holdings: Holdings) -> str | None:
+    """Why ``row`` does not hold, or None when it does."""
+    sender, service = row.sender_sid, row.service_sid
+    actual = holdings.where.get(sender)
+    if row.op is Op.DETACH:
+        return (
+            None if actual != service else f"{sender} expected not attached to {service} but it is"
+        )
+    if actual == service:
+        return None
+    if service in holdings.missing:
+        because = f"service {service} does not exist"
+    elif actual is not None:
+        because = f"it is attached to {actual}"
+    else:
+        because = "it is not"
+    if row.op is Op.MIGRATE:
+        return f"{sender} expected moved from {row.from_service_sid} to {service} but {because}"
+    return f"{sender} expected attached to {service} but {because}"
+
+
+def check_rows(
+    items: Iterable[Row | InvalidRow], holdings: Holdings, last: dict[str, int] | None = None
+) -> Iterator[Problem | int | None]:
+    """One entry per row, in file order: None when it holds, else its :class:`Problem`.
+
+    A row whose sender a later row acts on (``last``, from :func:`plan`) is not
+    checked: its entry is the line of that later row.
+    """
+    last = last or {}
+    for item in items:
+        if isinstance(item, InvalidRow):
+            yield Problem(item.line, f"invalid row: {item.problem}", invalid=True)
+            continue
+        later = last.get(item.sender_sid, item.line)
+        if later != item.line:
+            yield later
+            continue
+        message = check_row(item, holdings)
+        yield None if message is None else Problem(item.line, message)
+
+
+def tally(
+    entries: Iterable[Problem | int | None],
+    holdings: Holdings,
+    report: Callable[[Problem], None],
+) -> VerifyReport:
+    """Count :func:`check_rows`' entries, handing each :class:`Problem` to ``report`` in order."""
+    rows = matches = mismatches = invalid = superseded = 0
+    for entry in entries:
+        rows += 1
+        if entry is None:
+            matches += 1
+            continue
+        if isinstance(entry, int):
+            superseded += 1
+            continue
+        if entry.invalid:
+            invalid += 1
+        else:
+            mismatches += 1
+        report(entry)
+    return VerifyReport(
+        rows=rows,
+        matches=matches,
+        mismatches=mismatches,
+        invalid=invalid,
+        services=holdings.services,
+        pages=holdings.pages,
+        superseded=superseded,
+    )
+
+
+__all__ = ["Holdings", "Problem", "VerifyReport", "check_row", "check_rows", "plan", "tally"]

@@ -1,0 +1,106 @@
+"""What ``export`` and ``verify`` share: how to reach the API, list services and retry.
+
+Both take the same three flags (:func:`add_connection_arguments`), read them
+back as one :class:`Connection` (:func:`connection_from_args`), and list
+services through :meth:`Connection.lister`. The credentials always come from
+the ``TWILIO_*`` environment, never from a flag.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from ..config import MAX_ATTEMPTS, Credentials, positive_arg, resolve_base_url
+from ..model import SenderKind
+from ..retry import Backoff
+from ..twilio import MAX_PAGE_SIZE, ServiceLister, TwilioClient
+from ..twilio.listing import Sleep
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Connection:
+    """Where to list services, and how patiently.
+
+    ``timeout_s`` bounds each request, in seconds. A list call that fails
+    transiently is retried as ``backoff`` says, waiting with ``sleep`` the seconds
+    it draws from ``rand`` (uniform in [0, 1)); tests inject both. Pages hold
+    ``page_size`` items, 1 to 1000.
+    """
+
+    base_url: str
+    credentials: Credentials
+    timeout_s: float = 30.0
+    backoff: Backoff = field(default_factory=Backoff)
+    page_size: int = MAX_PAGE_SIZE
+    sleep: Sleep = asyncio.sleep
+    rand: Callable[[], float] = random.random
+
+    @asynccontextmanager
+    async def lister(self, *, pool_size: int = 1) -> AsyncIterator[ServiceLister]:
+        """A :class:`ServiceLister` on a client of its own, closed on exit.
+
+        ``pool_size`` is how many connections the client keeps open: as many as
+        services listed at once. Raises :class:`~bulkops.errors.UsageError` for a
+        page size outside 1 to 1000.
+        """
+        async with TwilioClient.open(
+            base_url=self.base_url,
+            credentials=self.credentials,
+            pool_size=pool_size,
+            timeout_s=self.timeout_s,
+            kind=SenderKind.SHORT_CODE,
+        ) as client:
+            yield ServiceLister(
+                client,
+                page_size=self.page_size,
+                backoff=self.backoff,
+                sleep=self.sleep,
+                rand=self.rand,
+            )
+
+
+def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--base-url``, ``--timeout`` (seconds, above 0) and ``--max-attempts`` (1 to 100)."""
+    parser.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="API base URL (default https://messaging.twilio.com; env BULKOPS_BASE_URL)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=positive_arg(float),
+        default=30.0,
+        metavar="S",
+        help="seconds per request (default 30)",
+    )
+    parser.add_argument(
+        "--max-attempts",
+        type=positive_arg(int, at_most=MAX_ATTEMPTS),
+        default=6,
+        metavar="N",
+        help=f"tries per list call for transient failures (default 6, at most {MAX_ATTEMPTS})",
+    )
+
+
+def connection_from_args(args: argparse.Namespace) -> Connection:
+    """The :class:`Connection` the flags and the environment describe.
+
+    Raises :class:`~bulkops.errors.UsageError` when the ``TWILIO_*`` credentials
+    are missing or incomplete, or the base URL is unsafe (see
+    :func:`~bulkops.config.resolve_base_url`).
+    """
+    credentials = Credentials.from_env()
+    return Connection(
+        base_url=resolve_base_url(args.base_url),
+        credentials=credentials,
+        timeout_s=args.timeout,
+        backoff=Backoff(max_attempts=args.max_attempts),
+    )
+
+
+__all__ = ["Connection", "add_connection_arguments", "connection_from_args"]
