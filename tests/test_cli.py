@@ -240,7 +240,8 @@ def test_usage_errors_exit_2_with_one_line_and_send_nothing(
 
     assert status == 2
     assert out == ""
-    assert err.count("\n") == 1 and err.startswith("bulkops: error: ")
+    assert err.count("\n") == 1
+    assert err.startswith("bulkops: error: ")
     assert fragment in err
     assert SECRET not in err
     assert not Path("results").exists()
@@ -267,7 +268,8 @@ def test_bad_flags_exit_2_with_usage(capsys: pytest.CaptureFixture[str], argv: l
 
     assert stopped.value.code == 2
     assert err.startswith("usage: bulkops")
-    assert "error:" in err and "Traceback" not in err
+    assert "error:" in err
+    assert "Traceback" not in err
 
 
 # -- exit 2: the job file --------------------------------------------------------------
@@ -337,7 +339,8 @@ def test_a_results_path_that_cannot_be_written_exits_2(
 
     assert status == 2
     assert out == ""
-    assert err.count("\n") == 1 and err.startswith("bulkops: error: out")
+    assert err.count("\n") == 1
+    assert err.startswith("bulkops: error: out")
     assert "Traceback" not in err
 
 
@@ -370,7 +373,8 @@ def test_wrong_credentials_exit_3_after_a_handful_of_calls(
     assert sandbox_env.world.summary()["attached"] == 0
     written = Path("r.jsonl").read_text(encoding="utf-8")
     for text in (out, err, written):
-        assert wrong not in text and SECRET not in text
+        assert wrong not in text
+        assert SECRET not in text
 
 
 # -- secrets ---------------------------------------------------------------------------
@@ -423,7 +427,8 @@ def test_dry_run_prints_the_calls_and_sends_nothing(
     invalid_lines = [x for x in err.splitlines() if ": invalid: " in x]
     if with_invalid:
         assert status == 1
-        assert len(invalid_lines) == 1 and invalid_lines[0].startswith("job.csv:3: invalid: ")
+        assert len(invalid_lines) == 1
+        assert invalid_lines[0].startswith("job.csv:3: invalid: ")
         assert "SC123" in invalid_lines[0]
     else:
         assert status == 0
@@ -450,7 +455,8 @@ def test_python_dash_m_bulkops_runs_a_job(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "6 succeeded (5 attached, 1 fetched)" in summary(done.stderr)
     fetched = [r for r in records(tmp_path / "r.jsonl") if r["op"] == "fetch"]
-    assert fetched[0]["short_code"] and fetched[0]["capabilities"]
+    assert fetched[0]["short_code"]
+    assert fetched[0]["capabilities"]
 
 
 @pytest.mark.parametrize(

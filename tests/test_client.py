@@ -231,7 +231,7 @@ HTTP_DATE_7S = "Mon, 01 Jan 2024 00:00:07 GMT"
     ],
     ids=["429-seconds", "429-http-date-from-the-clients-now", "503-retry-after", "401", "409"],
 )
-async def test_an_error_answer_raises_its_typed_error(
+async def test_an_error_answer_raises_its_typed_error(  # noqa: PLR0913 - one per parametrize column
     status: int,
     body: dict[str, Any],
     headers: dict[str, str],
@@ -381,12 +381,18 @@ async def test_open_yields_a_working_client_and_closes_its_session() -> None:
 @pytest.mark.asyncio
 async def test_open_closes_its_session_when_the_body_raises() -> None:
     """The session is closed even when the code using the client fails."""
+    sessions: list[Any] = []
+
+    async def fetch() -> None:
+        async with open_client() as client:
+            sessions.append(client._session)
+            await client.send(request(Op.FETCH))
+
     with MockedHTTP() as m:
         m.get(ITEM, status=503, payload={"message": "down"})
         with pytest.raises(ServerError):
-            async with open_client() as client:
-                session = client._session
-                await client.send(request(Op.FETCH))
+            await fetch()
+    (session,) = sessions
     assert session.closed
 
 

@@ -268,7 +268,8 @@ def test_positive_arg_parses_positive_numbers(
 ) -> None:
     """The flag's text becomes a number of ``kind``."""
     value = parse_flag(kind, text, **options)
-    assert value == expected and type(value) is kind
+    assert value == expected
+    assert type(value) is kind
 
 
 @pytest.mark.parametrize(

@@ -107,7 +107,8 @@ async def test_round_trip_export_detach_run_verify(tmp_path: Path) -> None:
     assert {outcome for outcome, _ in summary.counts} == {Outcome.SUCCEEDED}
     assert sum(summary.counts.values()) == 60
     assert {sid: s.service_sid for sid, s in world.senders.items()} == before
-    assert restored.ok and (restored.rows, restored.matches) == (60, 60)
+    assert restored.ok
+    assert (restored.rows, restored.matches) == (60, 60)
 
 
 @pytest.mark.asyncio
@@ -125,8 +126,10 @@ async def test_transient_503_on_a_list_call_is_retried(tmp_path: Path) -> None:
         )
         faults = sb.stats.faults
     assert faults["503"] > 0
-    assert len(clock.waits) == faults["503"] and set(clock.waits) == {0.0005}
-    assert summary.senders == 40 and len(read_snapshot(out)) == 40
+    assert len(clock.waits) == faults["503"]
+    assert set(clock.waits) == {0.0005}
+    assert summary.senders == 40
+    assert len(read_snapshot(out)) == 40
 
 
 @pytest.mark.asyncio
@@ -136,8 +139,8 @@ async def test_retries_exhausted_aborts_and_keeps_the_old_snapshot(tmp_path: Pat
     out.write_text("old snapshot\n")
     backoff = Backoff(initial_s=0.001, cap_s=0.001, max_attempts=3)
     async with Sandbox(world=world_with({mg(1): [sc(1)]}), load=LoadProfile(fail_503_p=1)) as sb:
+        connection = to(sb, backoff=backoff, sleep=FakeClock().sleep)
         with pytest.raises(RunAborted, match=rf"listing {mg(1)} failed after 3 attempts"):
-            connection = to(sb, backoff=backoff, sleep=FakeClock().sleep)
             await export([mg(1)], out, connection=connection)
         assert sb.stats.by_method["GET"] == 3
     assert out.read_text() == "old snapshot\n"
@@ -160,8 +163,8 @@ async def test_wrong_credentials_abort(tmp_path: Path) -> None:
     """A 401 aborts at once with a message about the credentials, not the service."""
     wrong = Credentials(username="AC" + "0" * 32, password="nope", account_sid="AC" + "0" * 32)
     async with Sandbox(world=world_with({mg(1): [sc(1)]})) as sb:
+        connection = Connection(base_url=sb.base_url, credentials=wrong)
         with pytest.raises(RunAborted, match="authentication failed"):
-            connection = Connection(base_url=sb.base_url, credentials=wrong)
             await export([mg(1)], tmp_path / "s.csv", connection=connection)
         assert sb.stats.by_method["GET"] == 1
 

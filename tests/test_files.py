@@ -35,9 +35,14 @@ def test_the_target_is_untouched_when_the_block_raises(
     """An exception (Ctrl-C included) propagates, keeps the old file and removes the temporary."""
     target = tmp_path / "snapshot.csv"
     target.write_text("old\n", encoding="utf-8")
-    with pytest.raises(type(error)), atomic_write(target) as handle:
-        handle.write("half a snap")
-        raise error
+
+    def write_half_then_fail() -> None:
+        with atomic_write(target) as handle:
+            handle.write("half a snap")
+            raise error
+
+    with pytest.raises(type(error)):
+        write_half_then_fail()
     assert target.read_text(encoding="utf-8") == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["snapshot.csv"]
 

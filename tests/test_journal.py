@@ -71,7 +71,8 @@ def test_done_keys_match_the_rows_of_the_job(tmp_path: Path) -> None:
     job = tmp_path / "job.csv"
     job.write_text(f"service_sid,short_code_sid,op\n\n{mg(1)},{sc(7)},attach\n", encoding="utf-8")
     (row,) = jobs.open_job(job).rows()
-    assert isinstance(row, Row) and row.line == 3
+    assert isinstance(row, Row)
+    assert row.line == 3
     path = tmp_path / "r.jsonl"
     with ResultJournal(path) as journal:  # recorded when the row sat on line 2
         journal.record(ItemResult(2, Op.ATTACH.value, mg(1), sc(7), Outcome.SUCCEEDED,

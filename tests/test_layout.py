@@ -160,7 +160,8 @@ def test_the_rules_catch_a_wrong_import(name: str, source: str, expected: str) -
     """Each kind of wrong import is caught, so a green layout test means something."""
     package = name.rpartition(".")[0]
     bad = violations(name, imports_in(source, package))
-    assert bad and all(target.startswith(expected) for target in bad), bad
+    assert bad
+    assert all(target.startswith(expected) for target in bad), bad
 
 
 def test_the_import_reader_resolves_relative_and_nested_imports() -> None:

@@ -223,7 +223,8 @@ def test_render_text_shows_every_figure() -> None:
     assert "retries_exhausted" not in text  # the row's latest record succeeded
     assert "7 answered 429" in text
     assert "2.0 calls/s" in text
-    assert "p50" in text and "p99" in text
+    assert "p50" in text
+    assert "p99" in text
     assert "4.0 s" in text
     assert all(len(line) <= 100 for line in text.splitlines())
 

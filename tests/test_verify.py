@@ -109,7 +109,8 @@ async def test_one_paged_list_per_service_not_one_call_per_row(tmp_path: Path) -
     async with Sandbox(world=world_with(pools, extra_services=(mg(3),))) as sb:
         report = await verify(job, connection=to(sb, page_size=50))
         gets, requests = sb.stats.by_method["GET"], sb.stats.requests
-    assert report.ok and report.rows == 320
+    assert report.ok
+    assert report.rows == 320
     assert report.pages == 3 + 1 + 1  # 120 in pages of 50, 30, and the empty service
     assert gets == requests == report.pages
 
@@ -124,8 +125,10 @@ async def test_transient_503_on_a_list_call_is_retried(tmp_path: Path) -> None:
         backoff = Backoff(initial_s=0.001, cap_s=0.001)
         report = await verify(job, connection=to(sb, backoff=backoff, sleep=clock.sleep))
         faults = sb.stats.faults["503"]
-    assert faults > 0 and len(clock.waits) == faults
-    assert report.ok and report.matches == 18
+    assert faults > 0
+    assert len(clock.waits) == faults
+    assert report.ok
+    assert report.matches == 18
 
 
 @pytest.mark.asyncio
@@ -134,9 +137,10 @@ async def test_listing_that_keeps_failing_aborts(tmp_path: Path) -> None:
     job = write_job(tmp_path, [f"{mg(1)},{sc(1)},attach,", f"{mg(2)},{sc(3)},attach,"])
 
     async with Sandbox(world=world_with(POOLS), load=LoadProfile(fail_500_p=1)) as sb:
+        backoff = Backoff(initial_s=0.001, max_attempts=2)
+        connection = to(sb, backoff=backoff, sleep=FakeClock().sleep)
         with pytest.raises(RunAborted, match=r"failed after 2 attempts: HTTP 500"):
-            backoff = Backoff(initial_s=0.001, max_attempts=2)
-            await verify(job, connection=to(sb, backoff=backoff, sleep=FakeClock().sleep))
+            await verify(job, connection=connection)
 
 
 @pytest.mark.asyncio

@@ -88,7 +88,8 @@ async def test_failures_carry_twilios_message(tmp_path: Path, results: Path) -> 
     async with Sandbox(world=outcome_world()) as sb:
         records = by_line((await run_job(sb, job, results, fast_config(sb.base_url))).records)
 
-    assert records[2]["message"] and sc(3) in records[2]["message"]
+    assert records[2]["message"]
+    assert sc(3) in records[2]["message"]
     assert records[3]["message"] is None
 
 

@@ -48,5 +48,6 @@ async def test_invalid_rows_are_recorded_and_never_sent(tmp_path: Path, results:
             continue
         assert (record["outcome"], record["detail"]) == ("invalid", "invalid_row"), f"line {line}"
         assert problem in record["message"], f"line {line}: {record['message']}"
-        assert record["attempts"] == 0 and record["http_status"] is None
+        assert record["attempts"] == 0
+        assert record["http_status"] is None
     assert stats["requests"] == VALID

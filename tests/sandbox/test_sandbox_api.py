@@ -25,7 +25,8 @@ async def test_create_attaches_and_returns_the_resource(api: Api, world: World) 
     assert body["sid"] == sc(3)
     assert body["service_sid"] == MG_A
     assert body["account_sid"] == world.account_sid
-    assert body["short_code"].isdigit() and len(body["short_code"]) == 5
+    assert body["short_code"].isdigit()
+    assert len(body["short_code"]) == 5
     assert body["country_code"] == "US"
     assert body["capabilities"] in (["SMS"], ["SMS", "MMS"])
     assert body["url"] == f"{api.base_url}/v1/Services/{MG_A}/ShortCodes/{sc(3)}"
@@ -194,6 +195,7 @@ async def test_world_endpoint_hides_credentials(api: Api) -> None:
     await api.create(MG_A, sc(1))
     status, body, _ = await api.call("GET", f"{api.base_url}/sandbox/world", headers={})
     assert status == 200
-    assert "auth_token" not in body and "api_keys" not in body
+    assert "auth_token" not in body
+    assert "api_keys" not in body
     assert body["services"] == [MG_A, MG_B]
     assert [s["service_sid"] for s in body["senders"] if s["sid"] == sc(1)] == [MG_A]
