@@ -13,23 +13,21 @@ from typing import Any
 import pytest
 from support import FakeClock
 
-from bulkops.engine.adaptive import AimdController, Ticket
+from bulkops.engine.adaptive import AimdController, AimdSettings, Ticket
 from bulkops.errors import ApiError, ServerError, ThrottledError
 from bulkops.retry import Backoff
 
 
-def make(clock: FakeClock | None = None, **overrides: Any) -> AimdController:
+def make(clock: FakeClock | None = None, *, ceiling: int = 100, **overrides: Any) -> AimdController:
     """A controller at its ceiling of 100, halving on a 429, first pause 0.5 s."""
     settings: dict[str, Any] = {
-        "ceiling": 100,
         "initial_limit": 100,
         "decrease_factor": 0.5,
         "pause_initial_s": 0.5,
         "pause_cap_s": 30.0,
-        "clock": clock or FakeClock(),
     }
     settings.update(overrides)
-    return AimdController(**settings)
+    return AimdController(ceiling, clock=clock or FakeClock(), settings=AimdSettings(**settings))
 
 
 # --- The simulation ---------------------------------------------------------------------
@@ -68,93 +66,114 @@ class Run:
         return [limit for t, limit in self.limits if t <= time_s][-1]
 
 
-def simulate(
-    *,
-    rows: int,
-    workers: int,
-    capacity: Callable[[float], int],
-    service_s: float = 0.25,
-    error_share: float = 0.0,
-    seed: int = 1,
-    **controller: Any,
-) -> tuple[Run, AimdController]:
-    clock = FakeClock()
-    ctl = AimdController(ceiling=workers, clock=clock, **controller)
-    backoff = Backoff()
-    rng = random.Random(seed)
-    events: list[tuple[float, int, Callable[..., None], tuple[Any, ...]]] = []
-    order = itertools.count()
-    run = Run(limits=[(0.0, ctl.limit)])
-    ready: deque[list[int]] = deque()  # each row is [attempts so far]
-    state = {"rows_left": rows, "in_flight": 0, "busy": 0, "wake_at": -1.0}
+@dataclass(frozen=True)
+class Account:
+    """The simulated Twilio account: what it admits and how it answers."""
 
-    def at(time_s: float, action: Callable[..., None], *args: Any) -> None:
-        heapq.heappush(events, (time_s, next(order), action, args))
+    #: How many calls it admits in flight at time t; any more are answered 429 at once.
+    capacity: Callable[[float], int]
+    #: About how long an admitted call takes (uniform within ±20%).
+    service_s: float = 0.25
+    #: The share of admitted calls that fail with a 5xx.
+    error_share: float = 0.0
 
-    def take_row() -> None:
-        if state["rows_left"] > 0:
-            state["rows_left"] -= 1
-            ready.append([0])
 
-    def pump() -> None:
-        while ready and state["in_flight"] < ctl.limit:
+class Simulation:
+    """One run of ``rows`` rows with ``workers`` as the ceiling, on virtual time."""
+
+    def __init__(self, *, rows: int, workers: int, account: Account, seed: int) -> None:
+        self.clock = FakeClock()
+        self.ctl = AimdController(workers, clock=self.clock)
+        self.account = account
+        self.backoff = Backoff()
+        self.rng = random.Random(seed)
+        self.events: list[tuple[float, int, Callable[..., None], tuple[Any, ...]]] = []
+        self.order = itertools.count()
+        self.run = Run(limits=[(0.0, self.ctl.limit)])
+        self.ready: deque[list[int]] = deque()  # each row is [attempts so far]
+        self.rows_left = rows
+        self.in_flight = 0
+        self.busy = 0
+        self.wake_at = -1.0
+        for _ in range(min(workers, rows)):
+            self.take_row()
+
+    def play(self) -> Run:
+        """Run every event in time order; returns what the run measured."""
+        clock, ctl, run = self.clock, self.ctl, self.run
+        self.pump()
+        while self.events:
+            clock.now, _, action, args = heapq.heappop(self.events)
+            action(*args)
+            self.pump()
+            if ctl.limit != run.limits[-1][1]:
+                run.limits.append((clock.now, ctl.limit))
+        run.elapsed_s = clock.now
+        return run
+
+    def at(self, time_s: float, action: Callable[..., None], *args: Any) -> None:
+        heapq.heappush(self.events, (time_s, next(self.order), action, args))
+
+    def take_row(self) -> None:
+        if self.rows_left > 0:
+            self.rows_left -= 1
+            self.ready.append([0])
+
+    def pump(self) -> None:
+        ctl = self.ctl
+        while self.ready and self.in_flight < ctl.limit:
             if ctl.pause_remaining_s() > 0:
-                if state["wake_at"] < ctl.paused_until:
-                    state["wake_at"] = ctl.paused_until
-                    at(ctl.paused_until, pump)
+                if self.wake_at < ctl.paused_until:
+                    self.wake_at = ctl.paused_until
+                    self.at(ctl.paused_until, self.pump)
                 return
-            start(ready.popleft())
+            self.start(self.ready.popleft())
 
-    def start(row: list[int]) -> None:
+    def start(self, row: list[int]) -> None:
         row[0] += 1
-        ticket = ctl.on_start()
-        state["in_flight"] += 1
-        run.sent += 1
-        if state["busy"] < capacity(clock.now):
-            state["busy"] += 1
-            done = fail if rng.random() < error_share else succeed
-            at(clock.now + service_s * rng.uniform(0.8, 1.2), done, row, ticket)
+        ticket = self.ctl.on_start()
+        self.in_flight += 1
+        self.run.sent += 1
+        now, account = self.clock.now, self.account
+        if self.busy < account.capacity(now):
+            self.busy += 1
+            done = self.fail if self.rng.random() < account.error_share else self.succeed
+            self.at(now + account.service_s * self.rng.uniform(0.8, 1.2), done, row, ticket)
         else:
-            at(clock.now, throttle, row, ticket)
+            self.at(now, self.throttle, row, ticket)
 
-    def succeed(_row: list[int], ticket: Ticket) -> None:
-        state["busy"] -= 1
-        state["in_flight"] -= 1
-        ctl.on_success(ticket)
-        take_row()
+    def succeed(self, _row: list[int], ticket: Ticket) -> None:
+        self.busy -= 1
+        self.in_flight -= 1
+        self.ctl.on_success(ticket)
+        self.take_row()
 
-    def fail(row: list[int], ticket: Ticket) -> None:
-        state["busy"] -= 1
-        state["in_flight"] -= 1
-        retry(row, ServerError(503, None, "Service Unavailable"))
+    def fail(self, row: list[int], ticket: Ticket) -> None:
+        self.busy -= 1
+        self.in_flight -= 1
+        self.retry(row, ServerError(503, None, "Service Unavailable"))
 
-    def throttle(row: list[int], ticket: Ticket) -> None:
-        state["in_flight"] -= 1
-        run.throttled_at.append(clock.now)
-        ctl.on_throttle(ticket, retry_after_s=None)
-        retry(row, ThrottledError(429, 20429, "Too Many Requests"))
+    def throttle(self, row: list[int], ticket: Ticket) -> None:
+        self.in_flight -= 1
+        self.run.throttled_at.append(self.clock.now)
+        self.ctl.on_throttle(ticket, retry_after_s=None)
+        self.retry(row, ThrottledError(429, 20429, "Too Many Requests"))
 
-    def retry(row: list[int], error: ApiError) -> None:
-        if backoff.should_retry(row[0], error):
-            at(clock.now + backoff.delay_s(row[0], rand=rng.random()), requeue, row)
+    def retry(self, row: list[int], error: ApiError) -> None:
+        if self.backoff.should_retry(row[0], error):
+            delay_s = self.backoff.delay_s(row[0], rand=self.rng.random())
+            self.at(self.clock.now + delay_s, self.ready.append, row)
         else:
-            run.failed += 1
-            take_row()
+            self.run.failed += 1
+            self.take_row()
 
-    def requeue(row: list[int]) -> None:
-        ready.append(row)
 
-    for _ in range(min(workers, rows)):
-        take_row()
-    pump()
-    while events:
-        clock.now, _, action, args = heapq.heappop(events)
-        action(*args)
-        pump()
-        if ctl.limit != run.limits[-1][1]:
-            run.limits.append((clock.now, ctl.limit))
-    run.elapsed_s = clock.now
-    return run, ctl
+def simulate(
+    *, rows: int, workers: int, account: Account, seed: int = 1
+) -> tuple[Run, AimdController]:
+    """Run the simulation; returns what it measured and the controller as it ended."""
+    simulation = Simulation(rows=rows, workers=workers, account=account, seed=seed)
+    return simulation.play(), simulation.ctl
 
 
 # --- Convergence and recovery, simulated ------------------------------------------------
@@ -164,9 +183,8 @@ def simulate(
 def test_converges_to_the_accounts_hidden_limit(seed: int) -> None:
     """Told 100 against an account admitting 10: limit near 10, few 429s, near-ideal time."""
     rows, admitted, service_s = 3000, 10, 0.25
-    run, _ = simulate(
-        rows=rows, workers=100, capacity=lambda _t: admitted, service_s=service_s, seed=seed
-    )
+    account = Account(capacity=lambda _t: admitted, service_s=service_s)
+    run, _ = simulate(rows=rows, workers=100, account=account, seed=seed)
     ideal_s = rows / admitted * service_s
     assert run.failed == 0
     assert run.throttled_share < 0.10
@@ -176,14 +194,15 @@ def test_converges_to_the_accounts_hidden_limit(seed: int) -> None:
 
 def test_climbs_when_the_account_admits_more() -> None:
     """When the account's limit rises from 5 to 20 mid-run, the limit passes 15 within 5 s."""
-    run, _ = simulate(rows=4000, workers=100, capacity=lambda t: 5 if t < 30.0 else 20)
+    run, _ = simulate(rows=4000, workers=100, account=Account(lambda t: 5 if t < 30.0 else 20))
     assert run.limit_at(29.0) <= 10
     assert max(limit for t, limit in run.limits if 30.0 <= t <= 35.0) >= 15
 
 
 def test_an_account_with_room_keeps_the_ceiling_through_5xx() -> None:
     """With room to spare, slow start reaches the ceiling and 5xx answers never lower it."""
-    run, ctl = simulate(rows=2000, workers=50, capacity=lambda _t: 1000, error_share=0.2)
+    account = Account(capacity=lambda _t: 1000, error_share=0.2)
+    run, ctl = simulate(rows=2000, workers=50, account=account)
     assert run.sent >= 2400  # about one call in five failed and was tried again
     assert run.throttled_at == []
     last_change_s, last_limit = run.limits[-1]
@@ -193,7 +212,7 @@ def test_an_account_with_room_keeps_the_ceiling_through_5xx() -> None:
 
 def test_a_saturated_account_gets_sparse_probes_not_a_storm() -> None:
     """While another client holds every slot, the pause doubles: a handful of 429s in 20 s."""
-    run, _ = simulate(rows=2000, workers=100, capacity=lambda t: 0 if t < 20.0 else 10)
+    run, _ = simulate(rows=2000, workers=100, account=Account(lambda t: 0 if t < 20.0 else 10))
     assert len([t for t in run.throttled_at if t < 20.0]) <= 20
     assert run.failed == 0
     assert run.elapsed_s <= 2000 / 10 * 0.25 * 1.5 + 20.0

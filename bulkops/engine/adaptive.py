@@ -18,8 +18,9 @@ ceiling.
   successes resets the doubling.
 
 The rate (``--rate``) is not adapted: by Little's law the window already bounds
-it to ``limit / latency``. The values the engine passes are in
-:mod:`bulkops.engine.calls`; how they were chosen is in ``benchmarks/README.md``.
+it to ``limit / latency``. The tuning above is one frozen :class:`AimdSettings`;
+the values the engine gives it are in :mod:`bulkops.engine.calls`, and how they
+were chosen is in ``benchmarks/README.md``.
 
 Nothing here sleeps, logs or touches asyncio. Each ``on_*`` method returns whether
 :attr:`AimdController.limit` changed, so the caller can retune its window.
@@ -40,42 +41,53 @@ class Ticket:
     epoch: int
 
 
+@dataclass(frozen=True, slots=True)
+class AimdSettings:
+    """How an :class:`AimdController` probes and backs off; checked when made."""
+
+    #: The limit never goes below this.
+    floor: int = 1
+    #: Where slow start begins (kept between ``floor`` and the controller's ceiling).
+    initial_limit: int = 4
+    #: A 429 multiplies the limit by this, once per congestion episode.
+    decrease_factor: float = 0.7
+    #: Added to the limit over one window's successes, after the first 429.
+    increase_step: float = 1.0
+    #: The first engine-wide pause after a cut; it doubles per consecutive episode.
+    pause_initial_s: float = 0.1
+    #: The longest pause, a 429's Retry-After included.
+    pause_cap_s: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.floor < 1:
+            raise ValueError(f"floor must be at least 1, got {self.floor!r}")
+        if not 0.0 < self.decrease_factor < 1.0:
+            raise ValueError(f"decrease_factor must be in (0, 1), got {self.decrease_factor!r}")
+        if self.increase_step <= 0:
+            raise ValueError(f"increase_step must be positive, got {self.increase_step!r}")
+        if self.pause_initial_s < 0 or self.pause_cap_s < self.pause_initial_s:
+            raise ValueError(
+                f"need 0 <= pause_initial_s <= pause_cap_s, got {self.pause_initial_s!r} "
+                f"and {self.pause_cap_s!r}"
+            )
+
+
 class AimdController:
-    """An in-flight limit between ``floor`` and ``ceiling``, learnt from 429s."""
+    """An in-flight limit between ``settings.floor`` and ``ceiling``, learnt from 429s."""
 
     def __init__(
         self,
-        *,
         ceiling: int,
-        floor: int = 1,
-        initial_limit: int = 4,
-        decrease_factor: float = 0.7,
-        increase_step: float = 1.0,
-        pause_initial_s: float = 0.1,
-        pause_cap_s: float = 30.0,
+        *,
         clock: Callable[[], float],
+        settings: AimdSettings = AimdSettings(),
     ) -> None:
-        if floor < 1:
-            raise ValueError(f"floor must be at least 1, got {floor!r}")
-        if ceiling < floor:
-            raise ValueError(f"ceiling must be at least floor ({floor}), got {ceiling!r}")
-        if not 0.0 < decrease_factor < 1.0:
-            raise ValueError(f"decrease_factor must be in (0, 1), got {decrease_factor!r}")
-        if increase_step <= 0:
-            raise ValueError(f"increase_step must be positive, got {increase_step!r}")
-        if pause_initial_s < 0 or pause_cap_s < pause_initial_s:
-            raise ValueError(
-                f"need 0 <= pause_initial_s <= pause_cap_s, got {pause_initial_s!r} "
-                f"and {pause_cap_s!r}"
-            )
+        if ceiling < settings.floor:
+            raise ValueError(f"ceiling must be at least floor ({settings.floor}), got {ceiling!r}")
         self.ceiling = ceiling
-        self.floor = floor
-        self.decrease_factor = decrease_factor
-        self.increase_step = increase_step
-        self.pause_initial_s = pause_initial_s
-        self.pause_cap_s = pause_cap_s
+        self.settings = settings
         self._clock = clock
-        self._limit = min(max(initial_limit, floor), ceiling)
+        self._limit = min(max(settings.initial_limit, settings.floor), ceiling)
         self._credit = 0.0  # successes towards the next additive step
         self._slow_start = True
         self._epoch = 0
@@ -112,7 +124,7 @@ class AimdController:
         if self._slow_start:
             self._limit += 1
         else:
-            self._credit += self.increase_step
+            self._credit += self.settings.increase_step
             while self._credit >= self._limit:
                 self._credit -= self._limit
                 self._limit += 1
@@ -126,7 +138,8 @@ class AimdController:
         own Retry-After; it does not cut again.
         """
         now = self._clock()
-        retry_after = min(max(retry_after_s or 0.0, 0.0), self.pause_cap_s)
+        settings = self.settings
+        retry_after = min(max(retry_after_s or 0.0, 0.0), settings.pause_cap_s)
         if ticket.epoch != self._epoch:
             self.paused_until = max(self.paused_until, now + retry_after)
             return False
@@ -136,8 +149,8 @@ class AimdController:
         self._streak = 0
         self._credit = 0.0
         self._slow_start = False
-        self._limit = max(self.floor, math.floor(self._limit * self.decrease_factor))
+        self._limit = max(settings.floor, math.floor(self._limit * settings.decrease_factor))
         doublings = min(self.episodes - 1, 64)  # 2.0 ** 1024 would overflow
-        backoff = min(self.pause_cap_s, self.pause_initial_s * 2.0**doublings)
+        backoff = min(settings.pause_cap_s, settings.pause_initial_s * 2.0**doublings)
         self.paused_until = max(self.paused_until, now + max(retry_after, backoff))
         return self._limit != before

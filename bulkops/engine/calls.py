@@ -15,7 +15,7 @@ from ..config import RunConfig
 from ..errors import ApiError, AuthenticationError, RunAborted, ThrottledError, TransientError
 from ..retry import Backoff
 from ..twilio.wire import Request
-from .adaptive import AimdController, Ticket
+from .adaptive import AimdController, AimdSettings, Ticket
 from .limits import ConcurrencyWindow, RateGate
 from .ports import EngineClock, Observer, SenderApi
 from .records import CallReport
@@ -61,12 +61,14 @@ class CallLoop:
         )
         self.gate = RateGate(config.rate_per_s)
         self.throttle = AimdController(
-            ceiling=config.concurrency,
-            initial_limit=min(config.concurrency, SLOW_START_LIMIT),
-            pause_cap_s=config.backoff_cap_s,
-            pause_initial_s=min(FIRST_PAUSE_S, config.backoff_cap_s),
-            decrease_factor=DECREASE_FACTOR,
+            config.concurrency,
             clock=monotonic,
+            settings=AimdSettings(
+                initial_limit=min(config.concurrency, SLOW_START_LIMIT),
+                decrease_factor=DECREASE_FACTOR,
+                pause_initial_s=min(FIRST_PAUSE_S, config.backoff_cap_s),
+                pause_cap_s=config.backoff_cap_s,
+            ),
         )
         self.window = ConcurrencyWindow(self.throttle.limit)
 
