@@ -32,7 +32,7 @@ from .errors import (
 )
 from .jobs import Job, open_job
 from .model import Detail, InvalidRow, ItemResult, Op, Outcome, Row, SenderKind
-from .run import RunSummary, run_job
+from .run import RunHooks, RunSummary, run_job
 
 __all__ = [
     "ApiError",
@@ -50,6 +50,7 @@ __all__ = [
     "Row",
     "RunAborted",
     "RunConfig",
+    "RunHooks",
     "RunSummary",
     "SenderKind",
     "TransientError",

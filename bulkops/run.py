@@ -2,8 +2,9 @@
 
 :func:`run_job` is what ``bulkops run``, the end-to-end tests and the benchmark
 (through the CLI) all call. It knows nothing of the sandbox or of displays:
-give it a base URL and credentials (the sandbox's, or Twilio's), and an
-:class:`~bulkops.engine.Observer` to watch progress.
+give it a base URL and credentials (the sandbox's, or Twilio's), and
+:class:`RunHooks` to watch progress (an :class:`~bulkops.engine.Observer`),
+keep the log or replace the clock.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import signal
 import time
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
@@ -22,7 +23,7 @@ import anyio
 from structlog.typing import FilteringBoundLogger
 
 from .config import Credentials, RunConfig
-from .engine import Engine, EngineClock, Observer
+from .engine import Engine, EngineClock, EngineHooks, NoObserver, Observer
 from .errors import Exit, RunAborted, UsageError
 from .jobs import Job, open_job
 from .journal import (
@@ -42,6 +43,21 @@ from .twilio.client import TwilioClient
 
 
 @dataclass(frozen=True, slots=True)
+class RunHooks:
+    """How a run is watched and timed; the defaults watch nothing and use real time."""
+
+    #: Where the run's events go; None: nowhere (a logger writing to a string).
+    log: FilteringBoundLogger | None = None
+    #: Told the rows to do, each final result and each move of the concurrency limit.
+    observer: Observer = field(default_factory=NoObserver)
+    #: The engine's sleep, clocks and jitter; tests replace it so nothing waits for real.
+    clock: EngineClock = field(default_factory=EngineClock)
+    #: A first SIGINT/SIGTERM stops taking rows and gives calls in flight
+    #: ``config.grace_s`` seconds; a second abandons them.
+    handle_signals: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class RunSummary:
     """What one run did, and how it ended."""
 
@@ -55,7 +71,7 @@ class RunSummary:
     skipped_done: int
     #: Why the run stopped as a whole (401, a failure limit, a disk error); None if it did not.
     aborted: str | None
-    #: SIGINT/SIGTERM received (only with ``handle_signals``).
+    #: SIGINT/SIGTERM received (only with :attr:`RunHooks.handle_signals`).
     interrupts: int
     #: The whole result log summarised (over every run of a resumed log).
     report: RunReport | None
@@ -79,17 +95,14 @@ class RunSummary:
         return line
 
 
-async def run_job(
+async def run_job(  # noqa: PLR0913 - public entry point; each keyword is an independent choice
     job: str | Path | Job,
     *,
     config: RunConfig,
     credentials: Credentials,
     results: str | Path | None = None,
     resume: bool = False,
-    log: FilteringBoundLogger | None = None,
-    observer: Observer | None = None,
-    clock: EngineClock | None = None,
-    handle_signals: bool = False,
+    hooks: RunHooks = RunHooks(),
 ) -> RunSummary:
     """Run every row of ``job`` against ``config.base_url``; record each in ``results``.
 
@@ -97,31 +110,28 @@ async def run_job(
     :class:`~bulkops.jobs.Job` already opened. ``results`` defaults to
     ``results/<job>-<UTC time>.jsonl``; with ``resume`` it must be given, and rows
     it records as succeeded or invalid are skipped. Writes
-    ``<results>.summary.json`` at the end. With ``handle_signals``, a first
-    SIGINT/SIGTERM stops taking rows and gives calls in flight ``config.grace_s``
-    seconds; a second abandons them. A run stopped as a whole (401, a failure
-    limit, an I/O error) is returned with :attr:`RunSummary.aborted` set, not
-    raised. Raises :class:`UsageError` for ``resume`` without ``results`` or a
-    result log that cannot be written.
+    ``<results>.summary.json`` at the end. ``hooks`` say how the run is watched
+    and timed (with ``handle_signals``, Ctrl-C drains the run). A run stopped as
+    a whole (401, a failure limit, an I/O error) is returned with
+    :attr:`RunSummary.aborted` set, not raised. Raises :class:`UsageError` for
+    ``resume`` without ``results`` or a result log that cannot be written.
     """
     if not isinstance(job, Job):
         job = open_job(job, default_op=config.default_op, kind=config.kind)
     if resume and results is None:
         raise UsageError("--resume needs --results PATH: the result log of the run to resume")
     path = Path(results) if results is not None else default_results_path(job.path)
-    log = log or make_logger(stream=io.StringIO())
     done = read_done_keys(path) if resume else DigestSet()
     fresh = not resume and (not path.exists() or path.stat().st_size == 0)
-    if observer is not None:
-        observer.on_start(max(job.rows_total - len(done), 0))
-    run = _Run(job, config, credentials, log, observer, clock, done)
+    hooks.observer.on_start(max(job.rows_total - len(done), 0))
+    run = _Run(job, config, credentials, hooks, done)
     started = time.monotonic()
     with ResultJournal(path) as journal:
         if journal.repaired_bytes:
-            log.warning(
+            run.log.warning(
                 "bulkops.results.repaired", path=str(path), cut_bytes=journal.repaired_bytes
             )
-        await run.execute(journal, handle_signals=handle_signals)
+        await run.execute(journal)
     duration_s = time.monotonic() - started
     report = summarize(read_results(path), duration_s=duration_s if fresh else None)
     write_summary_json(report, path)
@@ -144,18 +154,18 @@ class _Run:
         job: Job,
         config: RunConfig,
         credentials: Credentials,
-        log: FilteringBoundLogger,
-        observer: Observer | None,
-        clock: EngineClock | None,
+        hooks: RunHooks,
         done: DigestSet,
     ) -> None:
-        self.job, self.config, self.credentials = job, config, credentials
-        self.log, self.observer, self.clock, self.done = log, observer, clock, done
+        self.job, self.config, self.credentials, self.done = job, config, credentials, done
+        self.handle_signals = hooks.handle_signals
+        self.log = hooks.log or make_logger(stream=io.StringIO())
+        self.engine_hooks = EngineHooks(log=self.log, observer=hooks.observer, clock=hooks.clock)
         self.skipped_done = 0
         self.interrupts = 0
         self.aborted: str | None = None
 
-    async def execute(self, journal: ResultJournal, *, handle_signals: bool) -> None:
+    async def execute(self, journal: ResultJournal) -> None:
         """The engine over the job's rows; a stop of the whole run is kept in ``aborted``."""
         config, log = self.config, self.log
         log.info(
@@ -168,18 +178,15 @@ class _Run:
         )
         try:
             async with TwilioClient.open_for(config, self.credentials) as client:
-                engine = Engine(
-                    config, client, journal, log=log, skip=self.done,
-                    observer=self.observer, clock=self.clock,
-                )  # fmt: skip
+                engine = Engine(config, client, journal, hooks=self.engine_hooks, skip=self.done)
                 try:
                     with anyio.CancelScope() as scope:
-                        if handle_signals:
+                        if self.handle_signals:
                             self._handle_signals(engine, scope)
                         await engine.run(self.job.rows())
                 finally:
                     self.skipped_done = engine.skipped_done
-                    if handle_signals:
+                    if self.handle_signals:
                         _restore_signals()
         except RunAborted as exc:
             log.error("bulkops.run.aborted", reason=exc.reason)

@@ -13,7 +13,7 @@ import pytest
 from support import mg, run_virtual, sc
 
 from bulkops.config import RunConfig
-from bulkops.engine import Engine, EngineClock
+from bulkops.engine import Engine, EngineClock, EngineHooks
 from bulkops.errors import (
     ApiError,
     AuthenticationError,
@@ -92,6 +92,11 @@ def rows(n: int, op: Op = Op.ATTACH, *, service: int = 1, first_line: int = 2) -
     return [Row(first_line + i, op, mg(service), sc(i)) for i in range(n)]
 
 
+def quiet_hooks(clock: EngineClock | None = None) -> EngineHooks:
+    """The engine's hooks for a test that reads no log: info level, into a string."""
+    return EngineHooks(log=make_logger(stream=io.StringIO()), clock=clock or EngineClock())
+
+
 def run_engine(
     items: Iterable[Row | InvalidRow],
     api: FakeApi | None = None,
@@ -112,8 +117,8 @@ def run_engine(
             waits.append(seconds)
         await asyncio.sleep(seconds)
 
-    engine = Engine(RunConfig(**settings), api, journal, log=log, skip=skip,
-                    clock=EngineClock(sleep=sleep, rand=lambda: 0.5))  # fmt: skip
+    hooks = EngineHooks(log=log, clock=EngineClock(sleep=sleep, rand=lambda: 0.5))
+    engine = Engine(RunConfig(**settings), api, journal, hooks=hooks, skip=skip)
     run_virtual(engine.run(items))
     return journal, api, engine
 
@@ -319,8 +324,7 @@ def test_stop_takes_no_more_rows_and_records_those_in_flight() -> None:
     """After stop(), rows in flight finish and are recorded; no new row starts."""
     api = FakeApi(latency_s=1.0)
     journal = ListJournal()
-    engine = Engine(RunConfig(rate_per_s=0, concurrency=4), api, journal,
-                    log=make_logger(stream=io.StringIO()))  # fmt: skip
+    engine = Engine(RunConfig(rate_per_s=0, concurrency=4), api, journal, hooks=quiet_hooks())
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
@@ -338,9 +342,8 @@ def test_stop_abandons_rows_waiting_to_retry() -> None:
     key = ("attach", mg(1), sc(0))
     api = FakeApi({key: [ServerError(503, 20503, "down")] * 5}, latency_s=0.1)
     journal = ListJournal()
-    engine = Engine(RunConfig(rate_per_s=0, concurrency=1), api, journal,
-                    log=make_logger(stream=io.StringIO()),
-                    clock=EngineClock(rand=lambda: 1.0))  # fmt: skip
+    hooks = quiet_hooks(clock=EngineClock(rand=lambda: 1.0))
+    engine = Engine(RunConfig(rate_per_s=0, concurrency=1), api, journal, hooks=hooks)
 
     async def main() -> None:
         asyncio.get_running_loop().call_later(0.2, engine.stop)
@@ -418,8 +421,7 @@ def test_stop_keeps_rows_waiting_for_the_rate_from_starting() -> None:
     """Rows taken but still waiting for the rate limit do not start after stop()."""
     api = FakeApi(latency_s=0.01)
     journal = ListJournal()
-    engine = Engine(RunConfig(rate_per_s=1, concurrency=8), api, journal,
-                    log=make_logger(stream=io.StringIO()))  # fmt: skip
+    engine = Engine(RunConfig(rate_per_s=1, concurrency=8), api, journal, hooks=quiet_hooks())
 
     async def main() -> None:
         asyncio.get_running_loop().call_later(0.5, engine.stop)

@@ -9,10 +9,11 @@ run judges them) and the Twilio layer's :func:`~bulkops.twilio.wire.build_reques
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 from typing import TextIO
 
-from ..engine import Feed
+from ..engine import Feed, RecordMaker
 from ..errors import Exit, UsageError
 from ..jobs import Job
 from ..journal import read_done_keys
@@ -61,7 +62,8 @@ def dry_run(
         else:
             print(f"{job.path}:{result.line}: duplicate of an earlier row: not sent", file=err)
 
-    feed = Feed(job.rows(), record=report, timestamp=lambda: "", skip=done)
+    records = RecordMaker(time.monotonic, lambda: "")  # printed, never written: no times
+    feed = Feed(job.rows(), record=report, records=records, skip=done)
     sent = 0
     for row in feed:
         sent += 1

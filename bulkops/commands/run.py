@@ -23,7 +23,7 @@ from ..jobs import Job, open_job
 from ..journal import failed_path
 from ..logs import make_logger
 from ..model import Op, Outcome
-from ..run import RunSummary, run_job
+from ..run import RunHooks, RunSummary, run_job
 from ..sandbox.flags import load_profile_from_args
 from ..sandbox.profile import LoadProfile
 from .dry_run import dry_run
@@ -103,8 +103,9 @@ def prepare(args: argparse.Namespace, job: Job, config: RunConfig) -> Plan:
 
 async def execute(plan: Plan, log: FilteringBoundLogger, progress: Progress) -> RunSummary:
     """Run the plan: against its base URL, or (no credentials) an embedded sandbox."""
+    hooks = RunHooks(log=log, observer=progress, handle_signals=True)
     if plan.credentials is not None:
-        return await _run(plan, plan.config, plan.credentials, log, progress)
+        return await _run(plan, plan.config, plan.credentials, hooks)
     from ..sandbox import Sandbox, World, seed_from_job  # only a sandbox run needs it
 
     world = World()
@@ -112,17 +113,13 @@ async def execute(plan: Plan, log: FilteringBoundLogger, progress: Progress) -> 
     async with Sandbox(world=world, load=plan.load) as sandbox:
         log.info("bulkops.sandbox.started", base_url=sandbox.base_url, **world.summary())
         config = replace(plan.config, base_url=sandbox.base_url)
-        summary = await _run(plan, config, sandbox.credentials(), log, progress)
+        summary = await _run(plan, config, sandbox.credentials(), hooks)
         log.info("bulkops.sandbox.finished", **world.summary())
     return summary
 
 
 async def _run(
-    plan: Plan,
-    config: RunConfig,
-    credentials: Credentials,
-    log: FilteringBoundLogger,
-    progress: Progress,
+    plan: Plan, config: RunConfig, credentials: Credentials, hooks: RunHooks
 ) -> RunSummary:
     return await run_job(
         plan.job,
@@ -130,9 +127,7 @@ async def _run(
         credentials=credentials,
         results=plan.args.results,
         resume=plan.args.resume,
-        log=log,
-        observer=progress,
-        handle_signals=True,
+        hooks=hooks,
     )
 
 

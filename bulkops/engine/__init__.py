@@ -10,15 +10,18 @@ or the sandbox: it meets them through the Protocols in :mod:`.ports`.
 
 from .engine import Engine
 from .feed import Feed, SenderTurns
-from .ports import EngineClock, Journal, NoObserver, Observer, SenderApi
+from .ports import EngineClock, EngineHooks, Journal, NoObserver, Observer, SenderApi
+from .records import RecordMaker
 
 __all__ = [
     "Engine",
     "EngineClock",
+    "EngineHooks",
     "Feed",
     "Journal",
     "NoObserver",
     "Observer",
+    "RecordMaker",
     "SenderApi",
     "SenderTurns",
 ]

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from structlog.typing import FilteringBoundLogger
-
 from ..config import RunConfig
 from ..errors import ApiError, AuthenticationError, RunAborted, ThrottledError, TransientError
 from ..retry import Backoff
 from ..twilio.wire import Request
 from .adaptive import AimdController, AimdSettings, Ticket
 from .limits import ConcurrencyWindow, RateGate
-from .ports import EngineClock, Observer, SenderApi
+from .ports import EngineHooks, SenderApi
 from .records import CallReport
 
 #: Slow start from here (the default --concurrency): a run that asks for no more
@@ -41,18 +39,16 @@ class CallLoop:
         api: SenderApi,
         config: RunConfig,
         *,
-        log: FilteringBoundLogger,
-        clock: EngineClock,
+        hooks: EngineHooks,
         monotonic: Callable[[], float],
-        observer: Observer,
         stopping: Callable[[], bool],
     ) -> None:
         self._api = api
-        self._log = log
-        self._sleep = clock.sleep
-        self._rand = clock.rand
+        self._log = hooks.log
+        self._sleep = hooks.clock.sleep
+        self._rand = hooks.clock.rand
         self._monotonic = monotonic
-        self._observer = observer
+        self._observer = hooks.observer
         self._stopping = stopping
         self._backoff = Backoff(
             initial_s=config.backoff_initial_s,

@@ -14,7 +14,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 
 from ..keys import DigestSet, key_digest
 from ..model import InvalidRow, ItemResult, Row
-from .records import duplicate_result, invalid_result
+from .records import RecordMaker
 
 
 class Feed:
@@ -22,8 +22,8 @@ class Feed:
 
     Workers call ``next()`` only between calls and it never awaits, so one
     generator serves them all and no row is read before a worker is free.
-    ``record`` receives the result of each invalid or repeated row; ``skip``
-    holds the key digests of rows already done (``--resume``).
+    ``records`` makes the result of each invalid or repeated row and ``record``
+    receives it; ``skip`` holds the key digests of rows already done (``--resume``).
     """
 
     def __init__(
@@ -31,13 +31,13 @@ class Feed:
         items: Iterable[Row | InvalidRow],
         *,
         record: Callable[[ItemResult], None],
-        timestamp: Callable[[], str],
+        records: RecordMaker,
         skip: Collection[int] = frozenset(),
         stopping: Callable[[], bool] = lambda: False,
     ) -> None:
         self._items = items
         self._record = record
-        self._timestamp = timestamp
+        self._records = records
         self._skip = skip
         self._stopping = stopping
         self._seen = DigestSet()
@@ -52,9 +52,9 @@ class Feed:
             if digest in self._skip:
                 self.skipped_done += 1
             elif isinstance(item, InvalidRow):  # before the duplicate check: bad rows
-                self._record(invalid_result(item, finished_at=self._timestamp()))  # may look alike
+                self._record(self._records.invalid(item))  # may look alike
             elif not self._seen.add(digest):
-                self._record(duplicate_result(item, finished_at=self._timestamp()))
+                self._record(self._records.duplicate(item))
             else:
                 yield item
 

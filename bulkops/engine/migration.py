@@ -8,8 +8,6 @@ fails too, which needs a person).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import anyio
 from structlog.typing import FilteringBoundLogger
 
@@ -19,7 +17,7 @@ from ..twilio.codes import TwilioCode
 from ..twilio.wire import build_request
 from . import outcomes
 from .calls import CallLoop
-from .records import CallReport
+from .records import CallReport, RecordMaker
 
 
 class Migration:
@@ -31,7 +29,7 @@ class Migration:
         calls: CallLoop,
         *,
         log: FilteringBoundLogger,
-        result: Callable[..., ItemResult],
+        records: RecordMaker,
     ) -> None:
         if row.from_service_sid is None:
             raise ValueError(f"line {row.line}: a migrate row needs from_service_sid")
@@ -39,7 +37,7 @@ class Migration:
         self._source = row.from_service_sid
         self._calls = calls
         self._log = log
-        self._result = result
+        self._records = records
         self._made: list[CallReport] = []
         self._steps: list[str] = []
 
@@ -107,6 +105,6 @@ class Migration:
     def _done(
         self, outcome: Outcome, detail: Detail, *, reason: CallReport | None = None
     ) -> ItemResult:
-        return self._result(
-            self._row, outcome, detail, self._made, extra={"steps": self._steps}, reason=reason
+        return self._records.sent(
+            self._row, (outcome, detail), self._made, extra={"steps": self._steps}, reason=reason
         )

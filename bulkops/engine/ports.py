@@ -2,6 +2,7 @@
 
 The Twilio client satisfies :class:`SenderApi`, the result journal
 :class:`Journal`, a progress display :class:`Observer`; tests pass fakes.
+:class:`EngineHooks` holds how a run is watched and timed.
 """
 
 from __future__ import annotations
@@ -9,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from structlog.typing import FilteringBoundLogger
 
 from ..model import ItemResult
 from ..twilio.wire import Reply, Request
@@ -69,3 +72,14 @@ class EngineClock:
     monotonic: Callable[[], float] | None = None
     rand: Callable[[], float] = random.random
     timestamp: Callable[[], str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EngineHooks:
+    """How the engine's run is watched and timed: its log, its observer, its clock."""
+
+    #: Where the engine's events go (``bulkops.item.retry``, ``bulkops.throttle.*``, ...).
+    log: FilteringBoundLogger
+    #: Told each final result and each move of the concurrency limit.
+    observer: Observer = field(default_factory=NoObserver)
+    clock: EngineClock = EngineClock()

@@ -1,6 +1,7 @@
 """The records the engine writes: one :class:`~bulkops.model.ItemResult` per row.
 
-Pure builders, plus :class:`UtcClock`, the wall-clock stamp every record carries.
+:class:`RecordMaker` builds them from the run's clocks; :class:`UtcClock` is the
+wall-clock stamp every record carries.
 """
 
 from __future__ import annotations
@@ -64,75 +65,86 @@ class CallReport:
         return f"{name}:{self.error.status or 'network'}{code}"
 
 
-def invalid_result(row: InvalidRow, *, finished_at: str) -> ItemResult:
-    """The record of a row that failed validation: ``invalid``/``invalid_row``."""
-    return ItemResult(
-        line=row.line,
-        op=row.op,
-        service_sid=row.service_sid,
-        sender_sid=row.sender_sid,
-        outcome=Outcome.INVALID,
-        detail=Detail.INVALID_ROW,
-        kind=row.kind,
-        message=row.problem,
-        finished_at=finished_at,
-        from_service_sid=row.from_service_sid or None,
-    )
+class RecordMaker:
+    """Builds the record of each row, stamped by the run's two clocks.
 
-
-def duplicate_result(row: Row, *, finished_at: str) -> ItemResult:
-    """The record of a row that repeats an earlier row of the job: ``skipped``/``duplicate``."""
-    return ItemResult(
-        line=row.line,
-        op=row.op.value,
-        service_sid=row.service_sid,
-        sender_sid=row.sender_sid,
-        outcome=Outcome.SKIPPED,
-        detail=Detail.DUPLICATE,
-        kind=row.kind,
-        message="repeats an earlier row of this job; not sent",
-        finished_at=finished_at,
-        from_service_sid=row.from_service_sid,
-    )
-
-
-def row_result(
-    row: Row,
-    outcome: Outcome,
-    detail: Detail,
-    calls: Sequence[CallReport],
-    *,
-    now_s: float,
-    finished_at: str,
-    extra: dict[str, Any] | None = None,
-    reason: CallReport | None = None,
-) -> ItemResult:
-    """The record of a row that reached the network.
-
-    The last call (or ``reason``) gives status, code and message; ``elapsed_ms``
-    runs from the first call's start to ``now_s`` (same monotonic clock), so
-    time queued for a window slot or ``--rate`` before it is not counted.
+    ``monotonic`` (seconds) is the clock calls are timed on, for ``elapsed_ms``;
+    ``timestamp`` gives ``finished_at`` (e.g. :class:`UtcClock`).
     """
-    last = reason or calls[-1]
-    error = last.error
-    return ItemResult(
-        line=row.line,
-        op=row.op.value,
-        service_sid=row.service_sid,
-        sender_sid=row.sender_sid,
-        outcome=outcome,
-        detail=detail,
-        kind=row.kind,
-        http_status=last.status,
-        twilio_code=error.code if error is not None else None,
-        message=error.message if error is not None else None,
-        attempts=sum(c.attempts for c in calls),
-        elapsed_ms=round((now_s - calls[0].started) * 1000, 1),
-        finished_at=finished_at,
-        throttled=sum(c.throttled for c in calls),
-        from_service_sid=row.from_service_sid,
-        resource=extra or {},
-    )
+
+    __slots__ = ("_monotonic", "_timestamp")
+
+    def __init__(self, monotonic: Callable[[], float], timestamp: Callable[[], str]) -> None:
+        self._monotonic = monotonic
+        self._timestamp = timestamp
+
+    def invalid(self, row: InvalidRow) -> ItemResult:
+        """The record of a row that failed validation: ``invalid``/``invalid_row``."""
+        return ItemResult(
+            line=row.line,
+            op=row.op,
+            service_sid=row.service_sid,
+            sender_sid=row.sender_sid,
+            outcome=Outcome.INVALID,
+            detail=Detail.INVALID_ROW,
+            kind=row.kind,
+            message=row.problem,
+            finished_at=self._timestamp(),
+            from_service_sid=row.from_service_sid or None,
+        )
+
+    def duplicate(self, row: Row) -> ItemResult:
+        """The record of a row that repeats an earlier row of the job: ``skipped``/``duplicate``."""
+        return ItemResult(
+            line=row.line,
+            op=row.op.value,
+            service_sid=row.service_sid,
+            sender_sid=row.sender_sid,
+            outcome=Outcome.SKIPPED,
+            detail=Detail.DUPLICATE,
+            kind=row.kind,
+            message="repeats an earlier row of this job; not sent",
+            finished_at=self._timestamp(),
+            from_service_sid=row.from_service_sid,
+        )
+
+    def sent(
+        self,
+        row: Row,
+        verdict: tuple[Outcome, Detail],
+        calls: Sequence[CallReport],
+        *,
+        extra: dict[str, Any] | None = None,
+        reason: CallReport | None = None,
+    ) -> ItemResult:
+        """The record of a row that reached the network, finished now.
+
+        ``verdict`` is its outcome and detail (as :mod:`.outcomes` gives them).
+        The last call (or ``reason``) gives status, code and message; ``elapsed_ms``
+        runs from the first call's start to now (the same monotonic clock), so
+        time queued for a window slot or ``--rate`` before it is not counted.
+        """
+        outcome, detail = verdict
+        last = reason or calls[-1]
+        error = last.error
+        return ItemResult(
+            line=row.line,
+            op=row.op.value,
+            service_sid=row.service_sid,
+            sender_sid=row.sender_sid,
+            outcome=outcome,
+            detail=detail,
+            kind=row.kind,
+            http_status=last.status,
+            twilio_code=error.code if error is not None else None,
+            message=error.message if error is not None else None,
+            attempts=sum(c.attempts for c in calls),
+            elapsed_ms=round((self._monotonic() - calls[0].started) * 1000, 1),
+            finished_at=self._timestamp(),
+            throttled=sum(c.throttled for c in calls),
+            from_service_sid=row.from_service_sid,
+            resource=extra or {},
+        )
 
 
 def fetched_fields(op: Op, reply: Reply | None, names: Sequence[str]) -> dict[str, Any]:

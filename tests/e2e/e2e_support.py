@@ -89,7 +89,7 @@ class RunOutcome:
         return [e for e in self.events if e.get("event") == event]
 
 
-async def run_job(
+async def run_job(  # noqa: PLR0913 - a test helper: run_job's arguments plus test-only knobs
     sandbox: Sandbox,
     job: Path,
     results: Path,
@@ -117,8 +117,9 @@ async def run_job(
         monotonic=clock if clock is not None else None,
         rand=rand or random.random,
     )
+    hooks = bulkops.RunHooks(log=log, clock=engine_clock)
     summary = await bulkops.run_job(
-        job, config=config, credentials=credentials, results=results, log=log, clock=engine_clock
+        job, config=config, credentials=credentials, results=results, hooks=hooks
     )
     text = stream.getvalue()
     events = [json.loads(line) for line in text.splitlines() if line.strip()]
