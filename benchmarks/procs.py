@@ -58,7 +58,7 @@ class ChildRun:
         return self.returncode == 0
 
 
-def run_child(
+def run_child(  # noqa: PLR0913 - keyword-only options, as subprocess.run takes them
     argv: Sequence[str],
     *,
     env: Mapping[str, str],

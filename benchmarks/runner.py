@@ -157,7 +157,7 @@ def _bulkops_loop_s(stderr: str) -> float:
     return float(found.group(2)) if found else 0.0
 
 
-def run_peer(
+def run_peer(  # noqa: PLR0913 - the run's place, then one keyword per command-line flag
     bench: Bench,
     tool: str,
     job: Path,
@@ -190,7 +190,7 @@ def run_peer(
     )
 
 
-def run_tool(
+def run_tool(  # noqa: PLR0913 - the run's place, then one keyword per command-line flag
     bench: Bench,
     tool: str,
     job: Path,

@@ -17,7 +17,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, NamedTuple
 
 from .errors import JobFileError
 from .model import SERVICE_SID, InvalidRow, Op, Row, SenderKind
@@ -174,15 +174,13 @@ def _read_csv(
             if not any(c.strip() for c in cells):
                 continue
             n = len(cells)
-            yield _make_row(
-                line,
+            fields = _Fields(
                 cells[oi].strip() if oi is not None and oi < n else "",
                 cells[si].strip() if si < n else "",
                 cells[ci].strip() if ci < n else "",
                 cells[fi].strip() if fi is not None and fi < n else "",
-                default_op,
-                kind,
             )
+            yield _make_row(line, fields, default_op, kind)
     except csv.Error as exc:  # changed since open_job checked it
         raise JobFileError(name, f"malformed CSV: {exc}", line=start) from None
 
@@ -202,60 +200,82 @@ def _read_jsonl(
         if not isinstance(obj, dict):
             yield InvalidRow(line, "", "", "", "not a JSON object", kind)
             continue
-        fields: dict[str, str] = {}
+        found: dict[str, str] = {}
         for key, value in obj.items():
             field = aliases.get(str(key).lower())
-            if field is not None and field not in fields:
-                fields[field] = "" if value is None else str(value).strip()
-        yield _make_row(
-            line,
-            fields.get("op", ""),
-            fields.get("service", ""),
-            fields.get("sender", ""),
-            fields.get("source", ""),
-            default_op,
-            kind,
+            if field is not None and field not in found:
+                found[field] = "" if value is None else str(value).strip()
+        fields = _Fields(
+            found.get("op", ""),
+            found.get("service", ""),
+            found.get("sender", ""),
+            found.get("source", ""),
         )
+        yield _make_row(line, fields, default_op, kind)
+
+
+class _Fields(NamedTuple):
+    """A row's four fields as the file gives them: stripped, "" when absent."""
+
+    op: str
+    service: str
+    sender: str
+    source: str
 
 
 def _make_row(
-    line: int,
-    op_text: str,
-    service: str,
-    sender: str,
-    source: str,
-    default_op: Op | None,
-    kind: SenderKind,
+    line: int, fields: _Fields, default_op: Op | None, kind: SenderKind
 ) -> Row | InvalidRow:
-    op = _OPS.get(op_text.lower()) if op_text else default_op
-    problem = _problem(op, op_text, service, sender, source, kind)
+    op = _OPS.get(fields.op.lower()) if fields.op else default_op
+    problem = _problem(op, fields, kind)
     if problem is not None or op is None:
-        shown_op = op.value if op else op_text
-        return InvalidRow(line, shown_op, service, sender, problem or "", kind, source)
-    return Row(line, op, service, sender, kind, source if op is Op.MIGRATE else None)
+        shown_op = op.value if op else fields.op
+        return InvalidRow(
+            line, shown_op, fields.service, fields.sender, problem or "", kind, fields.source
+        )
+    source = fields.source if op is Op.MIGRATE else None
+    return Row(line, op, fields.service, fields.sender, kind, source)
 
 
-def _problem(
-    op: Op | None, op_text: str, service: str, sender: str, source: str, kind: SenderKind
-) -> str | None:
-    """Why a row cannot be sent, or None."""
+def _problem(op: Op | None, fields: _Fields, kind: SenderKind) -> str | None:
+    """Why a row cannot be sent, or None: the first problem, in column order."""
     if op is None:
-        if op_text:
-            return f"unknown op {op_text!r} (expected one of: {', '.join(_OPS)})"
-        return "missing op (empty 'op' and no --op given)"
+        return _op_problem(fields.op)
+    return (
+        _service_problem(fields.service)
+        or _sender_problem(fields.sender, kind)
+        or (_source_problem(fields.source, fields.service) if op is Op.MIGRATE else None)
+    )
+
+
+def _op_problem(op_text: str) -> str:
+    if op_text:
+        return f"unknown op {op_text!r} (expected one of: {', '.join(_OPS)})"
+    return "missing op (empty 'op' and no --op given)"
+
+
+def _service_problem(service: str) -> str | None:
     if not service:
         return "missing service_sid"
     if not SERVICE_SID.fullmatch(service):
         return f"service_sid {service!r} is not a Messaging Service SID (MG + 32 hex digits)"
+    return None
+
+
+def _sender_problem(sender: str, kind: SenderKind) -> str | None:
     if not sender:
         return f"missing {kind.sid_column}"
     if not kind.sid_pattern.fullmatch(sender):
         return f"{kind.sid_column} {sender!r} does not match {kind.sid_pattern.pattern}"
-    if op is Op.MIGRATE:
-        if not source:
-            return "missing from_service_sid (a migrate row needs the source service)"
-        if not SERVICE_SID.fullmatch(source):
-            return f"from_service_sid {source!r} is not a Messaging Service SID"
-        if source == service:
-            return "from_service_sid and service_sid are the same service"
+    return None
+
+
+def _source_problem(source: str, service: str) -> str | None:
+    """A migrate row's source service: present, a service SID, not the target."""
+    if not source:
+        return "missing from_service_sid (a migrate row needs the source service)"
+    if not SERVICE_SID.fullmatch(source):
+        return f"from_service_sid {source!r} is not a Messaging Service SID"
+    if source == service:
+        return "from_service_sid and service_sid are the same service"
     return None

@@ -33,7 +33,7 @@ class Progress:
     """A run's progress display. This base shows nothing (``--quiet``)."""
 
     @staticmethod
-    def start(
+    def start(  # noqa: PLR0913 - keyword-only display settings, each independent
         total_rows: int | None,
         *,
         stream: TextIO | None = None,
@@ -179,7 +179,7 @@ class LineProgress(_Counting):
         self._stream.flush()
 
 
-def progress_line(
+def progress_line(  # noqa: PLR0913 - a pure formatter: one argument per figure it shows
     done: int,
     total: int | None,
     rate_per_s: float | None,

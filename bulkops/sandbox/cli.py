@@ -20,7 +20,6 @@ from ..errors import BulkopsError, Exit
 from ..jobs import open_job
 from ..model import Op
 from .flags import add_sandbox_arguments, load_profile_from_args
-from .profile import LoadProfile
 from .seeding import seed_from_job
 from .server import Sandbox
 from .world import World
@@ -71,7 +70,8 @@ def run_sandbox(
         print(f"{_PROG}: {exc}", file=log)
         return Exit.USAGE
     try:
-        asyncio.run(_serve(world, load, host=args.host, port=args.port, out=out, log=log))
+        sandbox = Sandbox(world=world, load=load, host=args.host, port=args.port)
+        asyncio.run(_serve(sandbox, out=out, log=log))
     except KeyboardInterrupt:
         pass  # Ctrl-C before the signal handlers were in place
     except OSError as exc:
@@ -83,16 +83,14 @@ def run_sandbox(
     return Exit.OK
 
 
-async def _serve(
-    world: World, load: LoadProfile, *, host: str, port: int, out: TextIO, log: TextIO
-) -> None:
+async def _serve(sandbox: Sandbox, *, out: TextIO, log: TextIO) -> None:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     signals = (signal.SIGINT, signal.SIGTERM)
     for sig in signals:
         loop.add_signal_handler(sig, stop.set)
     try:
-        async with Sandbox(world=world, load=load, host=host, port=port) as sb:
+        async with sandbox as sb:
             exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in sb.env().items())
             print(
                 f"# bulkops sandbox serving {sb.base_url} "
