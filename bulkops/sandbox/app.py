@@ -34,8 +34,9 @@ from aiohttp import web
 
 from ..model import SERVICE_SID, SenderKind
 from . import problems
-from .load import Handler, LoadGate, LoadProfile
+from .load import Handler, LoadGate
 from .problems import TwilioProblem
+from .profile import LoadProfile
 from .stats import Stats
 from .world import Sender, World
 

@@ -152,7 +152,8 @@ class LoadGate:
                 await asyncio.wait_for(self._closing.wait(), timeout=self.profile.stall_s)
             except TimeoutError:
                 return await handler(request)
-        return await _drop(request)
+        await _drop(request)
+        return None
 
 
 async def _drop(request: web.Request) -> None:

@@ -20,7 +20,7 @@ from aiohttp import web
 from ..config import Credentials, is_loopback_host
 from ..errors import UsageError
 from .app import build_app
-from .load import LoadProfile
+from .profile import LoadProfile
 from .stats import Stats
 from .world import World
 

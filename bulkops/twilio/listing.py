@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Protocol
 
 from ..errors import ApiError, AuthenticationError, PermanentError, RunAborted, UsageError
@@ -73,7 +73,7 @@ class ServiceLister:
         #: List calls answered 2xx so far (retried attempts not counted).
         self.pages = 0
 
-    async def pages_of(self, service_sid: str) -> AsyncIterator[list[Resource]]:
+    async def pages_of(self, service_sid: str) -> AsyncGenerator[list[Resource], None]:
         """Yield each page of the service's senders, in the API's order.
 
         Raises :class:`ServiceNotFound` on 404 and :class:`RunAborted` on any other
