@@ -1,13 +1,16 @@
 """Run configuration: one frozen object built from flags and environment, passed in.
 
-Also the one check of a positive number, :func:`check_positive`, and its argparse
-form, :func:`positive_arg`, for every flag that counts or waits.
+Also the one check of a positive number, :func:`check_positive`, its sibling for
+settings where 0 means none, :func:`check_non_negative`, and the argparse form,
+:func:`positive_arg`, for every flag that counts or waits. Both refuse NaN and
+infinity: a rate, a timeout or a wait that is not a finite number is a typo.
 """
 
 from __future__ import annotations
 
 import argparse
 import ipaddress
+import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -104,16 +107,35 @@ Number = TypeVar("Number", int, float)
 
 
 def check_positive(name: str, value: Number, *, at_most: Number | None = None) -> Number:
-    """``value``, if it is above 0 (and at most ``at_most`` when given).
+    """``value``, if it is a finite number above 0 (and at most ``at_most`` when given).
 
     Raises :class:`UsageError` naming ``name`` (a flag, e.g. ``"--timeout"``) and
-    the value: ``--timeout must be positive, got 0.0``. NaN is not positive.
+    the value: ``--timeout must be positive, got 0.0``; NaN and infinity are
+    ``--timeout must be a finite number, got inf``.
     """
+    _check_finite(name, value)
     if not value > 0:
         raise UsageError(f"{name} must be positive, got {value!r}")
     if at_most is not None and value > at_most:
         raise UsageError(f"{name} must be at most {at_most!r}, got {value!r}")
     return value
+
+
+def check_non_negative(name: str, value: Number) -> Number:
+    """``value``, if it is a finite number of 0 or more: for settings where 0 means none.
+
+    Raises :class:`UsageError` as :func:`check_positive` does:
+    ``--rate must be 0 or positive, got -1.0``.
+    """
+    _check_finite(name, value)
+    if not value >= 0:
+        raise UsageError(f"{name} must be 0 or positive, got {value!r}")
+    return value
+
+
+def _check_finite(name: str, value: float) -> None:
+    if not math.isfinite(value):
+        raise UsageError(f"{name} must be a finite number, got {value!r}")
 
 
 def positive_arg(
@@ -168,7 +190,7 @@ class RunConfig:
     grace_s: float = 10.0
 
     def __post_init__(self) -> None:
-        """Counts, timeouts and waits positive, attempts capped, rates and shares in range."""
+        """Numbers finite; counts and waits positive (rate, grace: or 0); attempts capped."""
         check_positive("--concurrency", self.concurrency)
         check_positive("--max-attempts", self.max_attempts, at_most=MAX_ATTEMPTS)
         check_positive("--timeout", self.timeout_s)
@@ -178,7 +200,5 @@ class RunConfig:
             check_positive("--max-failures", self.max_failures)
         if self.max_failure_rate is not None and not 0 <= self.max_failure_rate < 1:
             raise UsageError(f"--max-failure-rate must be in [0, 1), got {self.max_failure_rate!r}")
-        if self.grace_s < 0:
-            raise UsageError(f"--grace must not be negative, got {self.grace_s!r}")
-        if self.rate_per_s < 0:
-            raise UsageError(f"--rate must be 0 (no limit) or positive, got {self.rate_per_s!r}")
+        check_non_negative("--grace", self.grace_s)
+        check_non_negative("--rate", self.rate_per_s)  # 0: no limit

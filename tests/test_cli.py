@@ -247,6 +247,35 @@ def test_usage_errors_exit_2_with_one_line_and_send_nothing(
     assert not Path("results").exists()
 
 
+#: Every flag of ``bulkops run`` that takes a number, the sandbox's load and faults included.
+NUMERIC_RUN_FLAGS = [
+    "--rate", "--concurrency", "--max-attempts", "--timeout", "--max-failures",
+    "--max-failure-rate", "--grace", "--max-in-flight", "--max-per-second", "--retry-after",
+    "--latency-ms", "--latency-jitter-ms", "--fail-500", "--fail-503", "--drop", "--stall",
+    "--stall-s", "--seed",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("value", ["nan", "inf"])
+@pytest.mark.parametrize("flag", NUMERIC_RUN_FLAGS)
+def test_nan_and_infinity_exit_2_naming_the_flag(
+    capsys: pytest.CaptureFixture[str], flag: str, value: str
+) -> None:
+    """No numeric flag takes nan or inf (--rate nan once meant no limit): exit 2, nothing sent."""
+    job = job_file("job.csv", attach_rows(1))
+    try:
+        status = main(["run", job, "--sandbox", flag, value])
+    except SystemExit as stopped:  # refused by argparse, while parsing
+        status = int(str(stopped.code))
+    _, err = capsys.readouterr()
+
+    assert status == 2
+    assert flag in err
+    assert value in err
+    assert "Traceback" not in err
+    assert not Path("results").exists()
+
+
 @pytest.mark.parametrize(
     "argv",
     [

@@ -12,6 +12,7 @@ from bulkops.config import (
     MAX_ATTEMPTS,
     Credentials,
     RunConfig,
+    check_non_negative,
     check_positive,
     positive_arg,
     resolve_base_url,
@@ -230,12 +231,35 @@ def test_resolve_base_url_strips_trailing_slashes(url: str, expected: str) -> No
 # --- check_positive and positive_arg ----------------------------------------------------------
 
 
-@pytest.mark.parametrize("value", [0, -1, 0.0, -0.5, float("-inf"), float("nan")])
-def test_check_positive_refuses_zero_negatives_and_nan(value: float) -> None:
-    """Zero, a negative or NaN is a UsageError naming the setting and the value."""
+@pytest.mark.parametrize("value", [0, -1, 0.0, -0.5])
+def test_check_positive_refuses_zero_and_negatives(value: float) -> None:
+    """Zero or a negative is a UsageError naming the setting and the value."""
     with pytest.raises(UsageError) as caught:
         check_positive("--timeout", value)
     assert str(caught.value) == f"--timeout must be positive, got {value!r}"
+
+
+@pytest.mark.parametrize("check", [check_positive, check_non_negative])
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_the_number_checks_refuse_nan_and_infinity(check: Any, value: float) -> None:
+    """NaN and ±infinity are no rate, timeout or wait: a UsageError naming setting and value."""
+    with pytest.raises(UsageError) as caught:
+        check("--rate", value)
+    assert str(caught.value) == f"--rate must be a finite number, got {value!r}"
+
+
+@pytest.mark.parametrize("value", [0, 0.0, 3, 2.5])
+def test_check_non_negative_returns_zero_or_a_positive_value(value: float) -> None:
+    """0 (a setting's "none") and positive values come back as they are."""
+    assert check_non_negative("--grace", value) is value
+
+
+@pytest.mark.parametrize("value", [-1, -0.5])
+def test_check_non_negative_refuses_negatives(value: float) -> None:
+    """A negative is a UsageError naming the setting and the value."""
+    with pytest.raises(UsageError) as caught:
+        check_non_negative("--grace", value)
+    assert str(caught.value) == f"--grace must be 0 or positive, got {value!r}"
 
 
 @pytest.mark.parametrize("value", [1, 7, 0.001, 2.5])
@@ -277,7 +301,8 @@ def test_positive_arg_parses_positive_numbers(
     [
         (int, "0", {}, "value must be positive, got 0"),
         (float, "-1.5", {}, "value must be positive, got -1.5"),
-        (float, "nan", {}, "value must be positive, got nan"),
+        (float, "nan", {}, "value must be a finite number, got nan"),
+        (float, "inf", {}, "value must be a finite number, got inf"),
         (int, "101", {"at_most": 100}, "value must be at most 100, got 101"),
         (int, "2.5", {}, "not a whole number: '2.5'"),
         (float, "soon", {}, "not a number: 'soon'"),
@@ -307,6 +332,7 @@ def test_positive_arg_refuses_with_argparse_error(
         ("max_attempts", MAX_ATTEMPTS + 1, "--max-attempts must be at most 100"),
         ("max_failures", 0, "--max-failures"),
         ("rate_per_s", -0.5, "--rate"),
+        ("grace_s", -1.0, "--grace"),
         ("backoff_initial_s", 0.0, "backoff initial"),
         ("backoff_cap_s", -1.0, "backoff cap"),
     ],
@@ -316,6 +342,26 @@ def test_run_config_rejects_out_of_range_values(field: str, value: float, name: 
     with pytest.raises(UsageError, match=name) as caught:
         RunConfig(**{field: value})
     assert repr(value) in str(caught.value)
+
+
+FLOAT_FIELDS = {
+    "rate_per_s": "--rate",
+    "timeout_s": "--timeout",
+    "grace_s": "--grace",
+    "max_failure_rate": "--max-failure-rate",
+    "backoff_initial_s": "backoff initial wait",
+    "backoff_cap_s": "backoff cap",
+}
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")], ids=["nan", "inf"])
+@pytest.mark.parametrize("field", FLOAT_FIELDS)
+def test_run_config_rejects_nan_and_infinity(field: str, value: float) -> None:
+    """No float setting takes NaN or infinity (NaN once made --rate "no limit")."""
+    with pytest.raises(UsageError) as caught:
+        RunConfig(**{field: value})
+    assert str(caught.value).startswith(f"{FLOAT_FIELDS[field]} must be")
+    assert str(caught.value).endswith(f"got {value!r}")
 
 
 @pytest.mark.parametrize(

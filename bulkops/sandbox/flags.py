@@ -8,6 +8,7 @@ reads them back with :func:`load_profile_from_args`.
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Callable
 from dataclasses import fields
 
@@ -19,7 +20,7 @@ from .world import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
 def _number(
     kind: type[int] | type[float], *, low: float, high: float | None = None
 ) -> Callable[[str], int | float]:
-    """An argparse ``type`` that parses ``kind`` and checks it lies in [low, high].
+    """An argparse ``type`` that parses ``kind`` and checks it is finite and lies in [low, high].
 
     Positive numbers are :func:`bulkops.config.positive_arg`'s, as for every command.
     """
@@ -29,6 +30,8 @@ def _number(
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"not a {kind.__name__}: {text!r}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
         if value < low or (high is not None and value > high):
             bound = f"from {low:g} to {high:g}" if high is not None else f"at least {low:g}"
             raise argparse.ArgumentTypeError(f"must be {bound}, got {text}")
