@@ -39,7 +39,6 @@ from .journal import (
 from .keys import DigestSet
 from .logs import make_logger
 from .model import Detail, Outcome
-from .twilio.client import TwilioClient
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +166,8 @@ class _Run:
 
     async def execute(self, journal: ResultJournal) -> None:
         """The engine over the job's rows; a stop of the whole run is kept in ``aborted``."""
+        from .twilio.client import TwilioClient  # here, so importing bulkops loads no aiohttp
+
         config, log = self.config, self.log
         log.info(
             "bulkops.run.started",

@@ -9,6 +9,8 @@ lower layer reaches up or sideways.
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 import types
 from pathlib import Path
 
@@ -162,6 +164,19 @@ def test_the_rules_catch_a_wrong_import(name: str, source: str, expected: str) -
     bad = violations(name, imports_in(source, package))
     assert bad
     assert all(target.startswith(expected) for target in bad), bad
+
+
+def test_importing_the_engine_loads_no_http_client() -> None:
+    """The engine meets the client through a Protocol: loading it loads neither client nor aiohttp.
+
+    A fresh interpreter, since this one has loaded everything already.
+    """
+    check = (
+        "import bulkops.engine, sys; "
+        "assert 'bulkops.twilio.client' not in sys.modules; "
+        "assert 'aiohttp' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", check], check=True)
 
 
 def test_the_import_reader_resolves_relative_and_nested_imports() -> None:

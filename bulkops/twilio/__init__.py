@@ -19,13 +19,42 @@ layer above it: :mod:`bulkops.engine`, :mod:`bulkops.journal`,
 :mod:`bulkops.commands` or :mod:`bulkops.sandbox`.
 """
 
-from __future__ import annotations
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
-from .answers import error_for, parse_retry_after, read_page, reply_for
-from .client import TwilioClient
-from .codes import TwilioCode
-from .listing import MAX_PAGE_SIZE, PageApi, ServiceLister, ServiceNotFound
-from .wire import Reply, Request, Resource, build_request, list_path
+if TYPE_CHECKING:
+    from .answers import error_for, parse_retry_after, read_page, reply_for
+    from .client import TwilioClient
+    from .codes import TwilioCode
+    from .listing import MAX_PAGE_SIZE, PageApi, ServiceLister, ServiceNotFound
+    from .wire import Reply, Request, Resource, build_request, list_path
+
+#: Where each public name lives. Loaded on first use (PEP 562), so the engine can
+#: import :mod:`.wire` and :mod:`.codes` without loading the client and aiohttp.
+_HOME = {
+    "error_for": "answers",
+    "parse_retry_after": "answers",
+    "read_page": "answers",
+    "reply_for": "answers",
+    "TwilioClient": "client",
+    "TwilioCode": "codes",
+    "MAX_PAGE_SIZE": "listing",
+    "PageApi": "listing",
+    "ServiceLister": "listing",
+    "ServiceNotFound": "listing",
+    "Reply": "wire",
+    "Request": "wire",
+    "Resource": "wire",
+    "build_request": "wire",
+    "list_path": "wire",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOME:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f".{_HOME[name]}", __name__), name)
+
 
 __all__ = [
     "MAX_PAGE_SIZE",
