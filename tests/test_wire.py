@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import json
 from dataclasses import FrozenInstanceError, dataclass
 from pathlib import Path
@@ -114,41 +113,7 @@ def test_one_line_shows_method_path_and_form() -> None:
     assert fetch.one_line == f"GET /v1/Services/{MG}/ShortCodes/{SC}"
 
 
-# --- the layer's surface and its imports ------------------------------------------------------
-
-PACKAGE = Path(bulkops.twilio.__file__).parent
-#: What the Twilio layer may import from bulkops: itself, the shared modules, the version.
-ALLOWED = ("bulkops.twilio.", "bulkops.model.", "bulkops.config.", "bulkops.errors.",
-           "bulkops.retry.", "bulkops._version.")  # fmt: skip
-
-
-def imported_bulkops_names(path: Path) -> set[str]:
-    """Every ``bulkops.…`` name ``path`` imports, relative imports made absolute."""
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom):
-            package = ["bulkops", "twilio"][: 3 - node.level] if node.level else []
-            base = ".".join([*package, *([node.module] if node.module else [])])
-            found.update(f"{base}.{alias.name}" for alias in node.names)
-        elif isinstance(node, ast.Import):
-            found.update(f"{alias.name}." for alias in node.names)
-    return {name for name in found if name.startswith("bulkops.")}
-
-
-def test_the_import_reader_sees_a_higher_layer() -> None:
-    """The reader below resolves relative imports, so a forbidden one would be seen."""
-    assert imported_bulkops_names(PACKAGE / "client.py") >= {
-        "bulkops._version.__version__",
-        "bulkops.twilio.wire.Request",
-        "bulkops.errors.TransportError",
-    }
-
-
-@pytest.mark.parametrize("path", sorted(PACKAGE.glob("*.py")), ids=lambda p: p.name)
-def test_the_twilio_layer_imports_only_shared_modules(path: Path) -> None:
-    """bulkops.twilio imports itself and the shared top-level modules, never a higher layer."""
-    forbidden = sorted(n for n in imported_bulkops_names(path) if not n.startswith(ALLOWED))
-    assert forbidden == [], f"{path.name} imports {forbidden}"
+# --- the layer's surface ---------------------------------------------------------------------
 
 
 def test_all_is_sorted_and_names_what_the_package_has() -> None:
