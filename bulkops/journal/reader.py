@@ -85,15 +85,11 @@ class ResultsReader:
         #: Line number (1-based) of a torn last line that was skipped, once the
         #: reader is exhausted; None when the log ends cleanly.
         self.torn_line: int | None = None
-        name = str(path)
         try:
-            if self.path.is_dir():
-                raise JobFileError(name, "is a directory, not a result log")
-            self.path.stat()
-        except FileNotFoundError:
-            raise JobFileError(name, "no such file") from None
+            with open(self.path, "rb"):  # missing, a directory or denied: say so now
+                pass
         except OSError as exc:
-            raise JobFileError(name, f"cannot read: {exc.strerror or exc}") from None
+            raise _unreadable(self.path, exc) from None
         self._records = self._read()
 
     def __iter__(self) -> ResultsReader:
@@ -106,9 +102,9 @@ class ResultsReader:
         name = str(self.path)
         pending: tuple[int, _Unreadable] | None = None  # torn, unless more lines follow
         try:
-            handle = open(self.path, "rb")  # noqa: SIM115
+            handle = open(self.path, "rb")  # noqa: SIM115 - only open()'s errors are caught here
         except OSError as exc:
-            raise JobFileError(name, f"cannot read: {exc.strerror or exc}") from None
+            raise _unreadable(self.path, exc) from None
         with handle:
             for number, raw in enumerate(handle, start=1):
                 if not raw.strip():
@@ -124,6 +120,10 @@ class ResultsReader:
                 yield parsed
         if pending is not None:
             self.torn_line = pending[0]
+
+
+def _unreadable(path: Path, exc: OSError) -> JobFileError:
+    return JobFileError.unreadable(str(path), exc, what="result log")
 
 
 def read_results(path: str | Path) -> ResultsReader:
