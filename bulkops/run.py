@@ -24,11 +24,12 @@ from structlog.typing import FilteringBoundLogger
 
 from .config import Credentials, RunConfig
 from .engine import Engine, EngineClock, EngineHooks, NoObserver, Observer
-from .errors import Exit, RunAborted, UsageError
+from .errors import Exit, RunAborted
 from .jobs import Job, open_job
 from .journal import (
     ResultJournal,
     RunReport,
+    check_results_path,
     default_results_path,
     read_done_keys,
     read_results,
@@ -113,12 +114,12 @@ async def run_job(  # noqa: PLR0913 - public entry point; each keyword is an ind
     and timed (with ``handle_signals``, Ctrl-C drains the run). A run stopped as
     a whole (401, a failure limit, an I/O error) is returned with
     :attr:`RunSummary.aborted` set, not raised. Raises :class:`UsageError` for
-    ``resume`` without ``results`` or a result log that cannot be written.
+    ``resume`` without ``results`` or a result log that cannot be written, and
+    :class:`JobFileError` for one that cannot be read.
     """
     if not isinstance(job, Job):
         job = open_job(job, default_op=config.default_op, kind=config.kind)
-    if resume and results is None:
-        raise UsageError("--resume needs --results PATH: the result log of the run to resume")
+    check_results_path(results, resume=resume)
     path = Path(results) if results is not None else default_results_path(job.path)
     done = read_done_keys(path) if resume else DigestSet()
     fresh = not resume and (not path.exists() or path.stat().st_size == 0)

@@ -9,9 +9,10 @@ import pytest
 from support import mg, sc
 
 from bulkops import jobs
-from bulkops.errors import JobFileError
+from bulkops.errors import JobFileError, UsageError
 from bulkops.journal import (
     ResultJournal,
+    check_results_path,
     failed_path,
     read_done_keys,
     read_results,
@@ -101,6 +102,30 @@ def test_an_unreadable_results_path_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(JobFileError, match="is a directory, not a result log") as caught:
         read_done_keys(tmp_path)
     assert caught.value.path == str(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("results", "resume", "error", "message"),
+    [
+        (None, True, UsageError, "^--resume needs --results PATH"),
+        (".", False, JobFileError, "^.: is a directory, not a result log$"),
+        (".", True, JobFileError, "^.: is a directory, not a result log$"),
+    ],
+    ids=["resume-without-results", "directory", "directory-resumed"],
+)
+def test_a_results_path_no_run_can_use_is_refused(
+    results: str | None, resume: bool, error: type[Exception], message: str
+) -> None:
+    """check_results_path says what is wrong with --results before a run starts anything."""
+    with pytest.raises(error, match=message):
+        check_results_path(results, resume=resume)
+
+
+def test_a_results_log_not_there_yet_passes_the_check(tmp_path: Path) -> None:
+    """A log the run will start passes, resumed or not; so does no --results without --resume."""
+    check_results_path(tmp_path / "new.jsonl", resume=True)
+    check_results_path(tmp_path / "new.jsonl", resume=False)
+    check_results_path(None, resume=False)
 
 
 def test_failed_rows_become_a_runnable_job(tmp_path: Path) -> None:

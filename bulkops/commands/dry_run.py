@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import sys
 import time
-from pathlib import Path
 from typing import TextIO
 
 from ..engine import Feed, RecordMaker
-from ..errors import Exit, UsageError
+from ..errors import Exit
 from ..jobs import Job
-from ..journal import read_done_keys
+from ..journal import check_results_path, read_done_keys
 from ..keys import DigestSet
 from ..model import Detail, ItemResult, Op, Row
 from ..twilio.wire import build_request
@@ -46,13 +45,13 @@ def dry_run(
     """Print one line per row a run would send (stdout), problems as ``JOB:LINE:`` (stderr).
 
     Returns :attr:`Exit.FAILED` when a row is invalid or repeats an earlier one,
-    else :attr:`Exit.OK`. Raises UsageError for ``resume`` without ``results``.
+    else :attr:`Exit.OK`. Raises as :func:`~bulkops.journal.check_results_path` does
+    for ``results`` no run could use (``resume`` without it, a directory).
     """
     out = out or sys.stdout
     err = err or sys.stderr
-    if resume and not results:
-        raise UsageError("--resume needs --results PATH: the result log of the run to resume")
-    done = read_done_keys(Path(results)) if resume and results else DigestSet()
+    check_results_path(results, resume=resume)
+    done = read_done_keys(results) if resume and results else DigestSet()
     problems = {Detail.INVALID_ROW: 0, Detail.DUPLICATE: 0}
 
     def report(result: ItemResult) -> None:

@@ -13,14 +13,13 @@ import asyncio
 import shlex
 import sys
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 from structlog.typing import FilteringBoundLogger
 
 from ..config import Credentials, RunConfig, resolve_base_url
 from ..errors import Exit, UsageError
 from ..jobs import Job, open_job
-from ..journal import failed_path
+from ..journal import check_results_path, failed_path
 from ..logs import make_logger
 from ..model import Op, Outcome
 from ..run import RunHooks, RunSummary, run_job
@@ -82,10 +81,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def prepare(args: argparse.Namespace, job: Job, config: RunConfig) -> Plan:
     """Check the flags that depend on each other and read credentials; raises UsageError."""
-    if args.resume and not args.results:
-        raise UsageError("--resume needs --results PATH: the result log of the run to resume")
-    if args.results and Path(args.results).is_dir():  # before a sandbox starts and logs
-        raise UsageError(f"{args.results}: is a directory, not a result log")
+    check_results_path(args.results, resume=args.resume)  # before a sandbox starts and logs
     try:
         load = load_profile_from_args(args)
     except ValueError as exc:

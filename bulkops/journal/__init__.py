@@ -6,7 +6,8 @@ This subpackage owns everything about it:
 * :mod:`.writer`: :class:`ResultJournal`, which appends records (and writes
   ``<results>.failed.csv``), and the paths next to a log.
 * :mod:`.reader`: the one reader, with one rule for a torn last line (see its
-  docstring), used by ``--resume`` (:func:`read_done_keys`, by :func:`record_key`)
+  docstring), used by ``--resume`` (:func:`check_results_path`, then
+  :func:`read_done_keys`, by :func:`record_key`)
   and by the summaries (:func:`read_results`).
 * :mod:`.summary`: the figures of a log (:class:`RunReport`), as JSON
   (``<results>.summary.json``) and as the one line a run ends with. Showing them
@@ -20,7 +21,14 @@ It imports only the shared top-level modules (:mod:`bulkops.model`,
 
 from __future__ import annotations
 
-from .reader import DONE, ResultsReader, read_done_keys, read_results, record_key
+from .reader import (
+    DONE,
+    ResultsReader,
+    check_results_path,
+    read_done_keys,
+    read_results,
+    record_key,
+)
 from .summary import (
     Latency,
     RunReport,
@@ -38,6 +46,7 @@ __all__ = [
     "ResultJournal",
     "ResultsReader",
     "RunReport",
+    "check_results_path",
     "default_results_path",
     "failed_path",
     "read_done_keys",

@@ -2,7 +2,8 @@
 
 A result log is JSON Lines: one object per row result, each with a string
 ``outcome``, each ending with a newline (``ResultJournal`` writes the record and
-its newline in one write). ``--resume`` (:func:`read_done_keys`), ``bulkops
+its newline in one write). ``--resume`` (:func:`check_results_path`,
+:func:`read_done_keys`), ``bulkops
 report`` and the run's own summary (:func:`read_results`) and the journal's
 repair before appending (:func:`intact_length`) all read it by this rule:
 
@@ -30,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from ..errors import JobFileError
+from ..errors import JobFileError, UsageError
 from ..keys import DigestSet, key_digest
 from ..model import Outcome
 
@@ -135,6 +136,27 @@ def read_results(path: str | Path) -> ResultsReader:
     whether a torn last line was skipped.
     """
     return ResultsReader(path)
+
+
+def check_results_path(results: str | Path | None, *, resume: bool) -> None:
+    """Refuse a ``--results`` no run can use, before the run starts anything.
+
+    Raises :class:`~bulkops.errors.UsageError` for ``resume`` without ``results``
+    (a resume continues a log), and :class:`~bulkops.errors.JobFileError` for a
+    ``results`` that exists but cannot be read (a directory, say). A missing file
+    is fine: the run starts it.
+    """
+    if not results:
+        if resume:
+            raise UsageError("--resume needs --results PATH: the result log of the run to resume")
+        return
+    try:
+        with open(results, "rb"):
+            pass
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise _unreadable(Path(results), exc) from None
 
 
 def read_done_keys(path: str | Path) -> DigestSet:
