@@ -1,7 +1,8 @@
 """bulkops' exceptions, drawn once::
 
     BulkopsError
-    ├── UsageError            bad flags, environment or base URL (exit 2)
+    ├── UsageError            bad flags, settings, environment or base URL (exit 2);
+    │                         also a ValueError, as Python's own checks of arguments
     ├── JobFileError          the job file cannot be read as a job (exit 2); path, line
     ├── RunAborted            the run was stopped as a whole (exit 3); reason
     └── ApiError              one Twilio call did not succeed
@@ -42,8 +43,12 @@ class BulkopsError(Exception):
     """Base of every error bulkops raises on purpose."""
 
 
-class UsageError(BulkopsError):
-    """The command line, environment or configuration is wrong."""
+class UsageError(BulkopsError, ValueError):
+    """The command line, environment or configuration is wrong.
+
+    A :class:`ValueError` too, so code that builds a value object (a sandbox
+    profile, say) and catches ``ValueError`` catches a setting out of range.
+    """
 
 
 class JobFileError(BulkopsError):

@@ -354,6 +354,7 @@ def test_a_late_429_extends_the_pause_without_cutting() -> None:
         {"decrease_factor": 1.0},
         {"decrease_factor": 0.0},
         {"increase_step": 0.0},
+        {"increase_step": float("nan")},
         {"pause_initial_s": -1.0},
         {"pause_initial_s": 5.0, "pause_cap_s": 1.0},
     ],

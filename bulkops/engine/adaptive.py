@@ -32,6 +32,8 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..config import check_non_negative, check_positive
+
 
 @dataclass(frozen=True, slots=True)
 class Ticket:
@@ -59,13 +61,12 @@ class AimdSettings:
     pause_cap_s: float = 30.0
 
     def __post_init__(self) -> None:
-        if self.floor < 1:
-            raise ValueError(f"floor must be at least 1, got {self.floor!r}")
+        check_positive("floor", self.floor)
         if not 0.0 < self.decrease_factor < 1.0:
             raise ValueError(f"decrease_factor must be in (0, 1), got {self.decrease_factor!r}")
-        if self.increase_step <= 0:
-            raise ValueError(f"increase_step must be positive, got {self.increase_step!r}")
-        if self.pause_initial_s < 0 or self.pause_cap_s < self.pause_initial_s:
+        check_positive("increase_step", self.increase_step)
+        check_non_negative("pause_initial_s", self.pause_initial_s)
+        if self.pause_cap_s < self.pause_initial_s:
             raise ValueError(
                 f"need 0 <= pause_initial_s <= pause_cap_s, got {self.pause_initial_s!r} "
                 f"and {self.pause_cap_s!r}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..config import check_non_negative, check_positive
 from .stats import Fault
 
 
@@ -40,14 +41,12 @@ class LoadProfile:
 
     def __post_init__(self) -> None:
         for name in ("max_in_flight", "max_per_second"):
-            value = getattr(self, name)
-            if value is not None and value < 1:
-                raise ValueError(f"{name} must be at least 1 (or None), got {value!r}")
-        if self.retry_after_s is not None and self.retry_after_s < 0:
-            raise ValueError(f"retry_after_s must be >= 0, got {self.retry_after_s!r}")
-        for name in ("latency_mean_ms", "latency_jitter_ms"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
+            if (value := getattr(self, name)) is not None:
+                check_positive(name, value)
+        if self.retry_after_s is not None:
+            check_non_negative("retry_after_s", self.retry_after_s)
+        check_non_negative("latency_mean_ms", self.latency_mean_ms)
+        check_non_negative("latency_jitter_ms", self.latency_jitter_ms)
         for name in _FAULT_FIELDS.values():
             p = getattr(self, name)
             if not 0.0 <= p <= 1.0:
@@ -55,8 +54,7 @@ class LoadProfile:
         total = sum(self.fault_probabilities.values())
         if total > 1.0 + 1e-9:
             raise ValueError(f"fault probabilities add up to {total:g}, more than 1")
-        if self.stall_s <= 0:
-            raise ValueError(f"stall_s must be positive, got {self.stall_s!r}")
+        check_positive("stall_s", self.stall_s)
 
     @property
     def fault_probabilities(self) -> dict[Fault, float]:

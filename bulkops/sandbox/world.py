@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..config import check_positive
 from ..errors import UsageError
 from ..files import atomic_write
 from ..model import SERVICE_SID, SenderKind
@@ -78,10 +79,7 @@ class World:
             raise ValueError(f"account_sid must match {ACCOUNT_SID.pattern}, got {account_sid!r}")
         if not auth_token:
             raise ValueError("auth_token must not be empty")
-        if max_senders_per_service < 1:
-            raise ValueError(
-                f"max_senders_per_service must be positive, got {max_senders_per_service!r}"
-            )
+        check_positive("max_senders_per_service", max_senders_per_service)
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.api_keys: dict[str, str] = {}

@@ -172,6 +172,8 @@ async def test_seeded_faults_are_reproducible(open_api) -> None:
         ({"drop_p": -0.1}, "drop_p"),
         ({"fail_500_p": 0.6, "fail_503_p": 0.6}, "add up to 1.2"),
         ({"stall_s": 0}, "stall_s"),
+        ({"stall_s": float("nan")}, "stall_s"),
+        ({"latency_jitter_ms": float("inf")}, "latency_jitter_ms"),
     ],
 )
 def test_load_profile_rejects_nonsense(kwargs: dict, match: str) -> None:

@@ -112,8 +112,16 @@ def test_save_replaces_atomically(tmp_path: Path) -> None:
                 "senders": [{"sid": sc(1), "kind": "short_code"}],
             }
         ),
+        json.dumps(
+            {
+                "format": "bulkops-sandbox-world/1",
+                "account_sid": DEFAULT_ACCOUNT_SID,
+                "auth_token": "t",
+                "max_senders_per_service": 0,
+            }
+        ),
     ],
-    ids=["not-json", "not-object", "other-format", "bad-account", "incomplete-sender"],
+    ids=["not-json", "not-object", "other-format", "bad-account", "incomplete-sender", "no-room"],
 )
 def test_load_rejects_bad_state_files(tmp_path: Path, content: str) -> None:
     """A file that is not a sandbox state raises UsageError naming the file."""
