@@ -12,10 +12,19 @@ from dataclasses import dataclass
 
 from .errors import ApiError, TransientError
 
-#: The largest exponent :meth:`Backoff.delay_s` raises 2 to. ``2.0 ** 1023`` is the
+#: The largest exponent :func:`capped_doubling` raises 2 to. ``2.0 ** 1023`` is the
 #: largest power of two a float holds (one more raises OverflowError), and
-#: ``initial_s * 2**1023`` is past any cap unless ``initial_s < cap_s / 8.9e307``.
+#: ``base * 2**1023`` is past any cap unless ``base < cap / 8.9e307``.
 _MAX_DOUBLINGS = 1023
+
+
+def capped_doubling(base: float, doublings: int, cap: float) -> float:
+    """``base`` doubled ``doublings`` times, at most ``cap``: any count, however large.
+
+    The doubling stops at ``2**1023``, long after the cap is reached, so no
+    count overflows. Backoff's ceiling and the engine-wide 429 pause both grow so.
+    """
+    return min(cap, base * 2.0 ** min(doublings, _MAX_DOUBLINGS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,10 +44,9 @@ class Backoff:
 
         Full jitter: uniform in [0, min(cap, initial * 2**(attempt-1))). A
         Retry-After, when given, is a floor, itself clamped to the cap. Any
-        ``attempt``, however large, gives a wait: the doubling stops at
-        ``2**1023``, long after the cap is reached.
+        ``attempt``, however large, gives a wait (see :func:`capped_doubling`).
         """
-        ceiling = min(self.cap_s, self.initial_s * 2.0 ** min(attempt - 1, _MAX_DOUBLINGS))
+        ceiling = capped_doubling(self.initial_s, attempt - 1, self.cap_s)
         wait = rand * ceiling
         if retry_after_s is not None:
             wait = max(wait, min(max(retry_after_s, 0.0), self.cap_s))

@@ -12,7 +12,7 @@ from bulkops.errors import (
     ThrottledError,
     TransportError,
 )
-from bulkops.retry import Backoff
+from bulkops.retry import Backoff, capped_doubling
 
 BACKOFF = Backoff(initial_s=0.5, cap_s=30.0, max_attempts=4)
 ALMOST_ONE = 1.0 - 1e-9
@@ -46,6 +46,17 @@ def test_a_tiny_initial_wait_still_grows_to_the_cap() -> None:
     """The doubling limit leaves room for the smallest initial waits to reach the cap."""
     backoff = Backoff(initial_s=1e-300, cap_s=30.0)
     assert backoff.delay_s(10**6, rand=0.5) == pytest.approx(15.0)
+
+
+@pytest.mark.parametrize(
+    ("doublings", "expected"),
+    [(0, 0.5), (1, 1.0), (5, 16.0), (6, 30.0), (1023, 30.0), (1024, 30.0), (10**100, 30.0)],
+)
+def test_capped_doubling_doubles_up_to_the_cap_for_any_count(
+    doublings: int, expected: float
+) -> None:
+    """0.5 doubled n times, capped at 30, for every n: none overflows."""
+    assert capped_doubling(0.5, doublings, 30.0) == expected
 
 
 @pytest.mark.parametrize(("attempt", "rand", "expected"), [(1, 0.5, 0.25), (4, 0.25, 1.0)])

@@ -33,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..config import check_non_negative, check_positive
+from ..retry import capped_doubling
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +152,6 @@ class AimdController:
         self._credit = 0.0
         self._slow_start = False
         self._limit = max(settings.floor, math.floor(self._limit * settings.decrease_factor))
-        doublings = min(self.episodes - 1, 64)  # 2.0 ** 1024 would overflow
-        backoff = min(settings.pause_cap_s, settings.pause_initial_s * 2.0**doublings)
+        backoff = capped_doubling(settings.pause_initial_s, self.episodes - 1, settings.pause_cap_s)
         self.paused_until = max(self.paused_until, now + max(retry_after, backoff))
         return self._limit != before
