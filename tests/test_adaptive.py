@@ -81,9 +81,11 @@ class Account:
 class Simulation:
     """One run of ``rows`` rows with ``workers`` as the ceiling, on virtual time."""
 
-    def __init__(self, *, rows: int, workers: int, account: Account, seed: int) -> None:
+    def __init__(
+        self, *, rows: int, workers: int, account: Account, seed: int, settings: AimdSettings
+    ) -> None:
         self.clock = FakeClock()
-        self.ctl = AimdController(workers, clock=self.clock)
+        self.ctl = AimdController(workers, clock=self.clock, settings=settings)
         self.account = account
         self.backoff = Backoff()
         self.rng = random.Random(seed)
@@ -168,11 +170,25 @@ class Simulation:
             self.take_row()
 
 
+#: The settings the engine runs with: AimdSettings' defaults.
+ENGINE_TUNING = AimdSettings()
+
+
 def simulate(
-    *, rows: int, workers: int, account: Account, seed: int = 1
+    *,
+    rows: int,
+    workers: int,
+    account: Account,
+    seed: int = 1,
+    settings: AimdSettings = ENGINE_TUNING,
 ) -> tuple[Run, AimdController]:
-    """Run the simulation; returns what it measured and the controller as it ended."""
-    simulation = Simulation(rows=rows, workers=workers, account=account, seed=seed)
+    """Run the simulation (with the engine's tuning unless ``settings`` says otherwise).
+
+    Returns what it measured and the controller as it ended.
+    """
+    simulation = Simulation(
+        rows=rows, workers=workers, account=account, seed=seed, settings=settings
+    )
     return simulation.play(), simulation.ctl
 
 
@@ -211,8 +227,16 @@ def test_an_account_with_room_keeps_the_ceiling_through_5xx() -> None:
 
 
 def test_a_saturated_account_gets_sparse_probes_not_a_storm() -> None:
-    """While another client holds every slot, the pause doubles: a handful of 429s in 20 s."""
-    run, _ = simulate(rows=2000, workers=100, account=Account(lambda t: 0 if t < 20.0 else 10))
+    """While another client holds every slot, the pause doubles: a handful of 429s in 20 s.
+
+    Slow start from 4, not the engine's 16: each episode's 429s are a window's worth,
+    so a narrow window lets the count show the doubling pause (from 16, the first
+    dozen episodes, as the window narrows to 1, add some 55 more).
+    """
+    account = Account(lambda t: 0 if t < 20.0 else 10)
+    run, _ = simulate(
+        rows=2000, workers=100, account=account, settings=AimdSettings(initial_limit=4)
+    )
     assert len([t for t in run.throttled_at if t < 20.0]) <= 20
     assert run.failed == 0
     assert run.elapsed_s <= 2000 / 10 * 0.25 * 1.5 + 20.0
@@ -336,6 +360,13 @@ def test_consecutive_episodes_double_the_pause_and_successes_reset_it() -> None:
     assert ctl.pause_remaining_s() == pytest.approx(0.5)
 
 
+def test_the_first_pause_is_capped_too() -> None:
+    """A first pause longer than the cap waits the cap (a run's backoff cap may be short)."""
+    ctl = make(pause_initial_s=5.0, pause_cap_s=1.0)
+    ctl.on_throttle(ctl.on_start())
+    assert ctl.pause_remaining_s() == pytest.approx(1.0)
+
+
 def test_a_late_429_extends_the_pause_without_cutting() -> None:
     """A stale 429's Retry-After lengthens the pause but leaves limit and episodes alone."""
     ctl = make()
@@ -356,7 +387,7 @@ def test_a_late_429_extends_the_pause_without_cutting() -> None:
         {"increase_step": 0.0},
         {"increase_step": float("nan")},
         {"pause_initial_s": -1.0},
-        {"pause_initial_s": 5.0, "pause_cap_s": 1.0},
+        {"pause_cap_s": -1.0},
     ],
 )
 def test_bad_settings_are_refused_by_name(overrides: dict[str, Any]) -> None:

@@ -18,9 +18,8 @@ ceiling.
   successes resets the doubling.
 
 The rate (``--rate``) is not adapted: by Little's law the window already bounds
-it to ``limit / latency``. The tuning above is one frozen :class:`AimdSettings`;
-the values the engine gives it are in :mod:`bulkops.engine.calls`, and how they
-were chosen is in ``benchmarks/README.md``.
+it to ``limit / latency``. The tuning above is one frozen :class:`AimdSettings`,
+whose defaults are the engine's; how they were chosen is in ``benchmarks/README.md``.
 
 Nothing here sleeps, logs or touches asyncio. Each ``on_*`` method returns whether
 :attr:`AimdController.limit` changed, so the caller can retune its window.
@@ -51,14 +50,18 @@ class AimdSettings:
     #: The limit never goes below this.
     floor: int = 1
     #: Where slow start begins (kept between ``floor`` and the controller's ceiling).
-    initial_limit: int = 4
-    #: A 429 multiplies the limit by this, once per congestion episode.
-    decrease_factor: float = 0.7
+    #: 16, the default ``--concurrency``: a run that asks for no more starts at full
+    #: width, a bolder one probes up (benchmarks/README.md, "Slow start").
+    initial_limit: int = 16
+    #: A 429 multiplies the limit by this, once per congestion episode. Gentle, since
+    #: a 429 says the window is only one or two over (benchmarks/README.md, "AIMD cut").
+    decrease_factor: float = 0.85
     #: Added to the limit over one window's successes, after the first 429.
     increase_step: float = 1.0
     #: The first engine-wide pause after a cut; it doubles per consecutive episode.
-    pause_initial_s: float = 0.1
-    #: The longest pause, a 429's Retry-After included.
+    #: About one round trip: longer only idles the account (benchmarks/README.md).
+    pause_initial_s: float = 0.02
+    #: The longest pause, a 429's Retry-After and the first pause included.
     pause_cap_s: float = 30.0
 
     def __post_init__(self) -> None:
@@ -67,11 +70,7 @@ class AimdSettings:
             raise ValueError(f"decrease_factor must be in (0, 1), got {self.decrease_factor!r}")
         check_positive("increase_step", self.increase_step)
         check_non_negative("pause_initial_s", self.pause_initial_s)
-        if self.pause_cap_s < self.pause_initial_s:
-            raise ValueError(
-                f"need 0 <= pause_initial_s <= pause_cap_s, got {self.pause_initial_s!r} "
-                f"and {self.pause_cap_s!r}"
-            )
+        check_non_negative("pause_cap_s", self.pause_cap_s)
 
 
 class AimdController:

@@ -18,14 +18,6 @@ from .limits import ConcurrencyWindow, RateGate
 from .ports import EngineHooks, SenderApi
 from .records import CallReport
 
-#: Slow start from here (the default --concurrency): a run that asks for no more
-#: starts at full width; a bolder one probes up from there.
-SLOW_START_LIMIT = 16
-#: The AIMD cut on a 429 and the first engine-wide pause (about one round trip);
-#: tuned with the benchmark's throttling scenario (see benchmarks/README.md).
-DECREASE_FACTOR = 0.85
-FIRST_PAUSE_S = 0.02
-
 
 class Abandoned(Exception):
     """The run is stopping and this call gave up before it started; the row gets no record."""
@@ -59,12 +51,7 @@ class CallLoop:
         self.throttle = AimdController(
             config.concurrency,
             clock=monotonic,
-            settings=AimdSettings(
-                initial_limit=min(config.concurrency, SLOW_START_LIMIT),
-                decrease_factor=DECREASE_FACTOR,
-                pause_initial_s=min(FIRST_PAUSE_S, config.backoff_cap_s),
-                pause_cap_s=config.backoff_cap_s,
-            ),
+            settings=AimdSettings(pause_cap_s=config.backoff_cap_s),
         )
         self.window = ConcurrencyWindow(self.throttle.limit)
 
