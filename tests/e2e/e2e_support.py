@@ -15,7 +15,7 @@ import io
 import json
 import random
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ import aiohttp
 from support import SkippingClock
 
 import bulkops
-from bulkops.config import Credentials, RunConfig
+from bulkops.config import RunConfig
 from bulkops.engine import EngineClock
 from bulkops.logs import make_logger
 from bulkops.model import SenderKind
@@ -105,11 +105,9 @@ async def run_job(  # noqa: PLR0913 - a test helper: run_job's arguments plus te
     log is kept as JSON lines at debug level. A run stopped as a whole is
     returned in the outcome (``aborted``), as the library returns it.
     """
-    credentials = Credentials(
-        username=sandbox.account_sid,
-        password=sandbox.auth_token if password is None else password,
-        account_sid=sandbox.account_sid,
-    )
+    credentials = sandbox.credentials()
+    if password is not None:
+        credentials = replace(credentials, password=password)
     stream = io.StringIO()
     log = make_logger(json_format=True, verbose=True, secrets=credentials.secrets, stream=stream)
     engine_clock = EngineClock(
