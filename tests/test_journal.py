@@ -63,7 +63,7 @@ def test_done_keys_are_succeeded_and_invalid_rows_only(tmp_path: Path) -> None:
         journal.record(result(4, Outcome.INVALID, Detail.INVALID_ROW))
         journal.record(result(5, Outcome.SKIPPED, Detail.DUPLICATE))
     done = read_done_keys(path)
-    assert set(done) == {key_digest(("attach", mg(1), sc(n), "")) for n in (2, 4)}
+    assert set(done) == {key_digest(("attach", mg(1), "short_code", sc(n), "")) for n in (2, 4)}
 
 
 def test_done_keys_match_the_rows_of_the_job(tmp_path: Path) -> None:
@@ -162,7 +162,7 @@ def test_resume_report_and_repair_agree_on_a_torn_last_line(tmp_path: Path, tail
     path = tmp_path / "r.jsonl"
     path.write_bytes(good(2).encode() + tail)
 
-    assert set(read_done_keys(path)) == {key_digest(("attach", mg(1), sc(2), ""))}
+    assert set(read_done_keys(path)) == {key_digest(("attach", mg(1), "short_code", sc(2), ""))}
     reader = read_results(path)
     report = summarize(reader)
     assert (report.records, report.rows, report.torn_lines) == (1, 1, 1)

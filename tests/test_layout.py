@@ -25,6 +25,7 @@ SHARED = {
     "bulkops.files",
     "bulkops.jobs",
     "bulkops.keys",
+    "bulkops.kinds",
     "bulkops.logs",
     "bulkops.model",
     "bulkops.retry",
