@@ -47,6 +47,8 @@ class KindSpec:
     ``messaging.v1.service.{resource}``.
     """
 
+    #: What people call it, e.g. ``phone number``.
+    label: str
     #: The path segment under ``/v1/Services/{ServiceSid}/``, e.g. ``PhoneNumbers``.
     collection: str
     #: The create call's one form field, e.g. ``PhoneNumberSid`` (``AlphaSender`` takes the text).
@@ -59,6 +61,8 @@ class KindSpec:
     number_field: str
     #: What that value looks like in a job (the issue's inference rules; E.164 per the spec).
     number_pattern: re.Pattern[str]
+    #: ``number_pattern`` in words, for messages, e.g. ``+ and 8 to 15 digits (E.164)``.
+    number_rule: str
     #: True when the create call takes the text (``AlphaSender``), not a SID; such a
     #: sender's SID exists only in a service, found by listing the service.
     creates_by_text: bool
@@ -73,15 +77,22 @@ class KindSpec:
         """The spec's SID pattern, e.g. ``^PN[0-9a-fA-F]{32}$``."""
         return re.compile(rf"^{self.sid_prefix}[0-9a-fA-F]{{32}}$")
 
+    @property
+    def identity_field(self) -> str:
+        """The resource field a job names the sender by: its text if created by text, else sid."""
+        return self.number_field if self.creates_by_text else "sid"
+
 
 _KINDS: dict[str, KindSpec] = {
     "short_code": KindSpec(
+        label="short code",
         collection="ShortCodes",
         create_param="ShortCodeSid",
         list_key="short_codes",
         sid_prefix="SC",
         number_field="short_code",
         number_pattern=re.compile(r"^[0-9]{3,8}$"),
+        number_rule="3 to 8 digits",
         creates_by_text=False,
         in_sender_pool=True,
         account_listing=AccountListing(
@@ -92,12 +103,14 @@ _KINDS: dict[str, KindSpec] = {
         ),
     ),
     "phone_number": KindSpec(
+        label="phone number",
         collection="PhoneNumbers",
         create_param="PhoneNumberSid",
         list_key="phone_numbers",
         sid_prefix="PN",
         number_field="phone_number",
         number_pattern=re.compile(r"^\+[0-9]{8,15}$"),
+        number_rule="+ and 8 to 15 digits (E.164)",
         creates_by_text=False,
         in_sender_pool=True,
         account_listing=AccountListing(
@@ -108,6 +121,7 @@ _KINDS: dict[str, KindSpec] = {
         ),
     ),
     "alpha_sender": KindSpec(
+        label="alpha sender ID",
         collection="AlphaSenders",
         create_param="AlphaSender",
         list_key="alpha_senders",
@@ -115,6 +129,7 @@ _KINDS: dict[str, KindSpec] = {
         number_field="alpha_sender",
         # 1-11 of A-Z a-z 0-9 space + - _ &, at least one letter (spec: CreateAlphaSender).
         number_pattern=re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 +\-_&]{1,11}$"),
+        number_rule="1 to 11 of A-Z a-z 0-9 space + - _ &, at least one letter",
         creates_by_text=True,
         in_sender_pool=False,
         account_listing=None,

@@ -74,6 +74,9 @@ class Detail(StrEnum):
     RETRIES_EXHAUSTED = "retries_exhausted"
     #: The row failed validation; the message names the problem.
     INVALID_ROW = "invalid_row"
+    #: The row names a phone number or short code the account does not own
+    #: (its listing has no such number); nothing was sent for it.
+    SENDER_NOT_FOUND = "sender_not_found"
     #: The row repeats an earlier row of the same job (same key); not sent.
     DUPLICATE = "duplicate"
     #: A migration detached from the source, the attach failed for good, and the
@@ -111,8 +114,23 @@ class Row:
             object.__setattr__(self, "sender_sid", self.sender)
 
     @property
+    def resolved(self) -> bool:
+        """True when the row can be sent: its kind is created by text, or its SID is known."""
+        return bool(self.sender_sid) or self.kind.spec.creates_by_text
+
+    @property
+    def create_value(self) -> str:
+        """The value of the create call's form field: the alpha text, else the SID."""
+        return self.sender if self.kind.spec.creates_by_text else self.sender_sid
+
+    @property
     def identity(self) -> str:
-        """The resolved sender: the alpha text, else the SID (the number until resolved)."""
+        """The resolved sender: the alpha text, else the SID (the number until resolved).
+
+        Unique across kinds as well: SIDs carry their kind's prefix, a number is
+        digits (short code) or ``+`` and digits (phone number), and an alpha
+        sender has a letter and at most 11 characters.
+        """
         if self.kind.spec.creates_by_text:
             return self.sender
         return self.sender_sid or self.sender
