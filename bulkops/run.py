@@ -1,5 +1,8 @@
 """Run a job: the one place a run is wired, job file → engine → Twilio client → journal.
 
+Numbers a job names instead of SIDs are resolved first, through the account's
+listings (:mod:`bulkops.resolve`), with the same client the engine then uses.
+
 :func:`run_job` is what ``bulkops run``, the end-to-end tests and the benchmark
 (through the CLI) all call. It knows nothing of the sandbox or of displays:
 give it a base URL and credentials (the sandbox's, or Twilio's), and
@@ -14,7 +17,7 @@ import io
 import signal
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -38,8 +41,11 @@ from .journal import (
 )
 from .keys import DigestSet
 from .logs import make_logger
-from .model import Detail, Outcome
+from .model import Detail, InvalidRow, Outcome, Row
+from .resolve import numbers_named, resolve_numbers
+from .retry import Backoff
 from .twilio.client import TwilioClient
+from .twilio.listing import AccountLister
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +123,7 @@ async def run_job(  # noqa: PLR0913 - public entry point; each keyword is an ind
     ``resume`` without ``results`` or a result log that cannot be written.
     """
     if not isinstance(job, Job):
-        job = open_job(job, default_op=config.default_op, kind=config.kind)
+        job = open_job(job, default_op=config.default_op)
     if resume and results is None:
         raise UsageError("--resume needs --results PATH: the result log of the run to resume")
     path = Path(results) if results is not None else default_results_path(job.path)
@@ -183,7 +189,7 @@ class _Run:
                     with anyio.CancelScope() as scope:
                         if self.handle_signals:
                             self._handle_signals(engine, scope)
-                        await engine.run(self.job.rows())
+                        await engine.run(await self._resolved_rows(client))
                 finally:
                     self.skipped_done = engine.skipped_done
                     if self.handle_signals:
@@ -199,6 +205,36 @@ class _Run:
             "bulkops.run.finished",
             **{f"{o.value}.{d.value}": n for (o, d), n in journal.counts.items()},
         )
+
+    async def _resolved_rows(self, client: TwilioClient) -> Iterable[Row | InvalidRow]:
+        """The job's rows, each number the job names replaced by its SID where the account has it.
+
+        A job of SIDs and alpha senders costs no call and no extra pass over the
+        file beyond the one that finds there is nothing to resolve.
+        """
+        wanted = numbers_named(self.job.rows())
+        if not wanted:
+            return self.job.rows()
+        config, clock = self.config, self.engine_hooks.clock
+        directory = AccountLister(
+            client,
+            self.credentials.account_sid,
+            backoff=Backoff(
+                initial_s=config.backoff_initial_s,
+                cap_s=config.backoff_cap_s,
+                max_attempts=config.max_attempts,
+            ),
+            sleep=clock.sleep,
+            rand=clock.rand,
+        )
+        resolution = await resolve_numbers(wanted, directory)
+        self.log.info(
+            "bulkops.senders.resolved",
+            numbers=sum(map(len, wanted.values())),
+            found=len(resolution.sids),
+            list_calls=directory.pages,
+        )
+        return resolution.rows(self.job.rows())
 
     def _handle_signals(self, engine: Engine, scope: anyio.CancelScope) -> None:
         """First SIGINT/SIGTERM drains (``grace_s`` for calls in flight), a second abandons."""

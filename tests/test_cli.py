@@ -130,8 +130,10 @@ def test_failed_rows_are_written_as_a_job_to_run_again(
     assert status == 1
     assert "r.failed.csv" in err
     again = Path("r.failed.csv").read_text(encoding="utf-8").splitlines()
-    assert again[0].split(",")[:3] == ["service_sid", "short_code_sid", "op"]
-    assert sorted(again[1:]) == sorted([f"{MG_A},{sc(8)},fetch,", f"{MG_B},{sc(9)},fetch,"])
+    assert again[0].split(",") == ["service_sid", "sender", "kind", "op", "from_service_sid"]
+    assert sorted(again[1:]) == sorted(
+        [f"{MG_A},{sc(8)},short_code,fetch,", f"{MG_B},{sc(9)},short_code,fetch,"]
+    )
     status, _, _ = run(capsys, "run", "r.failed.csv", "--dry-run")
     assert status == 0
 

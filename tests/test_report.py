@@ -175,7 +175,11 @@ def test_to_json_has_stable_keys() -> None:
         "calls_per_s",
         "rows_per_s",
         "torn_lines",
+        "kinds",
     ]
+    assert data["kinds"] == {
+        "short_code": {"succeeded": 1, "failed": 0, "invalid": 0, "skipped": 0}
+    }
     assert list(data["outcomes"]) == ["succeeded", "failed", "invalid", "skipped"]
     assert data["details"]["succeeded"] == {"attached": 1}
     assert data["attempts"] == {"3": 1}

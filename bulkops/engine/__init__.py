@@ -10,6 +10,7 @@ or the sandbox: it meets them through the Protocols in :mod:`.ports`.
 
 from .engine import Engine
 from .feed import Feed, SenderTurns
+from .migration import migration_for
 from .ports import EngineClock, EngineHooks, Journal, NoObserver, Observer, SenderApi
 from .records import RecordMaker
 
@@ -24,4 +25,5 @@ __all__ = [
     "RecordMaker",
     "SenderApi",
     "SenderTurns",
+    "migration_for",
 ]
