@@ -28,7 +28,9 @@ SHARED = {
     "bulkops.kinds",
     "bulkops.logs",
     "bulkops.model",
+    "bulkops.resolve",
     "bulkops.retry",
+    "bulkops.rows",
 }
 #: Layer → the prefixes it must never import.
 FORBIDDEN = {
