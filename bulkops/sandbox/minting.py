@@ -5,7 +5,9 @@ the same world. Each kind's facts are one :class:`Minting` in :data:`MINTING`;
 nothing branches on the kind.
 
 * A sender seeded by SID gets a number derived from the SID: a 5-digit short
-  code (``10000``–``99999``), or a North American number ``+1 NXX NXX XXXX``.
+  code (``10000``–``99999``; 6 to 8 digits once those are crowded), or a North
+  American number ``+1 NXX NXX XXXX``; a number another sender has is never
+  given twice.
 * A sender seeded by number gets a SID derived from the number (the kind's
   prefix and 32 hex digits of a BLAKE2b hash).
 * Twilio creates an alpha sender's ``AI…`` SID when it is added to a service;
@@ -27,13 +29,31 @@ def twilio_time(epoch_s: float | None = None) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch_s))
 
 
-def short_code_number(index: int) -> str:
-    """The ``index``-th 5-digit short code, cycling through ``10000``–``99999``."""
-    return str(10000 + index % 90000)
+#: Tries at a free number before :meth:`~.senders.Senders.free_number` gives up.
+ATTEMPTS = 64
+#: Tries at a 5-digit short code before longer ones (3–8 digits are all short codes).
+FIVE_DIGIT_ATTEMPTS = 8
 
 
-def nanp_number(index: int) -> str:
-    """The ``index``-th North American number, ``+1 NXX NXX XXXX`` (area and exchange 200–999)."""
+def _mix(index: int, attempt: int) -> int:
+    """A well-spread integer for the ``attempt``-th retry at ``index`` (SplitMix64's constants)."""
+    return (index * 0x9E3779B97F4A7C15 + attempt * 0xBF58476D1CE4E5B9) % (1 << 64)
+
+
+def short_code_number(index: int, attempt: int = 0) -> str:
+    """The short code for ``index``: 5 digits (``10000 + index % 90000`` first), then, once the
+    5-digit numbers are crowded, 6 to 8 digits."""
+    if attempt == 0:
+        return str(10000 + index % 90000)
+    if attempt < FIVE_DIGIT_ATTEMPTS:
+        return str(10000 + _mix(index, attempt) % 90000)
+    return str(100000 + _mix(index, attempt) % 99_900_000)
+
+
+def nanp_number(index: int, attempt: int = 0) -> str:
+    """The North American number for ``index``, ``+1 NXX NXX XXXX`` (area and exchange 200–999)."""
+    if attempt:
+        index = _mix(index, attempt)
     index %= 800 * 800 * 10000
     area, rest = divmod(index, 800 * 10000)
     exchange, line = divmod(rest, 10000)
@@ -87,12 +107,10 @@ def country_of_phone_number(number: str) -> str:
 class Minting:
     """What the sandbox needs to make up a sender of one kind."""
 
-    #: The ``index``-th number of this kind; distinct indexes below :attr:`space`
-    #: give distinct numbers, so probing ``index + 1, + 2, …`` finds a free one.
-    #: None for a kind whose value is text the client chooses (alpha senders).
-    number_at: Callable[[int], str] | None
-    #: How many distinct numbers :attr:`number_at` makes.
-    space: int
+    #: The number for a SID's index at the given attempt (0 first, then others
+    #: while the number is taken); None for a kind whose value is text the
+    #: client chooses (alpha senders).
+    number_at: Callable[[int, int], str] | None
     #: The capabilities a sender with this index gets.
     capabilities_at: Callable[[int], tuple[str, ...]]
     #: The ISO country of a number; None when the resource has no ``country_code``.
@@ -102,19 +120,16 @@ class Minting:
 MINTING = {
     SenderKind.SHORT_CODE: Minting(
         number_at=short_code_number,
-        space=90000,
         capabilities_at=short_code_capabilities,
         country_of=lambda _number: "US",
     ),
     SenderKind.PHONE_NUMBER: Minting(
         number_at=nanp_number,
-        space=800 * 800 * 10000,
         capabilities_at=phone_number_capabilities,
         country_of=country_of_phone_number,
     ),
     SenderKind.ALPHA_SENDER: Minting(
         number_at=None,
-        space=0,
         capabilities_at=alpha_capabilities,
         country_of=None,
     ),

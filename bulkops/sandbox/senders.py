@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..model import SenderKind
-from .minting import MINTING, sid_index, twilio_time
+from .minting import ATTEMPTS, MINTING, sid_index, twilio_time
 
 
 @dataclass(slots=True)
@@ -103,17 +103,18 @@ class Senders:
     def free_number(self, kind: SenderKind, sid: str) -> str:
         """The number derived from ``sid``, or the next one no sender of ``kind`` has.
 
-        Raises ValueError for a kind whose value is text, or when every number is taken.
+        Raises ValueError for a kind whose value is text, or when :data:`~.minting.ATTEMPTS`
+        tries found every number taken (the account would hold most of them).
         """
         minting = MINTING[kind]
         if minting.number_at is None:
             raise ValueError(f"{kind.value}s have no numbers to derive")
-        start = sid_index(sid)
-        for probe in range(start, start + minting.space):
-            number = minting.number_at(probe)
+        index = sid_index(sid)
+        for attempt in range(ATTEMPTS):
+            number = minting.number_at(index, attempt)
             if (kind, "", number) not in self._by_number:
                 return number
-        raise ValueError(f"every {kind.value} number is taken")
+        raise ValueError(f"no free {kind.value} number for {sid} in {ATTEMPTS} attempts")
 
     def sorted_sids(self, kind: SenderKind) -> list[str]:
         """The sorted SIDs of every sender of ``kind`` (do not mutate)."""

@@ -14,6 +14,7 @@ from bulkops.errors import UsageError
 from bulkops.model import SenderKind
 from bulkops.sandbox import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, TwilioProblem, World
 from bulkops.sandbox.accounts import friendly_name, rfc2822
+from bulkops.sandbox.minting import ATTEMPTS, FIVE_DIGIT_ATTEMPTS, short_code_number
 
 SHORT_CODE = SenderKind.SHORT_CODE
 
@@ -156,12 +157,25 @@ def test_seeded_sids_get_numbers_and_numbers_get_sids() -> None:
 
 def test_derived_numbers_never_collide() -> None:
     """Two SIDs whose derived short codes coincide get distinct numbers, the same every time."""
-    first, second = sc(1), sc(1 + 90000)  # the same derived number, 10001
+    first, second = sc(1), sc(1 + 90000)  # both derive 10001 at the first attempt
     worlds = [World(), World()]
     for world in worlds:
         world.seed_senders(SHORT_CODE, [first, second])
     numbers = [[w.senders[sid].number for sid in (first, second)] for w in worlds]
-    assert numbers[0] == numbers[1] == ["10001", "10002"]
+    assert numbers[0] == numbers[1]
+    assert numbers[0][0] == "10001"
+    assert numbers[0][1] != "10001"
+    assert len(numbers[0][1]) == 5
+
+
+def test_crowded_short_codes_grow_to_more_digits() -> None:
+    """Once the 5-digit tries are used up, a short code gets 6 to 8 digits; still 3–8 digits."""
+    fives = {short_code_number(7, attempt) for attempt in range(FIVE_DIGIT_ATTEMPTS)}
+    longer = {short_code_number(7, attempt) for attempt in range(FIVE_DIGIT_ATTEMPTS, ATTEMPTS)}
+    assert {len(n) for n in fives} == {5}
+    assert {len(n) for n in longer} <= {6, 7, 8}
+    assert len(longer) == ATTEMPTS - FIVE_DIGIT_ATTEMPTS
+    assert all(SHORT_CODE.spec.number_pattern.fullmatch(n) for n in fives | longer)
 
 
 def test_many_phone_numbers_are_distinct() -> None:
