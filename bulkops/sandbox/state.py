@@ -66,17 +66,12 @@ def world_from_document(doc: Mapping[str, Any]) -> World:
         )
     except (KeyError, TypeError, AttributeError) as exc:
         raise ValueError(f"malformed world document ({type(exc).__name__}: {exc})") from None
-    for pools in world.services.values():
-        for pool in pools.values():
-            pool.sort()
     return world
 
 
 def _restore_sender(world: World, item: Mapping[str, Any]) -> None:
     kind = SenderKind(item["kind"])
     service_sid = item.get("service_sid")
-    if service_sid is not None and service_sid not in world.services:
-        raise ValueError(f"{item['sid']} is attached to unknown {service_sid}")
     if service_sid is None and kind.spec.creates_by_text:
         raise ValueError(f"{item['sid']}: a {kind.value} exists only in a service")
     sender = world.add_sender(kind, item["sid"], str(item["number"]), service_sid=service_sid)
@@ -85,8 +80,6 @@ def _restore_sender(world: World, item: Mapping[str, Any]) -> None:
     sender.capabilities = tuple(item["capabilities"])
     sender.date_created = str(item["date_created"])
     sender.date_updated = str(item["date_updated"])
-    if service_sid is not None:
-        world.services[service_sid].setdefault(kind, []).append(sender.sid)
 
 
 def load_world(path: str | Path) -> World:

@@ -155,8 +155,19 @@ class World:
         service_sid: str | None = None,
         now_s: float | None = None,
     ) -> Sender:
-        """Register one sender exactly as given (in no pool yet); see :meth:`.Senders.add`."""
-        return self._senders.add(kind, sid, number, service_sid=service_sid, now_s=now_s)
+        """Register one sender exactly as given, in ``service_sid``'s pool if given; returns it.
+
+        No rule of Twilio's is applied (see :meth:`attach` for those): this is
+        for seeding and for loading a state. Raises ValueError for an unknown
+        service, and as :meth:`.Senders.add` does (a malformed or taken SID, a
+        taken number).
+        """
+        if service_sid is not None and service_sid not in self.services:
+            raise ValueError(f"{sid} is attached to unknown {service_sid}")
+        sender = self._senders.add(kind, sid, number, service_sid=service_sid, now_s=now_s)
+        if service_sid is not None:
+            bisect.insort(self.services[service_sid].setdefault(kind, []), sid)
+        return sender
 
     # -- the operations the API exposes ----------------------------------------------
 
@@ -216,7 +227,7 @@ class World:
         while sid in self.senders:  # a 128-bit collision: never, but never a duplicate either
             sid = sid_for(kind, sid)
         self.alpha_senders_created += 1
-        return self.add_sender(kind, sid, text, service_sid=service_sid, now_s=now_s)
+        return self._senders.add(kind, sid, text, service_sid=service_sid, now_s=now_s)
 
     def _check_pool(self, service_sid: str, kind: SenderKind) -> None:
         if kind.spec.in_sender_pool and self.pool_size(service_sid) >= self.max_senders_per_service:
