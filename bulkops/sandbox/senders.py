@@ -8,10 +8,11 @@ lookups as dicts, and the account's SIDs of one kind sorted for its listing.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..model import SenderKind
-from .minting import ATTEMPTS, MINTING, sid_index, twilio_time
+from .minting import ATTEMPTS, MINTING, sid_for, sid_index, twilio_time
 
 
 @dataclass(slots=True)
@@ -86,6 +87,32 @@ class Senders:
         self._by_number[key] = sid
         self._sorted.pop(kind, None)
         return sender
+
+    def seed(
+        self, kind: SenderKind, values: Iterable[str], *, now_s: float | None = None
+    ) -> list[str]:
+        """Add a sender of ``kind`` for each value, a SID or a number, unless it exists; their
+        SIDs. See :meth:`~.world.World.seed_senders`."""
+        spec = kind.spec
+        if spec.creates_by_text:
+            raise ValueError(f"{kind.value}s exist only in a service: attach them by text")
+        sids = []
+        for value in values:
+            if kind.sid_pattern.fullmatch(value):
+                if value not in self.by_sid:
+                    self.add(kind, value, self.free_number(kind, value), now_s=now_s)
+                sids.append(value)
+            elif spec.number_pattern.fullmatch(value):
+                found = self.find(kind, value)
+                if found is None:
+                    found = self.add(kind, sid_for(kind, value), value, now_s=now_s)
+                sids.append(found.sid)
+            else:
+                raise ValueError(
+                    f"{kind.value} must match {kind.sid_pattern.pattern} (a SID) or "
+                    f"{spec.number_pattern.pattern} (a number): {value!r}"
+                )
+        return sids
 
     def remove(self, sender: Sender) -> None:
         """Forget the sender (an alpha sender deleted from its service)."""

@@ -124,27 +124,7 @@ class World:
         value that is neither, and for alpha senders, which exist only in a
         service (attach them by text with :meth:`attach`).
         """
-        spec = kind.spec
-        if spec.creates_by_text:
-            raise ValueError(f"{kind.value}s exist only in a service: attach them by text")
-        senders = self._senders
-        sids = []
-        for value in values:
-            if kind.sid_pattern.fullmatch(value):
-                if value not in senders.by_sid:
-                    senders.add(kind, value, senders.free_number(kind, value), now_s=now_s)
-                sids.append(value)
-            elif spec.number_pattern.fullmatch(value):
-                found = senders.find(kind, value)
-                if found is None:
-                    found = senders.add(kind, sid_for(kind, value), value, now_s=now_s)
-                sids.append(found.sid)
-            else:
-                raise ValueError(
-                    f"{kind.value} must match {kind.sid_pattern.pattern} (a SID) or "
-                    f"{spec.number_pattern.pattern} (a number): {value!r}"
-                )
-        return sids
+        return self._senders.seed(kind, values, now_s=now_s)
 
     def add_sender(
         self,
