@@ -100,8 +100,8 @@ def test_the_first_staging_row_of_a_sender_wins(tmp_path: Path) -> None:
     assert short.service_sid == MG_A
 
 
-def test_one_sender_named_by_sid_and_by_number_in_a_state_is_one_sender(tmp_path: Path) -> None:
-    """A number already on the account (e.g. from --state) keeps its SID when a job names it."""
+def test_a_number_already_on_the_account_keeps_its_sid(tmp_path: Path) -> None:
+    """A number already on the account (say, from --state) is not seeded again by a job."""
     world = World()
     world.add_sender(PHONE_NUMBER, pn(9), "+14155550100")
     job = open_job(write(tmp_path / "job.csv", MIXED), default_op=Op.FETCH)
