@@ -10,7 +10,7 @@ reads ``kind.spec`` instead of branching on the kind.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 
@@ -71,11 +71,12 @@ class KindSpec:
     in_sender_pool: bool
     #: How the account's numbers of this kind resolve to SIDs; None for alpha senders.
     account_listing: AccountListing | None
+    #: The spec's SID pattern, e.g. ``^PN[0-9a-fA-F]{32}$`` (from ``sid_prefix``).
+    sid_pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
-    @property
-    def sid_pattern(self) -> re.Pattern[str]:
-        """The spec's SID pattern, e.g. ``^PN[0-9a-fA-F]{32}$``."""
-        return re.compile(rf"^{self.sid_prefix}[0-9a-fA-F]{{32}}$")
+    def __post_init__(self) -> None:
+        pattern = re.compile(rf"^{self.sid_prefix}[0-9a-fA-F]{{32}}$")
+        object.__setattr__(self, "sid_pattern", pattern)
 
     @property
     def identity_field(self) -> str:
@@ -155,7 +156,7 @@ class SenderKind(Enum):
     @property
     def spec(self) -> KindSpec:
         """This kind's description."""
-        return _KINDS[self.value]
+        return _KINDS[self._value_]  # not .value: this is on every row's path
 
     @property
     def collection(self) -> str:
@@ -180,15 +181,12 @@ class SenderKind(Enum):
     @property
     def sid_pattern(self) -> re.Pattern[str]:
         """The spec's SID pattern, e.g. ``^SC[0-9a-fA-F]{32}$``."""
-        return _SID_PATTERNS[self.value]
+        return _KINDS[self._value_].sid_pattern
 
     @property
     def number_field(self) -> str:
         """The resource field of the human-readable value, e.g. ``short_code``."""
         return self.spec.number_field
-
-
-_SID_PATTERNS = {name: spec.sid_pattern for name, spec in _KINDS.items()}
 
 
 def infer_kind(value: str) -> SenderKind | None:
