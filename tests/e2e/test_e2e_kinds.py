@@ -185,6 +185,7 @@ async def test_verify_holds_after_a_mixed_run_and_finds_what_does_not(tmp_path: 
         (mg(1), "Acme Alerts", "", "attach"),
         (mg(3), sid["p2"], "", "detach"),
     ])  # fmt: skip
+    unknown = write(tmp_path / "unknown.csv", [(mg(1), "+14155559999", "", "attach")])
     async with Sandbox(world=world) as sb:
         connection = Connection(base_url=sb.base_url, credentials=credentials_of(sb))
         await run_job(sb, job, tmp_path / "run.jsonl", fast_config(sb.base_url))
@@ -195,9 +196,16 @@ async def test_verify_holds_after_a_mixed_run_and_finds_what_does_not(tmp_path: 
         changed = await verify(
             job, connection=connection, report=lambda p: problems.append(p.message)
         )
+        missing = await verify(
+            unknown, connection=connection, report=lambda p: problems.append(p.message)
+        )
     assert (held.ok, held.matches) == (True, 4)
     assert (changed.ok, changed.mismatches) == (False, 1)
-    assert problems == [f"Acme Alerts expected attached to {mg(1)} but it is not"]
+    assert (missing.ok, missing.mismatches) == (False, 1)
+    assert problems == [
+        f"Acme Alerts expected attached to {mg(1)} but it is not",
+        "the account has no phone number +14155559999",
+    ]
 
 
 @pytest.mark.asyncio
