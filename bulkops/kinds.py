@@ -176,7 +176,7 @@ class SenderKind(Enum):
     @property
     def sid_column(self) -> str:
         """The job-file column and result field of the SID, e.g. ``short_code_sid``."""
-        return f"{self.value}_sid"
+        return f"{self._value_}_sid"
 
     @property
     def sid_pattern(self) -> re.Pattern[str]:
