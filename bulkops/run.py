@@ -113,7 +113,10 @@ async def run_job(  # noqa: PLR0913 - public entry point; each keyword is an ind
     """Run every row of ``job`` against ``config.base_url``; record each in ``results``.
 
     ``job`` is a path (checked whole first: raises :class:`JobFileError`) or a
-    :class:`~bulkops.jobs.Job` already opened. ``results`` defaults to
+    :class:`~bulkops.jobs.Job` already opened. Numbers the job names are first
+    resolved to SIDs through the account's listings (``credentials.account_sid``'s,
+    at ``config.api_url``; see :mod:`bulkops.resolve`); a number the account
+    lacks is recorded ``failed``/``sender_not_found`` and never sent. ``results`` defaults to
     ``results/<job>-<UTC time>.jsonl``; with ``resume`` it must be given, and rows
     it records as succeeded or invalid are skipped. Writes
     ``<results>.summary.json`` at the end. ``hooks`` say how the run is watched
@@ -209,8 +212,8 @@ class _Run:
     async def _resolved_rows(self, client: TwilioClient) -> Iterable[Row | InvalidRow]:
         """The job's rows, each number the job names replaced by its SID where the account has it.
 
-        A job of SIDs and alpha senders costs no call and no extra pass over the
-        file beyond the one that finds there is nothing to resolve.
+        A job of SIDs and alpha senders costs no call: one pass over the file
+        finds there is nothing to resolve.
         """
         wanted = numbers_named(self.job.rows())
         if not wanted:
