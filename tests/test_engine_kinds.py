@@ -15,6 +15,8 @@ from support import ai, mg, pn, run_virtual, sc
 
 from bulkops.config import RunConfig
 from bulkops.engine import Engine, EngineClock, EngineHooks
+from bulkops.engine.calls import CallLoop
+from bulkops.engine.directory import ServiceDirectory
 from bulkops.errors import ApiError, PermanentError, ServerError
 from bulkops.logs import make_logger
 from bulkops.model import Detail, InvalidRow, ItemResult, Op, Outcome, Row, SenderKind
@@ -40,7 +42,7 @@ class Twilio:
 
     async def send(self, request: Request) -> Reply:
         await asyncio.sleep(0.01)
-        path, _, _ = request.path.partition("?")
+        path, _, query = request.path.partition("?")
         _, _, _, service, collection, *rest = path.split("/")
         kind = KINDS[collection]
         self.calls.append((request.method, path))
@@ -50,9 +52,14 @@ class Twilio:
         pool = self.pool(service, kind)
         if request.method == "POST":
             return self._create(service, kind, request.form[0][1])
-        if not rest:  # a list page
+        if not rest:  # a list page, PageSize items from Page
+            params = dict(part.split("=") for part in query.split("&") if part)
+            size, page = int(params.get("PageSize", 50)), int(params.get("Page", 0))
             items = [{"sid": sid, kind.number_field: n} for sid, n in sorted(pool.items())]
-            return Reply(200, {kind.list_key: items, "meta": {"next_page_url": None}})
+            more = len(items) > (page + 1) * size
+            following = f"https://x.test{path}?PageSize={size}&Page={page + 1}" if more else None
+            body = {kind.list_key: items[page * size : (page + 1) * size]}
+            return Reply(200, body | {"meta": {"next_page_url": following}})
         (sid,) = rest
         if sid not in pool:
             raise PermanentError(404, 20404, "not found")
@@ -266,3 +273,21 @@ def test_a_short_code_row_by_sid_makes_exactly_one_call() -> None:
     journal = run([Row(2 + i, Op.ATTACH, mg(1), sc(i)) for i in range(20)], api, concurrency=4)
     assert len(journal.results) == 20
     assert [m for m, _ in api.calls] == ["POST"] * 20
+
+
+def test_the_directory_reads_every_page_of_a_service_list() -> None:
+    """An alpha sender on a later page is found; each page is one call through the loop."""
+    api = Twilio({mg(1): {ALPHA: {ai(n): f"Brand {n}" for n in range(5)}}})
+
+    async def find() -> tuple[str | None, int]:
+        config = RunConfig(rate_per_s=0.0)
+        hooks = EngineHooks(log=make_logger(stream=io.StringIO()))
+        loop = asyncio.get_running_loop()
+        calls = CallLoop(api, config, hooks=hooks, monotonic=loop.time, stopping=lambda: False)
+        found = await ServiceDirectory(calls, page_size=2).find(
+            alpha(2, Op.FETCH, mg(1), "Brand 4"), mg(1)
+        )
+        return found.sid, len(found.calls)
+
+    assert run_virtual(find()) == (ai(4), 3)
+    assert [path.rsplit("/", 1)[-1] for _, path in api.calls] == ["AlphaSenders"] * 3
