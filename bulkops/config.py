@@ -18,9 +18,11 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 
 from .errors import UsageError
-from .model import Op, SenderKind
+from .model import Op
 
 DEFAULT_BASE_URL = "https://messaging.twilio.com"
+#: Where Twilio serves the ``/2010-04-01/…`` API (the account's numbers), by default.
+DEFAULT_API_BASE_URL = "https://api.twilio.com"
 #: The most tries ``--max-attempts`` allows per call. With waits capped at 30 s,
 #: 100 tries can hold one row for up to about 50 minutes; more is a typo, not patience.
 MAX_ATTEMPTS = 100
@@ -78,8 +80,11 @@ def is_loopback_host(host: str) -> bool:
 def resolve_base_url(explicit: str | None, env: Mapping[str, str] | None = None) -> str:
     """The API base URL: ``--base-url``, else ``BULKOPS_BASE_URL``, else region/edge, else Twilio.
 
+    An explicit URL is where every Twilio API bulkops calls goes: the Messaging
+    paths and the ``/2010-04-01`` ones (see :func:`api_base_for`).
     ``TWILIO_REGION``/``TWILIO_EDGE`` build ``https://messaging.{edge}.{region}.twilio.com``
-    as Twilio's helper libraries do (an edge alone implies region ``us1``). Plain
+    as Twilio's helper libraries do (an edge alone implies region ``us1``), which
+    :func:`api_base_for` pairs with ``https://api.{edge}.{region}.twilio.com``. Plain
     ``http://`` is refused except to loopback, so a token never crosses a network in clear.
     """
     env = os.environ if env is None else env
@@ -101,6 +106,20 @@ def resolve_base_url(explicit: str | None, env: Mapping[str, str] | None = None)
             "in clear; use https (plain http is allowed only to loopback)"
         )
     return url.rstrip("/")
+
+
+def api_base_for(base_url: str) -> str:
+    """The ``/2010-04-01`` API's base URL that goes with a Messaging API base URL.
+
+    Twilio's own hosts pair by product: ``https://messaging.{edge}.{region}.twilio.com``
+    goes with ``https://api.{edge}.{region}.twilio.com``. Any other base URL (a
+    sandbox, a proxy) serves both APIs itself, so it is returned as it is.
+    """
+    parts = urlsplit(base_url)
+    host = parts.hostname or ""
+    if parts.scheme == "https" and host.startswith("messaging.") and host.endswith(".twilio.com"):
+        return f"https://api.{host.removeprefix('messaging.')}"
+    return base_url
 
 
 Number = TypeVar("Number", int, float)
@@ -170,8 +189,9 @@ class RunConfig:
     range: see :meth:`__post_init__`.
     """
 
+    #: Where the Messaging API (``/v1/Services/…``) is asked; the ``/2010-04-01``
+    #: API goes where :func:`api_base_for` pairs with it (:attr:`api_url`).
     base_url: str = DEFAULT_BASE_URL
-    kind: SenderKind = SenderKind.SHORT_CODE
     default_op: Op | None = None
     concurrency: int = 16
     #: Calls started per second at most; 0 means no limit.
@@ -188,6 +208,11 @@ class RunConfig:
     failure_window_rows: int = 100
     #: Seconds in-flight calls get to finish after an interrupt.
     grace_s: float = 10.0
+
+    @property
+    def api_url(self) -> str:
+        """The ``/2010-04-01`` API's base URL, :func:`api_base_for` of ``base_url``."""
+        return api_base_for(self.base_url)
 
     def __post_init__(self) -> None:
         """Numbers finite; counts and waits positive (rate, grace: or 0); attempts capped."""

@@ -1,7 +1,8 @@
 """Job files: checked whole, then read and validated row by row as a stream.
 
 A job is a CSV file with a header (or JSON Lines, ``.jsonl``), one operation on
-one sender per row. :func:`open_job` reads the file once to check it as a whole
+one sender per row; :mod:`bulkops.rows` says which columns it may have and what
+makes a row valid. :func:`open_job` reads the file once to check it as a whole
 (readable, UTF-8, well-formed CSV, a usable header) and count its rows, so a bad
 file stops a run before any request; :meth:`Job.rows` then streams the rows, so
 memory does not grow with the file. A malformed row becomes an
@@ -17,13 +18,22 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, NamedTuple
+from typing import IO
 
 from .errors import JobFileError
-from .model import SERVICE_SID, InvalidRow, Op, Row, SenderKind
+from .model import InvalidRow, Op, Row
+from .rows import (
+    OTHER_COLUMNS,
+    Cells,
+    SenderColumn,
+    make_row,
+    missing_sender_column,
+    pick_sender_column,
+)
 
-_OPS = {op.value: op for op in Op}
 _CHUNK = 1 << 20
+#: The sender column of a JSON Lines row with no key that names one.
+_NO_SENDER_KEY = SenderColumn(f"sender: no key {missing_sender_column()}", None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,18 +43,15 @@ class Job:
     path: Path
     #: The operation of rows whose ``op`` is absent or empty (``--op``).
     default_op: Op | None
-    kind: SenderKind
     #: Rows the file holds (valid or not): non-blank records after a CSV header.
     rows_total: int
 
     def rows(self) -> Iterator[Row | InvalidRow]:
         """Each row in file order, read as it is asked for (a new pass over the file)."""
-        return _iter_rows(self.path, self.default_op, self.kind)
+        return _iter_rows(self.path, self.default_op)
 
 
-def open_job(
-    path: str | Path, *, default_op: Op | None = None, kind: SenderKind = SenderKind.SHORT_CODE
-) -> Job:
+def open_job(path: str | Path, *, default_op: Op | None = None) -> Job:
     """Check the job at ``path`` whole, in one pass, and return it.
 
     Raises :class:`JobFileError` naming the file (and line) when it cannot be
@@ -58,10 +65,10 @@ def open_job(
             if name.endswith(".jsonl"):
                 total = sum(1 for text in handle if text.strip())
             else:
-                total = _check_csv(handle, name, default_op, kind)
+                total = _check_csv(handle, name, default_op)
         except UnicodeDecodeError:
             raise _not_utf8(name) from None
-    return Job(Path(path), default_op, kind, total)
+    return Job(Path(path), default_op, total)
 
 
 def _open_text(name: str) -> IO[str]:
@@ -71,11 +78,11 @@ def _open_text(name: str) -> IO[str]:
         raise JobFileError.unreadable(name, exc) from None
 
 
-def _check_csv(handle: IO[str], name: str, default_op: Op | None, kind: SenderKind) -> int:
+def _check_csv(handle: IO[str], name: str, default_op: Op | None) -> int:
     reader = csv.reader(handle, strict=True)
     start = 1
     try:
-        _read_header(reader, name, default_op, kind)
+        _read_header(reader, name, default_op)
         total, start = 0, reader.line_num + 1
         for cells in reader:
             start = reader.line_num + 1
@@ -101,23 +108,10 @@ def _not_utf8(name: str) -> JobFileError:
     return JobFileError(name, "not UTF-8 text (truncated character)", line=lines + 1)
 
 
-def _columns(kind: SenderKind) -> dict[str, str]:
-    """Accepted header spellings (lower-cased) → canonical field."""
-    return {
-        "service_sid": "service",
-        "servicesid": "service",
-        kind.sid_column: "sender",
-        kind.create_param.lower(): "sender",  # e.g. shortcodesid
-        "op": "op",
-        "from_service_sid": "source",
-        "fromservicesid": "source",
-    }
-
-
 def _read_header(
-    reader: Iterator[list[str]], name: str, default_op: Op | None, kind: SenderKind
-) -> dict[str, int]:
-    """Skip blank lines, read the header, check it; canonical field → column index."""
+    reader: Iterator[list[str]], name: str, default_op: Op | None
+) -> tuple[dict[str, int], SenderColumn]:
+    """Skip blank lines, read the header, check it; field → column index, and the sender column."""
     line_num = getattr(reader, "line_num", 0)
     header_line = line_num + 1
     header = next(reader, None)
@@ -126,156 +120,97 @@ def _read_header(
         header = next(reader, None)
     if header is None:
         raise JobFileError(name, "empty file: expected a header line", line=1)
-    aliases = _columns(kind)
+    spellings = [cell.strip().lower() for cell in header]
     index: dict[str, int] = {}
-    for i, cell in enumerate(header):
-        field = aliases.get(cell.strip().lower())
+    for i, spelling in enumerate(spellings):
+        field = OTHER_COLUMNS.get(spelling)
         if field is not None and field not in index:
             index[field] = i
-    wanted = {"service": "service_sid", "sender": kind.sid_column}
-    missing = [column for field, column in wanted.items() if field not in index]
-    if missing:
+    sender = pick_sender_column(spellings)
+    missing = ["'service_sid'"] if "service" not in index else []
+    if sender is None:
+        missing.append(missing_sender_column())
+    else:
+        index["sender"] = sender[0]
+    if missing or sender is None:
         raise JobFileError(
             name,
-            f"missing required column {', '.join(repr(m) for m in missing)} "
+            f"missing required column {', '.join(missing)} "
             f"(header has: {', '.join(repr(c.strip()) for c in header) or 'nothing'})",
             line=header_line,
         )
     if "op" not in index and default_op is None:
         raise JobFileError(name, "no 'op' column: give one, or pass --op", line=header_line)
-    return index
+    return index, sender[1]
 
 
-def _iter_rows(path: Path, default_op: Op | None, kind: SenderKind) -> Iterator[Row | InvalidRow]:
+def _iter_rows(path: Path, default_op: Op | None) -> Iterator[Row | InvalidRow]:
     name = str(path)
     handle = _open_text(name)
     with handle:
         try:
             if name.endswith(".jsonl"):
-                yield from _read_jsonl(handle, default_op, kind)
+                yield from _read_jsonl(handle, default_op)
             else:
-                yield from _read_csv(handle, name, default_op, kind)
+                yield from _read_csv(handle, name, default_op)
         except UnicodeDecodeError:  # changed since open_job checked it
             raise _not_utf8(name) from None
 
 
 def _read_csv(
-    handle: Iterable[str], name: str, default_op: Op | None, kind: SenderKind
+    handle: Iterable[str], name: str, default_op: Op | None
 ) -> Iterator[Row | InvalidRow]:
     reader = csv.reader(handle, strict=True)
     start = 1
     try:
-        index = _read_header(reader, name, default_op, kind)
+        index, column = _read_header(reader, name, default_op)
         si, ci, oi = index["service"], index["sender"], index.get("op")
-        fi = index.get("source")
+        fi, ki = index.get("source"), index.get("kind")
         start = reader.line_num + 1
         for cells in reader:
             line, start = start, reader.line_num + 1
             if not any(c.strip() for c in cells):
                 continue
             n = len(cells)
-            fields = _Fields(
+            fields = Cells(
                 cells[oi].strip() if oi is not None and oi < n else "",
                 cells[si].strip() if si < n else "",
                 cells[ci].strip() if ci < n else "",
                 cells[fi].strip() if fi is not None and fi < n else "",
+                cells[ki].strip() if ki is not None and ki < n else "",
             )
-            yield _make_row(line, fields, default_op, kind)
+            yield make_row(line, fields, default_op, column)
     except csv.Error as exc:  # changed since open_job checked it
         raise JobFileError(name, f"malformed CSV: {exc}", line=start) from None
 
 
-def _read_jsonl(
-    handle: Iterable[str], default_op: Op | None, kind: SenderKind
-) -> Iterator[Row | InvalidRow]:
-    aliases = _columns(kind)
+def _read_jsonl(handle: Iterable[str], default_op: Op | None) -> Iterator[Row | InvalidRow]:
+    """Each line's object, its keys matched as a CSV header's cells are (per line)."""
     for line, text in enumerate(handle, start=1):
         if not text.strip():
             continue
         try:
             obj = json.loads(text)
         except json.JSONDecodeError as exc:
-            yield InvalidRow(line, "", "", "", f"not valid JSON: {exc.msg}", kind)
+            yield InvalidRow(line, "", "", "", f"not valid JSON: {exc.msg}")
             continue
         if not isinstance(obj, dict):
-            yield InvalidRow(line, "", "", "", "not a JSON object", kind)
+            yield InvalidRow(line, "", "", "", "not a JSON object")
             continue
+        values = [("" if v is None else str(v).strip()) for v in obj.values()]
+        spellings = [str(key).strip().lower() for key in obj]
         found: dict[str, str] = {}
-        for key, value in obj.items():
-            field = aliases.get(str(key).lower())
+        for spelling, value in zip(spellings, values, strict=True):
+            field = OTHER_COLUMNS.get(spelling)
             if field is not None and field not in found:
-                found[field] = "" if value is None else str(value).strip()
-        fields = _Fields(
+                found[field] = value
+        picked = pick_sender_column(spellings)
+        column = picked[1] if picked else _NO_SENDER_KEY
+        fields = Cells(
             found.get("op", ""),
             found.get("service", ""),
-            found.get("sender", ""),
+            values[picked[0]] if picked else "",
             found.get("source", ""),
+            found.get("kind", ""),
         )
-        yield _make_row(line, fields, default_op, kind)
-
-
-class _Fields(NamedTuple):
-    """A row's four fields as the file gives them: stripped, "" when absent."""
-
-    op: str
-    service: str
-    sender: str
-    source: str
-
-
-def _make_row(
-    line: int, fields: _Fields, default_op: Op | None, kind: SenderKind
-) -> Row | InvalidRow:
-    op = _OPS.get(fields.op.lower()) if fields.op else default_op
-    problem = _problem(op, fields, kind)
-    if problem is not None or op is None:
-        shown_op = op.value if op else fields.op
-        return InvalidRow(
-            line, shown_op, fields.service, fields.sender, problem or "", kind, fields.source
-        )
-    source = fields.source if op is Op.MIGRATE else None
-    return Row(line, op, fields.service, fields.sender, kind, source)
-
-
-def _problem(op: Op | None, fields: _Fields, kind: SenderKind) -> str | None:
-    """Why a row cannot be sent, or None: the first problem, in column order."""
-    if op is None:
-        return _op_problem(fields.op)
-    return (
-        _service_problem(fields.service)
-        or _sender_problem(fields.sender, kind)
-        or (_source_problem(fields.source, fields.service) if op is Op.MIGRATE else None)
-    )
-
-
-def _op_problem(op_text: str) -> str:
-    if op_text:
-        return f"unknown op {op_text!r} (expected one of: {', '.join(_OPS)})"
-    return "missing op (empty 'op' and no --op given)"
-
-
-def _service_problem(service: str) -> str | None:
-    if not service:
-        return "missing service_sid"
-    if not SERVICE_SID.fullmatch(service):
-        return f"service_sid {service!r} is not a Messaging Service SID (MG + 32 hex digits)"
-    return None
-
-
-def _sender_problem(sender: str, kind: SenderKind) -> str | None:
-    if not sender:
-        return f"missing {kind.sid_column}"
-    if not kind.sid_pattern.fullmatch(sender):
-        return f"{kind.sid_column} {sender!r} does not match {kind.sid_pattern.pattern}"
-    return None
-
-
-def _source_problem(source: str, service: str) -> str | None:
-    """A migrate row's source service: present, a service SID, not the target."""
-    if not source:
-        return "missing from_service_sid (a migrate row needs the source service)"
-    if not SERVICE_SID.fullmatch(source):
-        return f"from_service_sid {source!r} is not a Messaging Service SID"
-    if source == service:
-        return "from_service_sid and service_sid are the same service"
-    return None
+        yield make_row(line, fields, default_op, column)

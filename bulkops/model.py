@@ -8,50 +8,26 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from enum import Enum, StrEnum
+from enum import StrEnum
 from typing import Any
+
+from .kinds import AccountListing, KindSpec, SenderKind, infer_kind
 
 SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}$")
 
-
-class SenderKind(Enum):
-    """A kind of sender a Messaging Service holds.
-
-    Every kind has the same REST shape (``/v1/Services/{MG}/<collection>``); only
-    the names differ, so the client and the job reader take the kind as a
-    parameter instead of hard-coding a path.
-    """
-
-    #: A short code, ``SC…``, in ``/v1/Services/{MG}/ShortCodes``.
-    SHORT_CODE = "short_code"
-
-    @property
-    def collection(self) -> str:
-        """The URL segment, e.g. ``ShortCodes``."""
-        return _KIND_NAMES[self][0]
-
-    @property
-    def create_param(self) -> str:
-        """The form field of the create call, e.g. ``ShortCodeSid``."""
-        return _KIND_NAMES[self][1]
-
-    @property
-    def list_key(self) -> str:
-        """The key of the list page's items, e.g. ``short_codes``."""
-        return _KIND_NAMES[self][2]
-
-    @property
-    def sid_column(self) -> str:
-        """The job-file column and result field, e.g. ``short_code_sid``."""
-        return f"{self.value}_sid"
-
-    @property
-    def sid_pattern(self) -> re.Pattern[str]:
-        return _KIND_PATTERNS[self]
-
-
-_KIND_NAMES = {SenderKind.SHORT_CODE: ("ShortCodes", "ShortCodeSid", "short_codes")}
-_KIND_PATTERNS = {SenderKind.SHORT_CODE: re.compile(r"^SC[0-9a-fA-F]{32}$")}
+__all__ = [
+    "SERVICE_SID",
+    "AccountListing",
+    "Detail",
+    "InvalidRow",
+    "ItemResult",
+    "KindSpec",
+    "Op",
+    "Outcome",
+    "Row",
+    "SenderKind",
+    "infer_kind",
+]
 
 
 class Op(StrEnum):
@@ -98,6 +74,9 @@ class Detail(StrEnum):
     RETRIES_EXHAUSTED = "retries_exhausted"
     #: The row failed validation; the message names the problem.
     INVALID_ROW = "invalid_row"
+    #: The row names a phone number or short code the account does not own
+    #: (its listing has no such number); nothing was sent for it.
+    SENDER_NOT_FOUND = "sender_not_found"
     #: The row repeats an earlier row of the same job (same key); not sent.
     DUPLICATE = "duplicate"
     #: A migration detached from the source, the attach failed for good, and the
@@ -112,20 +91,60 @@ class Detail(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Row:
-    """One valid job row: an operation on one sender in one service."""
+    """One valid job row: an operation on one sender in one service.
+
+    ``sender`` is the sender as the job writes it: a SID (``SC…``, ``PN…``), a
+    number (``+14155550100``, ``12345``) or an alpha sender's text. ``sender_sid``
+    is the SID acted on: the ``sender`` itself when that is a SID, the account's
+    SID for a number once resolved (``bulkops.senders``), and "" before that and
+    for an alpha sender (whose ``AI…`` SID exists only inside a service).
+    """
 
     line: int
     op: Op
     service_sid: str
-    sender_sid: str
+    sender: str
     kind: SenderKind = SenderKind.SHORT_CODE
     #: The source service of a ``migrate`` row; None for every other op.
     from_service_sid: str | None = None
+    sender_sid: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.sender_sid and self.kind.sid_pattern.fullmatch(self.sender):
+            object.__setattr__(self, "sender_sid", self.sender)
 
     @property
-    def key(self) -> tuple[str, str, str, str]:
-        """What the row asks, independent of where it sits in the file."""
-        return (self.op.value, self.service_sid, self.sender_sid, self.from_service_sid or "")
+    def resolved(self) -> bool:
+        """True when the row can be sent: its kind is created by text, or its SID is known."""
+        return bool(self.sender_sid) or self.kind.spec.creates_by_text
+
+    @property
+    def create_value(self) -> str:
+        """The value of the create call's form field: the alpha text, else the SID."""
+        return self.sender if self.kind.spec.creates_by_text else self.sender_sid
+
+    @property
+    def identity(self) -> str:
+        """The resolved sender: the alpha text, else the SID (the number until resolved).
+
+        Unique across kinds as well: SIDs carry their kind's prefix, a number is
+        digits (short code) or ``+`` and digits (phone number), and an alpha
+        sender has a letter and at most 11 characters.
+        """
+        if self.kind.spec.creates_by_text:
+            return self.sender
+        return self.sender_sid or self.sender
+
+    @property
+    def key(self) -> tuple[str, str, str, str, str]:
+        """What the row asks, whatever its line and however it names the sender."""
+        return (
+            self.op.value,
+            self.service_sid,
+            self.kind.value,
+            self.identity,
+            self.from_service_sid or "",
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,20 +154,30 @@ class InvalidRow:
     line: int
     op: str
     service_sid: str
-    sender_sid: str
+    sender: str
     problem: str
     kind: SenderKind = SenderKind.SHORT_CODE
     from_service_sid: str = ""
 
     @property
-    def key(self) -> tuple[str, str, str, str]:
+    def sender_sid(self) -> str:
+        """The sender as written (an invalid row was never resolved)."""
+        return self.sender
+
+    @property
+    def key(self) -> tuple[str, str, str, str, str]:
         """Same shape as :attr:`Row.key`, from the row as written."""
-        return (self.op, self.service_sid, self.sender_sid, self.from_service_sid)
+        return (self.op, self.service_sid, self.kind.value, self.sender, self.from_service_sid)
 
 
 @dataclass(frozen=True, slots=True)
 class ItemResult:
-    """The final record of one job row."""
+    """The final record of one job row.
+
+    ``sender_sid`` is the SID acted on (for an alpha attach, the ``AI…`` SID
+    Twilio created or already had; "" when none was known, e.g. a number the
+    account does not own); ``sender`` is the sender as the job wrote it.
+    """
 
     line: int
     op: str
@@ -157,6 +186,8 @@ class ItemResult:
     outcome: Outcome
     detail: Detail
     kind: SenderKind = SenderKind.SHORT_CODE
+    #: The sender as the job wrote it ("" = the same as ``sender_sid``).
+    sender: str = ""
     http_status: int | None = None
     twilio_code: int | None = None
     message: str | None = None
@@ -176,7 +207,9 @@ class ItemResult:
             "line": self.line,
             "op": self.op,
             "service_sid": self.service_sid,
-            self.kind.sid_column: self.sender_sid,
+            "kind": self.kind.value,
+            "sender": self.sender or self.sender_sid,
+            "sender_sid": self.sender_sid,
             "outcome": self.outcome.value,
             "detail": self.detail.value,
             "http_status": self.http_status,
@@ -187,6 +220,8 @@ class ItemResult:
             "finished_at": self.finished_at,
             "throttled": self.throttled,
         }
+        if not self.kind.spec.creates_by_text:  # e.g. short_code_sid, as before issue 10
+            record[self.kind.sid_column] = self.sender_sid
         if self.from_service_sid:
             record["from_service_sid"] = self.from_service_sid
         record.update(self.resource)

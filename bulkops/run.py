@@ -1,5 +1,8 @@
 """Run a job: the one place a run is wired, job file → engine → Twilio client → journal.
 
+Numbers a job names instead of SIDs are resolved first, through the account's
+listings (:mod:`bulkops.resolve`), with the same client the engine then uses.
+
 :func:`run_job` is what ``bulkops run``, the end-to-end tests and the benchmark
 (through the CLI) all call. It knows nothing of the sandbox or of displays:
 give it a base URL and credentials (the sandbox's, or Twilio's), and
@@ -14,10 +17,11 @@ import io
 import signal
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 import anyio
 from structlog.typing import FilteringBoundLogger
@@ -39,7 +43,12 @@ from .journal import (
 )
 from .keys import DigestSet
 from .logs import make_logger
-from .model import Detail, Outcome
+from .model import Detail, InvalidRow, Outcome, Row
+from .resolve import numbers_named, resolve_numbers
+from .retry import Backoff
+
+if TYPE_CHECKING:
+    from .twilio.client import TwilioClient
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +116,10 @@ async def run_job(  # noqa: PLR0913 - public entry point; each keyword is an ind
     """Run every row of ``job`` against ``config.base_url``; record each in ``results``.
 
     ``job`` is a path (checked whole first: raises :class:`JobFileError`) or a
-    :class:`~bulkops.jobs.Job` already opened. ``results`` defaults to
+    :class:`~bulkops.jobs.Job` already opened. Numbers the job names are first
+    resolved to SIDs through the account's listings (``credentials.account_sid``'s,
+    at ``config.api_url``; see :mod:`bulkops.resolve`); a number the account
+    lacks is recorded ``failed``/``sender_not_found`` and never sent. ``results`` defaults to
     ``results/<job>-<UTC time>.jsonl``; with ``resume`` it must be given, and rows
     it records as succeeded or invalid are skipped. Writes
     ``<results>.summary.json`` at the end. ``hooks`` say how the run is watched
@@ -118,7 +130,7 @@ async def run_job(  # noqa: PLR0913 - public entry point; each keyword is an ind
     :class:`JobFileError` for one that cannot be read.
     """
     if not isinstance(job, Job):
-        job = open_job(job, default_op=config.default_op, kind=config.kind)
+        job = open_job(job, default_op=config.default_op)
     check_results_path(results, resume=resume)
     path = Path(results) if results is not None else default_results_path(job.path)
     done = read_done_keys(path) if resume else DigestSet()
@@ -185,7 +197,7 @@ class _Run:
                     with anyio.CancelScope() as scope:
                         if self.handle_signals:
                             self._handle_signals(engine, scope)
-                        await engine.run(self.job.rows())
+                        await engine.run(await self._resolved_rows(client))
                 finally:
                     self.skipped_done = engine.skipped_done
                     if self.handle_signals:
@@ -201,6 +213,38 @@ class _Run:
             "bulkops.run.finished",
             **{f"{o.value}.{d.value}": n for (o, d), n in journal.counts.items()},
         )
+
+    async def _resolved_rows(self, client: TwilioClient) -> Iterable[Row | InvalidRow]:
+        """The job's rows, each number the job names replaced by its SID where the account has it.
+
+        A job of SIDs and alpha senders costs no call: one pass over the file
+        finds there is nothing to resolve.
+        """
+        wanted = numbers_named(self.job.rows())
+        if not wanted:
+            return self.job.rows()
+        config, clock = self.config, self.engine_hooks.clock
+        from .twilio.listing import AccountLister  # with the client: no aiohttp at import
+
+        directory = AccountLister(
+            client,
+            self.credentials.account_sid,
+            backoff=Backoff(
+                initial_s=config.backoff_initial_s,
+                cap_s=config.backoff_cap_s,
+                max_attempts=config.max_attempts,
+            ),
+            sleep=clock.sleep,
+            rand=clock.rand,
+        )
+        resolution = await resolve_numbers(wanted, directory)
+        self.log.info(
+            "bulkops.senders.resolved",
+            numbers=sum(map(len, wanted.values())),
+            found=len(resolution.sids),
+            list_calls=directory.pages,
+        )
+        return resolution.rows(self.job.rows())
 
     def _handle_signals(self, engine: Engine, scope: anyio.CancelScope) -> None:
         """First SIGINT/SIGTERM drains (``grace_s`` for calls in flight), a second abandons."""

@@ -46,6 +46,16 @@ def sc(n: int = 0) -> str:
     return f"SC{n:032x}"
 
 
+def pn(n: int = 0) -> str:
+    """A valid phone number SID (``PN`` + 32 hex digits) numbered ``n``."""
+    return f"PN{n:032x}"
+
+
+def ai(n: int = 0) -> str:
+    """A valid alpha sender SID (``AI`` + 32 hex digits) numbered ``n``."""
+    return f"AI{n:032x}"
+
+
 # --- A clock moved by hand -----------------------------------------------------------
 
 
@@ -199,7 +209,9 @@ __all__ = [
     "FakeClock",
     "SkippingClock",
     "VirtualClockLoop",
+    "ai",
     "mg",
+    "pn",
     "replayable_seed",
     "run_virtual",
     "sc",

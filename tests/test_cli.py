@@ -130,8 +130,10 @@ def test_failed_rows_are_written_as_a_job_to_run_again(
     assert status == 1
     assert "r.failed.csv" in err
     again = Path("r.failed.csv").read_text(encoding="utf-8").splitlines()
-    assert again[0].split(",")[:3] == ["service_sid", "short_code_sid", "op"]
-    assert sorted(again[1:]) == sorted([f"{MG_A},{sc(8)},fetch,", f"{MG_B},{sc(9)},fetch,"])
+    assert again[0].split(",") == ["service_sid", "sender", "kind", "op", "from_service_sid"]
+    assert sorted(again[1:]) == sorted(
+        [f"{MG_A},{sc(8)},short_code,fetch,", f"{MG_B},{sc(9)},short_code,fetch,"]
+    )
     status, _, _ = run(capsys, "run", "r.failed.csv", "--dry-run")
     assert status == 0
 
@@ -430,6 +432,30 @@ def test_the_token_never_appears_in_any_output(
 # -- dry run ---------------------------------------------------------------------------
 
 
+def test_dry_run_shows_the_sids_it_cannot_know_as_placeholders(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Numbers and alpha senders' SIDs are looked up only by a run; an alpha migrate adds first."""
+    Path("mixed.csv").write_text(
+        "service_sid,sender,op,from_service_sid\n"
+        f"{MG_A},+14155550100,attach,\n"
+        f"{MG_A},Acme & Co,detach,\n"
+        f"{MG_A},Acme & Co,migrate,{MG_B}\n"
+        f"{MG_A},12345,fetch,\n",
+        encoding="utf-8",
+    )
+    status, out, err = run(capsys, "run", "mixed.csv", "--dry-run")
+    assert status == 0
+    assert out.splitlines() == [
+        f"2\tPOST /v1/Services/{MG_A}/PhoneNumbers\tPhoneNumberSid=<PN… of +14155550100>",
+        f"3\tDELETE /v1/Services/{MG_A}/AlphaSenders/<AI… of Acme & Co>",
+        f"4\tPOST /v1/Services/{MG_A}/AlphaSenders\tAlphaSender=Acme & Co; "
+        f"then DELETE /v1/Services/{MG_B}/AlphaSenders/<AI… of Acme & Co>",
+        f"5\tGET /v1/Services/{MG_A}/ShortCodes/<SC… of 12345>",
+    ]
+    assert "4 rows would be sent, 0 invalid, 0 duplicates" in err
+
+
 @pytest.mark.parametrize("with_sandbox", [False, True], ids=["no-credentials", "live-sandbox"])
 @pytest.mark.parametrize("with_invalid", [False, True], ids=["valid", "with-invalid"])
 def test_dry_run_prints_the_calls_and_sends_nothing(
@@ -490,7 +516,11 @@ def test_python_dash_m_bulkops_runs_a_job(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("job", "detail"),
-    [("detach-example.csv", "detached"), ("migrate-example.csv", "migrated")],
+    [
+        ("detach-example.csv", "detached"),
+        ("migrate-example.csv", "migrated"),
+        ("mixed-example.csv", "attached"),
+    ],
 )
 def test_sandbox_runs_put_senders_where_the_shipped_jobs_expect_them(
     capsys: pytest.CaptureFixture[str], job: str, detail: str
@@ -502,6 +532,9 @@ def test_sandbox_runs_put_senders_where_the_shipped_jobs_expect_them(
     assert status == 0, err
     records = [json.loads(line) for line in Path("r.jsonl").read_text().splitlines()]
     assert {r["detail"] for r in records} == {detail}
+    if job == "mixed-example.csv":  # numbers by E.164, short codes by digits and SID, alpha
+        assert {r["kind"] for r in records} == {"short_code", "phone_number", "alpha_sender"}
+        assert all(r["sender_sid"] for r in records)
 
 
 def test_sandbox_load_flags_without_sandbox_are_a_usage_error(

@@ -26,12 +26,14 @@ from bulkops.errors import (
     ApiError,
     AuthenticationError,
     PermanentError,
+    RunAborted,
     ServerError,
     ThrottledError,
     TransportError,
 )
 from bulkops.model import Op, SenderKind
 from bulkops.twilio import Reply, Request, TwilioClient, build_request
+from bulkops.twilio.listing import AccountLister
 
 BASE = "https://messaging.twilio.com"
 ACCOUNT = "AC" + "c" * 32
@@ -187,6 +189,80 @@ async def test_list_page_follows_next_page_url_as_a_path_on_its_own_host() -> No
     assert first_url == f"/v1/Services/{MG}/ShortCodes?PageSize=2"
     assert page1 == (first_items, next_path)
     assert page2 == (second_items, None)
+
+
+NUMBERS = f"/2010-04-01/Accounts/{ACCOUNT}/IncomingPhoneNumbers.json"
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("base_url", "api_base_url"),
+    [
+        ("https://messaging.twilio.com", "https://api.twilio.com"),
+        ("https://messaging.dublin.ie1.twilio.com", "https://api.dublin.ie1.twilio.com"),
+        ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+    ],
+    ids=["twilio", "edge-region", "one-place"],
+)
+async def test_2010_paths_go_to_the_api_host_paired_with_the_messaging_host(
+    base_url: str, api_base_url: str
+) -> None:
+    """/2010-04-01 paths go to api.…twilio.com beside messaging.…, or to --base-url itself."""
+    with MockedHTTP() as m:
+        m.get(f"{api_base_url}{NUMBERS}?PageSize=1", payload={"incoming_phone_numbers": []})
+        m.get(f"{base_url}/v1/Services/{MG}/ShortCodes/{SC}", payload=RESOURCE)
+        async with client_for(base_url) as client:
+            listed = await client.list_page(
+                f"{NUMBERS}?PageSize=1", SenderKind.PHONE_NUMBER.spec.account_listing
+            )
+            fetched = await client.send(request(Op.FETCH))
+    assert listed == ([], None)
+    assert fetched.body == RESOURCE
+
+
+@pytest.mark.asyncio
+async def test_account_lister_yields_number_sid_pairs_and_follows_next_page_uri() -> None:
+    """The 2010 listing's pages come back as (number, SID), following next_page_uri."""
+    listing = SenderKind.PHONE_NUMBER.spec.account_listing
+    assert listing is not None
+    second = f"{NUMBERS}?PageSize=2&Page=1&PageToken=PAx"
+    with MockedHTTP() as m:
+        m.get(
+            f"https://api.twilio.com{NUMBERS}?PageSize=2",
+            payload={
+                "incoming_phone_numbers": [
+                    {"phone_number": "+14155550100", "sid": "PN1"},
+                    {"phone_number": "+14155550101", "sid": "PN2"},
+                ],
+                "next_page_uri": second,
+            },
+        )
+        m.get(
+            f"https://api.twilio.com{second}",
+            payload={"incoming_phone_numbers": [{"phone_number": "+1", "sid": "PN3"}]},
+        )
+        async with client_for() as client:
+            lister = AccountLister(client, ACCOUNT, page_size=2)
+            pages = [page async for page in lister.numbers(listing)]
+    assert pages == [[("+14155550100", "PN1"), ("+14155550101", "PN2")], [("+1", "PN3")]]
+    assert lister.pages == 2
+
+
+@pytest.mark.asyncio
+async def test_account_lister_filters_by_number_and_a_404_aborts_naming_the_account() -> None:
+    """A filtered GET sends PhoneNumber=…; an account the host does not know stops the run."""
+    listing = SenderKind.PHONE_NUMBER.spec.account_listing
+    assert listing is not None
+    with MockedHTTP() as m:
+        m.get(
+            f"https://api.twilio.com{NUMBERS}?PageSize=1000&PhoneNumber=%2B14155550100",
+            status=404,
+            payload={"code": 20404, "message": "not found"},
+        )
+        async with client_for() as client:
+            lister = AccountLister(client, ACCOUNT)
+            with pytest.raises(RunAborted, match=f"account {ACCOUNT}"):
+                _ = [page async for page in lister.numbers(listing, "+14155550100")]
 
 
 @pytest.mark.asyncio

@@ -12,6 +12,7 @@ from bulkops.config import (
     MAX_ATTEMPTS,
     Credentials,
     RunConfig,
+    api_base_for,
     check_non_negative,
     check_positive,
     positive_arg,
@@ -154,6 +155,39 @@ def test_resolve_base_url_precedence(
 ) -> None:
     """--base-url beats BULKOPS_BASE_URL beats TWILIO_REGION/EDGE beats Twilio's default."""
     assert resolve_base_url(explicit, env) == expected
+
+
+@pytest.mark.parametrize(
+    ("env", "messaging", "api"),
+    [
+        ({}, "https://messaging.twilio.com", "https://api.twilio.com"),
+        (
+            {"TWILIO_REGION": "ie1"},
+            "https://messaging.ie1.twilio.com",
+            "https://api.ie1.twilio.com",
+        ),
+        (
+            {"TWILIO_REGION": "au1", "TWILIO_EDGE": "sydney"},
+            "https://messaging.sydney.au1.twilio.com",
+            "https://api.sydney.au1.twilio.com",
+        ),
+        ({"BULKOPS_BASE_URL": "http://127.0.0.1:9"}, "http://127.0.0.1:9", "http://127.0.0.1:9"),
+        (
+            {"BULKOPS_BASE_URL": "https://proxy.example"},
+            "https://proxy.example",
+            "https://proxy.example",
+        ),
+    ],
+    ids=["default", "region", "edge-and-region", "loopback", "one-place"],
+)
+def test_both_apis_hosts_come_from_the_same_settings(
+    env: dict[str, str], messaging: str, api: str
+) -> None:
+    """The 2010 API's host pairs with the Messaging host as Twilio's libraries build them;
+    a base URL given outright serves both."""
+    base_url = resolve_base_url(None, env)
+    assert (base_url, api_base_for(base_url)) == (messaging, api)
+    assert RunConfig(base_url=base_url).api_url == api
 
 
 def test_default_base_url_is_twilio_messaging() -> None:

@@ -1,5 +1,8 @@
 """Crash safety over real processes: kill -9 at random moments, resume, repeat; SIGINT drain.
 
+The job mixes every sender kind: short codes by SID, phone numbers by E.164 (resolved
+to SIDs by each run), alpha senders by their text.
+
 The sandbox runs in its own process, so its world outlives every killed run. The
 kill times come from a seed that every failure reports; ``BULKOPS_TEST_SEED=<seed>``
 replays the same kill times (where in the job each lands still varies a little
@@ -28,18 +31,35 @@ from support import mg, replayable_seed, sc
 ROWS = 300
 
 
-def write_job(path: Path) -> dict[str, str]:
-    """An attach job of ROWS rows over 3 services, plus 30 migrate rows; returns SC → MG wanted."""
-    wanted: dict[str, str] = {}
+#: Every kind, as a job names it: a short code by SID, a phone number in E.164, an
+#: alpha sender by its text.
+EVERY_KIND = ("short_code", "phone_number", "alpha_sender")
+
+
+def sender(i: int, kinds: tuple[str, ...] = EVERY_KIND) -> tuple[str, str]:
+    """Row i's sender: (kind, the sender as the job names it), the kinds in turn."""
+    names = {"short_code": sc(i), "phone_number": f"+1415555{i:04d}", "alpha_sender": f"Brand {i}"}
+    kind = kinds[i % len(kinds)]
+    return kind, names[kind]
+
+
+def write_job(path: Path, kinds: tuple[str, ...] = EVERY_KIND) -> dict[str, list[str]]:
+    """An attach job of ROWS rows over 4 services, plus 30 migrate rows, ``kinds`` in turn.
+
+    Returns "kind sender" → the services the job leaves it in.
+    """
+    wanted: dict[str, list[str]] = {}
     with open(path, "w", newline="", encoding="utf-8") as handle:
         out = csv.writer(handle, lineterminator="\n")
-        out.writerow(["service_sid", "short_code_sid", "op", "from_service_sid"])
+        out.writerow(["service_sid", "sender", "op", "from_service_sid"])
         for i in range(ROWS):
-            out.writerow([mg(i % 3), sc(i), "attach", ""])
-            wanted[sc(i)] = mg(i % 3)
+            kind, name = sender(i, kinds)
+            out.writerow([mg(i % 4), name, "attach", ""])
+            wanted[f"{kind} {name}"] = [mg(i % 4)]
         for i in range(30):  # move the first 30 to service 9
-            out.writerow([mg(9), sc(i), "migrate", mg(i % 3)])
-            wanted[sc(i)] = mg(9)
+            kind, name = sender(i, kinds)
+            out.writerow([mg(9), name, "migrate", mg(i % 4)])
+            wanted[f"{kind} {name}"] = [mg(9)]
     return wanted
 
 
@@ -51,11 +71,11 @@ LATENCY = ("--latency-ms", "8", "--latency-jitter-ms", "4")
 def sandbox(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[str, dict[str, str]]]:
     """A sandbox process seeded from the job, with LATENCY or the test's load flags.
 
-    Yields (job, env).
+    A test's param is (load flags, the kinds its job names). Yields (job, env).
     """
-    load_flags: tuple[str, ...] = getattr(request, "param", LATENCY)
+    load_flags, kinds = getattr(request, "param", (LATENCY, EVERY_KIND))
     job = tmp_path / "job.csv"
-    wanted = write_job(job)
+    wanted = write_job(job, kinds)
     process = subprocess.Popen(
         [sys.executable, "-m", "bulkops.sandbox", "--port", "0", "--seed-from", str(job),
          *load_flags],
@@ -93,6 +113,16 @@ def sandbox_doc(env: dict[str, str], name: str) -> dict[str, Any]:
 
 def world(env: dict[str, str]) -> dict[str, str | None]:
     return {s["sid"]: s["service_sid"] for s in sandbox_doc(env, "world")["senders"]}
+
+
+def services_by_sender(env: dict[str, str]) -> dict[str, list[str]]:
+    """ "kind sender" → the services holding it, each sender by its SID and its number or text."""
+    found: dict[str, list[str]] = {}
+    for s in sandbox_doc(env, "world")["senders"]:
+        if s["service_sid"] is not None:
+            for name in {s["sid"], s["number"]}:
+                found.setdefault(f"{s['kind']} {name}", []).append(s["service_sid"])
+    return {name: sorted(services) for name, services in found.items()}
 
 
 def wait_for_records(results: Path, count: int, *, timeout_s: float = 20) -> None:
@@ -137,12 +167,14 @@ def test_killed_at_random_moments_and_resumed_every_row_ends_done_once(
     _, err = final.communicate(timeout=60)
     assert final.returncode == 0, f"{replay}\n{err}"
     done = Counter(
-        (r["op"], r["short_code_sid"]) for r in records(results) if r["outcome"] == "succeeded"
+        (r["op"], r["kind"], r["sender"]) for r in records(results) if r["outcome"] == "succeeded"
     )
     assert set(done.values()) == {1}, replay  # every line parses, and no row succeeded twice
     assert len(done) == ROWS + 30, replay
+    assert {kind for _, kind, _ in done} == {"short_code", "phone_number", "alpha_sender"}
     wanted = json.loads(env["WANTED"])
-    assert world(env) == wanted, replay
+    held = services_by_sender(env)
+    assert {name: held.get(name) for name in wanted} == wanted, replay
 
 
 def test_sigint_drains_calls_in_flight_records_them_and_exits_130(
@@ -158,24 +190,34 @@ def test_sigint_drains_calls_in_flight_records_them_and_exits_130(
     assert run.returncode == 130
     assert "--resume" in err
     attached = {sid for sid, service in world(env).items() if service is not None}
-    recorded = {r["short_code_sid"] for r in records(results) if r["outcome"] == "succeeded"}
+    recorded = {r["sender_sid"] for r in records(results) if r["outcome"] == "succeeded"}
     assert attached == recorded  # nothing in flight was left unrecorded
     assert 20 <= len(recorded) < ROWS
 
 
+STALL = ("--stall", "1", "--stall-s", "60")
+
+
 # Every call is held 60 s, then answered: well within --timeout and --grace, so a run
-# that awaited its calls in flight instead of abandoning them would record them.
-@pytest.mark.parametrize("sandbox", [("--stall", "1", "--stall-s", "60")], indirect=True)
+# that awaited its calls in flight instead of abandoning them would record them. A job
+# of SIDs and alpha texts has 8 rows' calls in flight; a job of phone numbers is caught
+# resolving them, its one listing call in flight.
+@pytest.mark.parametrize(
+    ("sandbox", "in_flight"),
+    [((STALL, ("short_code", "alpha_sender")), 8), ((STALL, ("phone_number",)), 1)],
+    ids=["rows-in-flight", "while-resolving-numbers"],
+    indirect=["sandbox"],
+)
 def test_a_second_sigint_abandons_calls_in_flight_at_once(
-    sandbox: tuple[str, dict[str, str]], tmp_path: Path
+    sandbox: tuple[str, dict[str, str]], tmp_path: Path, in_flight: int
 ) -> None:
     """Second SIGINT: calls in flight are abandoned, not awaited; their rows are resumable."""
     job, env = sandbox
     results = tmp_path / "results.jsonl"
     before = world(env)
     run = run_cli(job, results, env, "--grace", "120", "--timeout", "120")
-    wait_for_in_flight(env, 8)
-    run.send_signal(signal.SIGINT)  # the 8 calls now in flight will not be answered for 60 s
+    wait_for_in_flight(env, in_flight)
+    run.send_signal(signal.SIGINT)  # the calls now in flight will not be answered for 60 s
     time.sleep(0.2)
     run.send_signal(signal.SIGINT)
     _, err = run.communicate(timeout=120)

@@ -60,13 +60,16 @@ async def test_export_writes_every_short_code_once_across_pages(tmp_path: Path) 
         summary = await export(list(POOLS), out, connection=to(sb))
         gets = sb.stats.by_method["GET"]
     rows = read_snapshot(out)
-    assert [(r["service_sid"], r["short_code_sid"]) for r in rows] == [
+    assert [(r["service_sid"], r["sender"]) for r in rows] == [
         (service, sid) for service, sids in POOLS.items() for sid in sorted(sids)
     ]
     assert all(r["op"] == "attach" and r["country_code"] == "US" for r in rows)
-    assert all(r["short_code"] == world.senders[r["short_code_sid"]].number for r in rows)
-    assert (summary.services, summary.senders, summary.pages) == (3, 1203, 4)
-    assert gets == 4  # 1000 + 200 for the big one, one page each for the others
+    assert all(r["number"] == world.senders[r["sender"]].number for r in rows)
+    assert {r["kind"] for r in rows} == {"short_code"}
+    # ShortCodes: 1000 + 200 for the big one, one page each for the others; PhoneNumbers
+    # and AlphaSenders: one (empty) page per service.
+    assert (summary.services, summary.senders, summary.pages) == (3, 1203, 4 + 6)
+    assert gets == 4 + 6
 
 
 @pytest.mark.asyncio
@@ -140,7 +143,9 @@ async def test_retries_exhausted_aborts_and_keeps_the_old_snapshot(tmp_path: Pat
     backoff = Backoff(initial_s=0.001, cap_s=0.001, max_attempts=3)
     async with Sandbox(world=world_with({mg(1): [sc(1)]}), load=LoadProfile(fail_503_p=1)) as sb:
         connection = to(sb, backoff=backoff, sleep=FakeClock().sleep)
-        with pytest.raises(RunAborted, match=rf"listing {mg(1)} failed after 3 attempts"):
+        with pytest.raises(
+            RunAborted, match=rf"listing {mg(1)} ShortCodes failed after 3 attempts"
+        ):
             await export([mg(1)], out, connection=connection)
         assert sb.stats.by_method["GET"] == 3
     assert out.read_text() == "old snapshot\n"
@@ -253,9 +258,9 @@ def test_run_command_writes_snapshot_and_summary(
     assert code == 0
     assert captured.out == ""
     assert captured.err == (
-        f"bulkops: exported 3 short codes of 2 services to {out} (2 list calls)\n"
+        f"bulkops: exported 3 senders (3 short codes) of 2 services to {out} (6 list calls)\n"
     )
-    assert [r["short_code_sid"] for r in read_snapshot(out)] == [sc(1), sc(2), sc(3)]
+    assert [r["sender"] for r in read_snapshot(out)] == [sc(1), sc(2), sc(3)]
 
 
 def test_run_command_aborts_with_exit_3_on_wrong_token(

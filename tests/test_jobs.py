@@ -282,7 +282,7 @@ def test_jsonl_row_op_overrides_default_and_empty_op_uses_it(
         ("[1, 2]", "not a JSON object"),
         ('"a string"', "not a JSON object"),
         ("42", "not a JSON object"),
-        (f'{{"service_sid": "{mg(1)}", "op": "attach"}}', "missing short_code_sid"),
+        (f'{{"service_sid": "{mg(1)}", "op": "attach"}}', "missing sender: no key"),
         (f'{{"service_sid": "{mg(1)}", "short_code_sid": "SC1", "op": "attach"}}', "SC1"),
         (f'{{"service_sid": "{mg(1)}", "short_code_sid": "{sc(1)}", "op": "zap"}}', "zap"),
         (f'{{"service_sid": "{mg(1)}", "short_code_sid": "{sc(1)}"}}', "missing op"),

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from support import mg, sc
+from support import ai, mg, pn, sc
 
 from bulkops import jobs
 from bulkops.errors import JobFileError, UsageError
@@ -20,7 +20,7 @@ from bulkops.journal import (
 )
 from bulkops.journal.writer import repair_torn_tail
 from bulkops.keys import key_digest
-from bulkops.model import Detail, ItemResult, Op, Outcome, Row
+from bulkops.model import Detail, ItemResult, Op, Outcome, Row, SenderKind
 
 
 def result(line: int, outcome: Outcome, detail: Detail, *, op: str = "attach") -> ItemResult:
@@ -64,7 +64,7 @@ def test_done_keys_are_succeeded_and_invalid_rows_only(tmp_path: Path) -> None:
         journal.record(result(4, Outcome.INVALID, Detail.INVALID_ROW))
         journal.record(result(5, Outcome.SKIPPED, Detail.DUPLICATE))
     done = read_done_keys(path)
-    assert set(done) == {key_digest(("attach", mg(1), sc(n), "")) for n in (2, 4)}
+    assert set(done) == {key_digest(("attach", mg(1), "short_code", sc(n), "")) for n in (2, 4)}
 
 
 def test_done_keys_match_the_rows_of_the_job(tmp_path: Path) -> None:
@@ -187,7 +187,7 @@ def test_resume_report_and_repair_agree_on_a_torn_last_line(tmp_path: Path, tail
     path = tmp_path / "r.jsonl"
     path.write_bytes(good(2).encode() + tail)
 
-    assert set(read_done_keys(path)) == {key_digest(("attach", mg(1), sc(2), ""))}
+    assert set(read_done_keys(path)) == {key_digest(("attach", mg(1), "short_code", sc(2), ""))}
     reader = read_results(path)
     report = summarize(reader)
     assert (report.records, report.rows, report.torn_lines) == (1, 1, 1)
@@ -244,3 +244,67 @@ def test_resume_and_report_refuse_the_same_damage(
         summarize(read_results(path))
     assert str(by_resume.value) == str(by_report.value)
     assert str(by_resume.value).startswith(f"{path}:{line}: ")
+
+
+def test_done_keys_of_every_kind_match_the_rows_they_came_from(tmp_path: Path) -> None:
+    """Phone-number and alpha records key on kind and sender, so a resume skips exactly them."""
+    phone = Row(2, Op.ATTACH, mg(1), "+14155550100", SenderKind.PHONE_NUMBER, sender_sid=pn(1))
+    alpha = Row(3, Op.ATTACH, mg(1), "Acme", SenderKind.ALPHA_SENDER)
+    other = Row(4, Op.ATTACH, mg(1), pn(2), SenderKind.PHONE_NUMBER)
+    path = tmp_path / "r.jsonl"
+    with ResultJournal(path) as journal:
+        journal.record(
+            ItemResult(
+                2,
+                "attach",
+                mg(1),
+                pn(1),
+                Outcome.SUCCEEDED,
+                Detail.ATTACHED,
+                SenderKind.PHONE_NUMBER,
+                sender="+14155550100",
+            )
+        )
+        # The alpha record carries the AI SID Twilio created; its key is the text.
+        journal.record(ItemResult(3, "attach", mg(1), ai(9), Outcome.SUCCEEDED, Detail.ATTACHED,
+                                  SenderKind.ALPHA_SENDER, sender="Acme"))  # fmt: skip
+    done = read_done_keys(path)
+    assert set(done) == {key_digest(phone.key), key_digest(alpha.key)}
+    assert key_digest(other.key) not in done
+    same_sid_by_sid = Row(9, Op.ATTACH, mg(1), pn(1), SenderKind.PHONE_NUMBER)
+    assert key_digest(same_sid_by_sid.key) in done  # named by SID now: still done
+
+
+def test_a_record_written_before_kinds_is_a_short_code(tmp_path: Path) -> None:
+    """Old logs have short_code_sid and no kind: their rows stay done on resume."""
+    path = tmp_path / "r.jsonl"
+    old = {"line": 2, "op": "attach", "service_sid": mg(1), "short_code_sid": sc(1),
+           "outcome": "succeeded", "detail": "attached"}  # fmt: skip
+    path.write_text(json.dumps(old) + "\n", encoding="utf-8")
+    assert set(read_done_keys(path)) == {key_digest(Row(2, Op.ATTACH, mg(1), sc(1)).key)}
+
+
+def test_failed_rows_of_every_kind_are_written_as_one_runnable_job(tmp_path: Path) -> None:
+    """The failed-rows file names each sender as its row did, with its kind."""
+    path = tmp_path / "r.jsonl"
+    with ResultJournal(path) as journal:
+        journal.record(
+            ItemResult(
+                2,
+                "attach",
+                mg(1),
+                "",
+                Outcome.FAILED,
+                Detail.SENDER_NOT_FOUND,
+                SenderKind.PHONE_NUMBER,
+                sender="+14155550100",
+            )
+        )
+        journal.record(ItemResult(3, "detach", mg(1), ai(1), Outcome.FAILED,
+                                  Detail.RETRIES_EXHAUSTED, SenderKind.ALPHA_SENDER,
+                                  sender="Acme"))  # fmt: skip
+    rows = list(jobs.open_job(failed_path(path)).rows())
+    assert rows == [
+        Row(2, Op.ATTACH, mg(1), "+14155550100", SenderKind.PHONE_NUMBER),
+        Row(3, Op.DETACH, mg(1), "Acme", SenderKind.ALPHA_SENDER),
+    ]

@@ -27,9 +27,12 @@ SHARED = {
     "bulkops.files",
     "bulkops.jobs",
     "bulkops.keys",
+    "bulkops.kinds",
     "bulkops.logs",
     "bulkops.model",
+    "bulkops.resolve",
     "bulkops.retry",
+    "bulkops.rows",
 }
 #: Layer → the only other modules of bulkops it may import. An allow-list, so that
 #: ``from ..twilio import TwilioClient`` (seen as ``bulkops.twilio`` and

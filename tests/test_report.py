@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import mg, sc
+from support import ai, mg, pn, sc
 
 from bulkops.commands.report import add_arguments, render_text
 from bulkops.errors import Exit, JobFileError
 from bulkops.journal import read_results, summarize, summary_path, to_json, write_summary_json
 from bulkops.journal.summary import percentiles
-from bulkops.model import Detail, ItemResult, Outcome
+from bulkops.model import Detail, ItemResult, Outcome, SenderKind
 
 
 def record(line: int = 2, **overrides: Any) -> dict[str, Any]:
@@ -175,7 +175,11 @@ def test_to_json_has_stable_keys() -> None:
         "calls_per_s",
         "rows_per_s",
         "torn_lines",
+        "kinds",
     ]
+    assert data["kinds"] == {
+        "short_code": {"succeeded": 1, "failed": 0, "invalid": 0, "skipped": 0}
+    }
     assert list(data["outcomes"]) == ["succeeded", "failed", "invalid", "skipped"]
     assert data["details"]["succeeded"] == {"attached": 1}
     assert data["attempts"] == {"3": 1}
@@ -208,6 +212,29 @@ def test_write_summary_json(tmp_path: Path) -> None:
     assert path == tmp_path / "out.summary.json" == summary_path(tmp_path / "out.jsonl")
     assert json.loads(path.read_text()) == to_json(report)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.summary.json"]
+
+
+def test_outcomes_are_broken_down_by_kind_each_row_by_its_latest_record() -> None:
+    """Rows per kind and outcome: a phone number failed then succeeded counts once, succeeded."""
+    phone = {"kind": SenderKind.PHONE_NUMBER, "sender_sid": pn(1), "sender": "+14155550100"}
+    records = [
+        record(2),
+        record(3, **phone, outcome=Outcome.FAILED, detail=Detail.RETRIES_EXHAUSTED),
+        record(3, **phone),
+        record(4, kind=SenderKind.ALPHA_SENDER, sender="Acme", sender_sid=ai(1)),
+        record(5, kind=SenderKind.ALPHA_SENDER, sender="Beta", sender_sid="",
+               outcome=Outcome.INVALID, detail=Detail.INVALID_ROW),
+    ]  # fmt: skip
+    report = summarize(records)
+    assert {k: dict(v) for k, v in report.kinds.items()} == {
+        "short_code": {"succeeded": 1, "failed": 0, "invalid": 0, "skipped": 0},
+        "phone_number": {"succeeded": 1, "failed": 0, "invalid": 0, "skipped": 0},
+        "alpha_sender": {"succeeded": 1, "failed": 0, "invalid": 1, "skipped": 0},
+    }
+    lines = render_text(report).splitlines()
+    (head,) = [line for line in lines if line.startswith("kind")]
+    assert head.split() == ["kind", "succeeded", "failed", "invalid", "skipped"]
+    assert any(line.split() == ["alpha_sender", "1", "0", "1", "0"] for line in lines)
 
 
 def test_render_text_shows_every_figure() -> None:

@@ -148,7 +148,7 @@ async def test_bad_job_file_raises_before_any_request(tmp_path: Path) -> None:
     """A job without the required columns is a JobFileError; nothing is sent."""
     job = write_job(tmp_path, [f"{mg(1)},attach"], header="service_sid,op\n")
     async with Sandbox(world=world_with(POOLS)) as sb:
-        with pytest.raises(JobFileError, match="missing required column 'short_code_sid'"):
+        with pytest.raises(JobFileError, match="missing required column for the senders"):
             await verify(job, connection=to(sb))
         assert sb.stats.requests == 0
 
@@ -170,7 +170,7 @@ def test_check_row(op: Op, where: dict[str, str], expected: str | None) -> None:
     """The rule per op, without any network."""
     source = mg(2) if op is Op.MIGRATE else None
     row = Row(2, op, mg(1), sc(1), from_service_sid=source)
-    holdings = Holdings(where, frozenset(), services=2, pages=2)
+    holdings = Holdings({s: [m] for s, m in where.items()}, frozenset(), services=2, pages=2)
     message = check_row(row, holdings)
     assert message == expected if expected is None else (message or "").startswith(expected)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import FrozenInstanceError, dataclass
+from dataclasses import FrozenInstanceError
 from pathlib import Path
 from typing import Any, cast
 
@@ -12,27 +12,16 @@ from support import mg, sc
 
 import bulkops.twilio
 from bulkops.model import Op, SenderKind
-from bulkops.twilio import Request, build_request, list_path
+from bulkops.twilio import Reply, Request, build_request, list_path, read_page
+from bulkops.twilio.wire import API_2010_PREFIX, account_list_path
 
 SPEC = json.loads((Path(__file__).parent / "data" / "twilio_messaging_v1.json").read_text())
 SHORT = SenderKind.SHORT_CODE
 MG, SC = mg(7), sc(9)
 
 
-@dataclass(frozen=True)
-class OtherKind:
-    """Stands in for a SenderKind with other names: the wire layer reads only these."""
-
-    collection: str
-    create_param: str
-    list_key: str
-
-
 #: Sender collections of a service in the spec, by the names SenderKind describes them with.
-KINDS = [
-    pytest.param(SHORT, id="short-codes"),
-    pytest.param(OtherKind("PhoneNumbers", "PhoneNumberSid", "phone_numbers"), id="phone-numbers"),
-]
+KINDS = [pytest.param(kind, id=kind.collection) for kind in SenderKind]
 
 
 def spec_operation(request: Request, service_sid: str, sender_sid: str) -> dict[str, Any]:
@@ -111,6 +100,54 @@ def test_one_line_shows_method_path_and_form() -> None:
     fetch = build_request(Op.FETCH, SHORT, MG, SC)
     assert attach.one_line == f"POST /v1/Services/{MG}/ShortCodes\tShortCodeSid={SC}"
     assert fetch.one_line == f"GET /v1/Services/{MG}/ShortCodes/{SC}"
+
+
+def test_one_line_shows_form_values_as_people_read_them() -> None:
+    """An alpha sender's text is shown as it is, not url-encoded; the body still is encoded."""
+    attach = build_request(Op.ATTACH, SenderKind.ALPHA_SENDER, MG, "Acme & Co")
+    assert attach.one_line == f"POST /v1/Services/{MG}/AlphaSenders\tAlphaSender=Acme & Co"
+    assert attach.encoded_form == b"AlphaSender=Acme+%26+Co"
+
+
+# --- the account's listings (the 2010 API) ----------------------------------------------------
+
+API_2010 = json.loads((Path(__file__).parent / "data" / "twilio_api_v2010.json").read_text())
+ACCOUNT = "AC" + "ab" * 16
+LISTED = [pytest.param(k, id=k.value) for k in SenderKind if k.spec.account_listing]
+
+
+@pytest.mark.parametrize("kind", LISTED)
+def test_account_list_path_is_the_spec_listing_with_page_size_and_filter(kind: SenderKind) -> None:
+    """GET /2010-04-01/Accounts/{AccountSid}/….json?PageSize=N[&filter=number], encoded."""
+    listing = kind.spec.account_listing
+    assert listing is not None
+    path = account_list_path(listing, ACCOUNT, page_size=1000, number="+14155550100")
+    template = listing.path.replace("{AccountSid}", ACCOUNT)
+    assert path == f"{template}?PageSize=1000&{listing.filter_param}=%2B14155550100"
+    assert path.startswith(API_2010_PREFIX)
+    assert "get" in API_2010["paths"][listing.path]
+    unfiltered = account_list_path(listing, ACCOUNT, page_size=50)
+    assert unfiltered == f"{template}?PageSize=50"
+
+
+@pytest.mark.parametrize(
+    ("body", "expected_next"),
+    [
+        ({"short_codes": [{"sid": "a"}], "meta": {"next_page_url": "https://x.test/v1/p?Page=1"}},
+         "/v1/p?Page=1"),
+        ({"short_codes": [{"sid": "a"}], "next_page_uri": "/2010-04-01/Accounts/AC/x.json?Page=1"},
+         "/2010-04-01/Accounts/AC/x.json?Page=1"),
+        ({"short_codes": [{"sid": "a"}], "next_page_uri": None, "meta": None}, None),
+    ],
+    ids=["messaging-v1", "api-2010", "last-page"],
+)  # fmt: skip
+def test_read_page_follows_either_api_paging_as_a_path(
+    body: dict[str, Any], expected_next: str | None
+) -> None:
+    """Messaging v1 pages by meta.next_page_url, the 2010 API by next_page_uri: both as paths."""
+    items, next_url = read_page(Reply(200, body), SHORT, target="GET /x")
+    assert items == [{"sid": "a"}]
+    assert next_url == expected_next
 
 
 # --- the layer's surface ---------------------------------------------------------------------

@@ -4,14 +4,18 @@ Given what the listed services hold (:class:`Holdings`), each row's sender must 
 
 ========  ===================================================================
 attach    attached to ``service_sid``
-migrate   attached to ``service_sid`` (so it is in no other service,
-          ``from_service_sid`` included: a sender is in one at most)
+migrate   attached to ``service_sid`` and not to ``from_service_sid`` (a
+          sender with a SID is in one service at most, so only an alpha
+          sender's source is listed to check that)
 fetch     attached to ``service_sid``
 detach    not attached to ``service_sid``
 ========  ===================================================================
 
-Only a sender's last row says where the job leaves it (:func:`plan`); its
-earlier rows are counted as superseded, not checked.
+Senders are matched by their identity (:attr:`~bulkops.model.Row.identity`:
+the SID, or an alpha sender's text), so a row naming a number is checked once
+its number is resolved; a number the account does not own is a mismatch. Only
+a sender's last row says where the job leaves it (:func:`plan`); its earlier
+rows are counted as superseded, not checked.
 """
 
 from __future__ import annotations
@@ -20,15 +24,15 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from ..keys import DigestSet, key_digest
-from ..model import InvalidRow, Op, Row
+from ..model import InvalidRow, Op, Row, SenderKind
 
 
 @dataclass(frozen=True, slots=True)
 class Holdings:
-    """What the listed services hold: each attached sender and its service."""
+    """What the listed services hold: each attached sender and its services."""
 
-    #: sender SID → the listed service it is attached to.
-    where: dict[str, str]
+    #: sender identity (SID, or alpha text) → the listed services it is attached to.
+    where: dict[str, list[str]]
     #: Listed services that do not exist (404).
     missing: frozenset[str]
     #: Services listed.
@@ -75,43 +79,52 @@ class VerifyReport:
         )
 
 
-def plan(items: Iterable[Row | InvalidRow]) -> tuple[set[str], dict[str, int]]:
-    """The distinct services, and for each sender named by more than one row its last line.
+def plan(items: Iterable[Row | InvalidRow]) -> tuple[dict[str, set[SenderKind]], dict[str, int]]:
+    """The services to list, with their kinds; each sender named by several rows → its last line.
 
     Only a sender's last row says where the job leaves it; earlier rows of the
-    same sender are not checked. Memory: one digest per row, a dict entry per
-    repeated sender.
+    same sender are not checked. An alpha sender's migrate row also lists its
+    source. Memory: one digest per row, a dict entry per repeated sender.
     """
-    services: set[str] = set()
+    services: dict[str, set[SenderKind]] = {}
     seen = DigestSet()
     last: dict[str, int] = {}
     for item in items:
         if not isinstance(item, Row):
             continue
-        services.add(item.service_sid)
-        if not seen.add(key_digest((item.sender_sid,))):  # named before: remember the last
-            last[item.sender_sid] = item.line
+        services.setdefault(item.service_sid, set()).add(item.kind)
+        if item.from_service_sid and item.kind.spec.creates_by_text:
+            services.setdefault(item.from_service_sid, set()).add(item.kind)
+        if not seen.add(key_digest((item.identity,))):  # named before: remember the last
+            last[item.identity] = item.line
     return services, last
 
 
 def check_row(row: Row, holdings: Holdings) -> str | None:
     """Why ``row`` does not hold, or None when it does."""
-    sender, service = row.sender_sid, row.service_sid
-    actual = holdings.where.get(sender)
+    if not row.resolved:
+        return f"the account has no {row.kind.spec.label} {row.sender}"
+    sender, service = row.identity, row.service_sid
+    actual = holdings.where.get(sender, [])
     if row.op is Op.DETACH:
         return (
-            None if actual != service else f"{sender} expected not attached to {service} but it is"
+            None
+            if service not in actual
+            else f"{sender} expected not attached to {service} but it is"
         )
-    if actual == service:
+    source = row.from_service_sid
+    if service in actual and (source is None or source not in actual):
         return None
     if service in holdings.missing:
         because = f"service {service} does not exist"
-    elif actual is not None:
-        because = f"it is attached to {actual}"
+    elif service in actual:
+        because = f"it is still attached to {source}"
+    elif actual:
+        because = f"it is attached to {', '.join(actual)}"
     else:
         because = "it is not"
     if row.op is Op.MIGRATE:
-        return f"{sender} expected moved from {row.from_service_sid} to {service} but {because}"
+        return f"{sender} expected moved from {source} to {service} but {because}"
     return f"{sender} expected attached to {service} but {because}"
 
 
@@ -128,7 +141,7 @@ def check_rows(
         if isinstance(item, InvalidRow):
             yield Problem(item.line, f"invalid row: {item.problem}", invalid=True)
             continue
-        later = last.get(item.sender_sid, item.line)
+        later = last.get(item.identity, item.line)
         if later != item.line:
             yield later
             continue

@@ -77,8 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.set_defaults(handler=_serve_sandbox)
     snapshot = commands.add_parser(
         "export",
-        help="write services' short codes as an attach job (a snapshot)",
-        description="List every short code of each service and write them as an attach job.",
+        help="write services' senders as an attach job (a snapshot)",
+        description="List every sender of each service and write them as an attach job.",
     )
     export.add_arguments(snapshot)
     snapshot.set_defaults(handler=export.run_command)

@@ -2,8 +2,8 @@
 
 Both take the same three flags (:func:`add_connection_arguments`), read them
 back as one :class:`Connection` (:func:`connection_from_args`), and list
-services through :meth:`Connection.lister`. The credentials always come from
-the ``TWILIO_*`` environment, never from a flag.
+services and the account's numbers through :meth:`Connection.listers`. The
+credentials always come from the ``TWILIO_*`` environment, never from a flag.
 """
 
 from __future__ import annotations
@@ -16,10 +16,22 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from ..config import MAX_ATTEMPTS, Credentials, positive_arg, resolve_base_url
-from ..model import SenderKind
 from ..retry import Backoff
 from ..twilio import MAX_PAGE_SIZE, ServiceLister, TwilioClient
-from ..twilio.listing import Sleep
+from ..twilio.listing import AccountLister, Sleep
+
+
+@dataclass(frozen=True, slots=True)
+class Listers:
+    """The two listers of one client: a service's senders, and the account's numbers."""
+
+    services: ServiceLister
+    account: AccountLister
+
+    @property
+    def pages(self) -> int:
+        """List calls that succeeded, of both."""
+        return self.services.pages + self.account.pages
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -32,6 +44,8 @@ class Connection:
     ``page_size`` items, 1 to 1000.
     """
 
+    #: The Messaging API's; the 2010 API is asked where
+    #: :func:`~bulkops.config.api_base_for` pairs with it.
     base_url: str
     credentials: Credentials
     timeout_s: float = 30.0
@@ -41,27 +55,35 @@ class Connection:
     rand: Callable[[], float] = random.random
 
     @asynccontextmanager
-    async def lister(self, *, pool_size: int = 1) -> AsyncIterator[ServiceLister]:
-        """A :class:`ServiceLister` on a client of its own, closed on exit.
+    async def listers(self, *, pool_size: int = 1) -> AsyncIterator[Listers]:
+        """A :class:`ServiceLister` and an :class:`AccountLister` on a client of their own.
 
         ``pool_size`` is how many connections the client keeps open: as many as
-        services listed at once. Raises :class:`~bulkops.errors.UsageError` for a
-        page size outside 1 to 1000.
+        services listed at once. The client is closed on exit. Raises
+        :class:`~bulkops.errors.UsageError` for a page size outside 1 to 1000.
         """
         async with TwilioClient.open(
             base_url=self.base_url,
             credentials=self.credentials,
             pool_size=pool_size,
             timeout_s=self.timeout_s,
-            kind=SenderKind.SHORT_CODE,
         ) as client:
-            yield ServiceLister(
+            services = ServiceLister(
                 client,
                 page_size=self.page_size,
                 backoff=self.backoff,
                 sleep=self.sleep,
                 rand=self.rand,
             )
+            account = AccountLister(
+                client,
+                self.credentials.account_sid,
+                page_size=self.page_size,
+                backoff=self.backoff,
+                sleep=self.sleep,
+                rand=self.rand,
+            )
+            yield Listers(services, account)
 
 
 def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
@@ -103,4 +125,4 @@ def connection_from_args(args: argparse.Namespace) -> Connection:
     )
 
 
-__all__ = ["Connection", "add_connection_arguments", "connection_from_args"]
+__all__ = ["Connection", "Listers", "add_connection_arguments", "connection_from_args"]

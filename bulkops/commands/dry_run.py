@@ -4,34 +4,58 @@ It goes through the engine's own :class:`~bulkops.engine.Feed` (so duplicates,
 invalid rows and, with ``--resume``, rows already done are judged exactly as a
 run judges them) and the Twilio layer's :func:`~bulkops.twilio.wire.build_request`
 (so each line is the request the client would send).
+
+A dry run asks nothing of Twilio, so a SID it cannot know is shown as a
+placeholder: ``<PN… of +14155550100>`` for a number a run would resolve,
+``<AI… of My Brand>`` for an alpha sender's SID in a service. For the same
+reason a number and its SID are not known to be the same sender here.
 """
 
 from __future__ import annotations
 
 import sys
 import time
+from dataclasses import replace
 from typing import TextIO
 
-from ..engine import Feed, RecordMaker
+from ..engine import Feed, RecordMaker, migration_for
 from ..errors import Exit
 from ..jobs import Job
 from ..journal import check_results_path, read_done_keys
 from ..keys import DigestSet
-from ..model import Detail, ItemResult, Op, Row
+from ..model import Detail, InvalidRow, ItemResult, Op, Row
 from ..twilio.wire import build_request
+
+
+def placeholder(row: Row) -> str:
+    """How a SID the dry run cannot know is shown, e.g. ``<PN… of +14155550100>``."""
+    return f"<{row.kind.spec.sid_prefix}… of {row.sender}>"
 
 
 def planned_calls(row: Row) -> str:
     """The request(s) a valid row makes, as one line: ``METHOD /path<TAB>form``.
 
-    A migration is its detach from the source, ``; then`` its attach.
+    A migration is its calls in the order its kind moves (``; then`` between):
+    detach from the source then attach, or for an alpha sender the reverse.
     """
+    sid = row.sender_sid or placeholder(row)
+
+    def one(op: Op, service_sid: str) -> str:
+        value = (row.create_value or sid) if op is Op.ATTACH else sid
+        return build_request(op, row.kind, service_sid, value).one_line
+
     if row.op is not Op.MIGRATE:
-        return build_request(row.op, row.kind, row.service_sid, row.sender_sid).one_line
+        return one(row.op, row.service_sid)
     assert row.from_service_sid is not None  # the job reader guarantees it for migrate
-    detach = build_request(Op.DETACH, row.kind, row.from_service_sid, row.sender_sid)
-    attach = build_request(Op.ATTACH, row.kind, row.service_sid, row.sender_sid)
-    return f"{detach.one_line}; then {attach.one_line}"
+    where = {"source": row.from_service_sid, "target": row.service_sid}
+    return "; then ".join(one(op, where[side]) for op, side in migration_for(row).PLAN)
+
+
+def _unresolved_shown(item: Row | InvalidRow) -> Row | InvalidRow:
+    """A row naming a number, with its placeholder for the SID a run would look up."""
+    if isinstance(item, Row) and not item.resolved:
+        return replace(item, sender_sid=placeholder(item))
+    return item
 
 
 def dry_run(
@@ -62,7 +86,7 @@ def dry_run(
             print(f"{job.path}:{result.line}: duplicate of an earlier row: not sent", file=err)
 
     records = RecordMaker(time.monotonic, lambda: "")  # printed, never written: no times
-    feed = Feed(job.rows(), record=report, records=records, skip=done)
+    feed = Feed(map(_unresolved_shown, job.rows()), record=report, records=records, skip=done)
     sent = 0
     for row in feed:
         sent += 1

@@ -1,13 +1,16 @@
-"""``bulkops export``: every short code of some services, as a CSV that is itself an attach job.
+"""``bulkops export``: every sender of some services, as a CSV that is itself an attach job.
 
-Each service is listed by following ``next_page_url`` (``PageSize`` 1000), with
-transient failures (429, 5xx, network) retried by :class:`~bulkops.retry.Backoff`.
+Each service is listed once per sender kind (short codes, phone numbers, alpha
+senders) by following ``next_page_url`` (``PageSize`` 1000), with transient
+failures (429, 5xx, network) retried by :class:`~bulkops.retry.Backoff`.
 Rows are streamed into a temporary file next to the target, which replaces it
 (``os.replace``) only once every service has been listed: a failed export never
 leaves half a snapshot, and an old snapshot at that path survives it.
 
-The file's columns are ``service_sid,short_code_sid,op,short_code,country_code``
-with ``op`` = ``attach``; the job reader ignores the last two, so
+The file's columns are ``service_sid,sender,kind,op,number,country_code`` with
+``op`` = ``attach``: ``sender`` is the SID of a short code or phone number and
+the text of an alpha sender, ``number`` what people read (E.164, the short
+code's digits, the alpha text). The job reader ignores the last two, so
 ``bulkops run snapshot.csv`` puts the senders back where they were.
 
 Exit codes: 0 written; 2 bad flags, a bad ``--services`` file or a service the
@@ -21,19 +24,19 @@ import argparse
 import asyncio
 import csv
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import aclosing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import Exit, JobFileError, RunAborted, UsageError
 from ..files import atomic_write
-from ..model import SERVICE_SID, Op
+from ..model import SERVICE_SID, Op, SenderKind
 from ..twilio import Resource, ServiceLister
 from .connection import Connection, add_connection_arguments, connection_from_args
 
-#: The snapshot's header: a job's three columns, then what a person wants to read.
-COLUMNS = ("service_sid", "short_code_sid", "op", "short_code", "country_code")
+#: The snapshot's header: a job's four columns, then what a person wants to read.
+COLUMNS = ("service_sid", "sender", "kind", "op", "number", "country_code")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,12 +48,15 @@ class ExportSummary:
     #: List calls that succeeded (one per page).
     pages: int
     path: Path
+    #: Senders written, by kind (every kind present).
+    by_kind: Mapping[SenderKind, int] = field(default_factory=dict)
 
     def line(self) -> str:
         """One line a person can read."""
+        kinds = ", ".join(f"{n:,} {kind.spec.label}s" for kind, n in self.by_kind.items() if n)
         return (
-            f"exported {self.senders:,} short codes of {self.services:,} services "
-            f"to {self.path} ({self.pages:,} list calls)"
+            f"exported {self.senders:,} senders{f' ({kinds})' if kinds else ''} "
+            f"of {self.services:,} services to {self.path} ({self.pages:,} list calls)"
         )
 
 
@@ -123,31 +129,37 @@ async def export_services(
     else running that they could hold up.
     """
     target = check_output(path)
-    senders = 0
+    by_kind = dict.fromkeys(SenderKind, 0)
     with atomic_write(target, newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(COLUMNS)
         for service_sid in service_sids:
-            seen: set[str] = set()  # a page boundary that shifts must not repeat a row
-            async with aclosing(lister.pages_of(service_sid)) as pages:
-                async for page in pages:
-                    for item in page:
-                        sid = str(item.get("sid") or "")
-                        if sid not in seen:
-                            seen.add(sid)
-                            writer.writerow(_row(service_sid, sid, item))
-            senders += len(seen)
+            for kind in SenderKind:
+                seen: set[str] = set()  # a page boundary that shifts must not repeat a row
+                async with aclosing(lister.pages_of(service_sid, kind)) as pages:
+                    async for page in pages:
+                        for item in page:
+                            sender = str(item.get(kind.spec.identity_field) or "")
+                            if sender not in seen:
+                                seen.add(sender)
+                                writer.writerow(_row(service_sid, sender, kind, item))
+                by_kind[kind] += len(seen)
     return ExportSummary(
-        services=len(service_sids), senders=senders, pages=lister.pages, path=target
+        services=len(service_sids),
+        senders=sum(by_kind.values()),
+        pages=lister.pages,
+        path=target,
+        by_kind=by_kind,
     )
 
 
-def _row(service_sid: str, sid: str, item: Resource) -> tuple[str, ...]:
+def _row(service_sid: str, sender: str, kind: SenderKind, item: Resource) -> tuple[str, ...]:
     return (
         service_sid,
-        sid,
+        sender,
+        kind.value,
         Op.ATTACH.value,
-        str(item.get("short_code") or ""),
+        str(item.get(kind.number_field) or ""),
         str(item.get("country_code") or ""),
     )
 
@@ -159,8 +171,8 @@ async def export(
 
     Raises as :func:`export_services` does.
     """
-    async with connection.lister() as lister:
-        return await export_services(lister, service_sids, path)
+    async with connection.listers() as listers:
+        return await export_services(listers.services, service_sids, path)
 
 
 # -- the command line -----------------------------------------------------------------

@@ -79,6 +79,14 @@ def print_text(report: RunReport, console: Console) -> None:
     console.print()
     console.print(rows)
 
+    if report.kinds:
+        outcomes = list(report.outcomes)
+        by_kind = _table(("kind", ""), *((outcome, "") for outcome in outcomes), left=1)
+        for kind, counts in report.kinds.items():
+            by_kind.add_row(kind, *(f"{counts.get(outcome, 0):,}" for outcome in outcomes))
+        console.print()
+        console.print(by_kind)
+
     tries = _table(("attempts", ""), ("records", ""), ("share", ""), left=0)
     for attempts, n in report.attempts.items():
         tries.add_row(str(attempts), f"{n:,}", _share(n, report.records))

@@ -59,7 +59,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
 def cmd_run(args: argparse.Namespace) -> int:
     """``bulkops run``: the exit status; raises UsageError or JobFileError before any call."""
     config = config_from_args(args)
-    job = open_job(args.job, default_op=config.default_op, kind=config.kind)
+    job = open_job(args.job, default_op=config.default_op)
     if args.dry_run:
         return dry_run(job, results=args.results, resume=args.resume)
     plan = prepare(args, job, config)

@@ -1,12 +1,14 @@
 """``bulkops verify``: does the world hold what a job asks for?
 
-Two passes over the job file, each streamed: the first collects the distinct
-services of its valid rows; each of those is then listed once (paged, retried),
-and the second pass checks every row against what the lists held, by the rules
-of :mod:`~bulkops.commands.checks`.
+Passes over the job file, each streamed: numbers the job names are resolved
+to SIDs as a run resolves them (:mod:`bulkops.resolve`); then the distinct
+services of its valid rows, with the kinds each is asked about, are collected;
+each service is listed once per kind (paged, retried), and the last pass
+checks every row against what the lists held, by the rules of
+:mod:`~bulkops.commands.checks`.
 
 Memory holds one entry per sender attached to a listed service (at most 400
-per service, Twilio's limit), never one per row. A service the account does
+per service and kind, Twilio's limit), never one per row. A service the account does
 not have (404) holds nothing. Each mismatch and each invalid row is printed on
 stdout as ``JOB:LINE: …``; a summary goes to stderr.
 
@@ -20,8 +22,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import aclosing
+from dataclasses import replace
 from pathlib import Path
 
 import anyio
@@ -29,33 +32,37 @@ import anyio
 from ..config import check_positive, positive_arg
 from ..errors import Exit, RunAborted
 from ..jobs import open_job
-from ..model import Op
+from ..model import Op, SenderKind
+from ..resolve import Resolution, numbers_named, resolve_numbers
 from ..twilio import ServiceLister, ServiceNotFound
 from .checks import Holdings, Problem, VerifyReport, check_rows, plan, tally
 from .connection import Connection, add_connection_arguments, connection_from_args
 
 
 async def list_holdings(
-    lister: ServiceLister, service_sids: Iterable[str], *, concurrency: int = 4
+    lister: ServiceLister,
+    services: Mapping[str, Iterable[SenderKind]],
+    *,
+    concurrency: int = 4,
 ) -> Holdings:
-    """List each service once, ``concurrency`` at a time.
+    """List each service once per kind it is asked about, ``concurrency`` lists at a time.
 
     A service that answers 404 is recorded as missing. Raises :class:`RunAborted`
     when one listing fails for good (the others are cancelled).
     """
-    where: dict[str, str] = {}
+    where: dict[str, list[str]] = {}
     missing: set[str] = set()
     failures: list[RunAborted] = []
     limiter = anyio.CapacityLimiter(concurrency)
-    sids = list(service_sids)
 
-    async def list_one(service_sid: str, scope: anyio.CancelScope) -> None:
+    async def list_one(service_sid: str, kind: SenderKind, scope: anyio.CancelScope) -> None:
+        field = kind.spec.identity_field
         async with limiter:
             try:
-                async with aclosing(lister.pages_of(service_sid)) as pages:
+                async with aclosing(lister.pages_of(service_sid, kind)) as pages:
                     async for page in pages:
                         for item in page:
-                            where[str(item.get("sid") or "")] = service_sid
+                            where.setdefault(str(item.get(field) or ""), []).append(service_sid)
             except ServiceNotFound:
                 missing.add(service_sid)
             except RunAborted as exc:  # stop the others; raised below, not as an ExceptionGroup
@@ -63,11 +70,12 @@ async def list_holdings(
                 scope.cancel()
 
     async with anyio.create_task_group() as group:
-        for service_sid in sids:
-            group.start_soon(list_one, service_sid, group.cancel_scope)
+        for service_sid, kinds in sorted(services.items()):
+            for kind in sorted(set(kinds), key=list(SenderKind).index):
+                group.start_soon(list_one, service_sid, kind, group.cancel_scope)
     if failures:
         raise failures[0]
-    return Holdings(where, frozenset(missing), services=len(sids), pages=lister.pages)
+    return Holdings(where, frozenset(missing), services=len(services), pages=lister.pages)
 
 
 async def verify(
@@ -88,10 +96,13 @@ async def verify(
     """
     check_positive("concurrency", concurrency)
     checked = open_job(job, default_op=default_op)
-    services, last = plan(checked.rows())
-    async with connection.lister(pool_size=concurrency) as lister:
-        holdings = await list_holdings(lister, sorted(services), concurrency=concurrency)
-    return tally(check_rows(checked.rows(), holdings, last), holdings, report)
+    async with connection.listers(pool_size=concurrency) as listers:
+        wanted = numbers_named(checked.rows())
+        resolution = await resolve_numbers(wanted, listers.account) if wanted else Resolution({})
+        services, last = plan(resolution.rows(checked.rows()))
+        holdings = await list_holdings(listers.services, services, concurrency=concurrency)
+    holdings = replace(holdings, pages=listers.pages)
+    return tally(check_rows(resolution.rows(checked.rows()), holdings, last), holdings, report)
 
 
 # -- the command line -----------------------------------------------------------------

@@ -1,15 +1,18 @@
 """The engine: from rows to calls, with limits, retries and one result per row.
 
 Owns the feed (which rows to send, duplicates, per-sender order), the call loop
-(rate gate, concurrency window, AIMD control, backoff), migration and the
-failure brake. It may import the top-level shared modules (model, config,
-errors, keys, retry) and the Twilio layer's pure values (``bulkops.twilio.wire``,
-``bulkops.twilio.codes``); never the Twilio client, the journal, the commands
-or the sandbox: it meets them through the Protocols in :mod:`.ports`.
+(rate gate, concurrency window, AIMD control, backoff), the calls of each row
+for every sender kind (actions, migration, and the alpha senders' SIDs per
+service in the directory) and the failure brake. It may import the top-level
+shared modules (model, config, errors, keys, retry) and the Twilio layer's pure
+values (``bulkops.twilio.wire``, ``bulkops.twilio.codes``); never the Twilio
+client, the journal, the commands or the sandbox: it meets them through the
+Protocols in :mod:`.ports`.
 """
 
 from .engine import Engine
 from .feed import Feed, SenderTurns
+from .migration import migration_for
 from .ports import EngineClock, EngineHooks, Journal, NoObserver, Observer, SenderApi
 from .records import RecordMaker
 
@@ -24,4 +27,5 @@ __all__ = [
     "RecordMaker",
     "SenderApi",
     "SenderTurns",
+    "migration_for",
 ]

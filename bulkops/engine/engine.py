@@ -16,15 +16,15 @@ import anyio
 
 from ..config import RunConfig
 from ..errors import RunAborted
-from ..model import InvalidRow, ItemResult, Op, Outcome, Row
-from ..twilio.wire import build_request
-from . import outcomes
+from ..model import InvalidRow, ItemResult, Op, Row
+from .actions import SenderActions
 from .brake import FailureBrake
 from .calls import Abandoned, CallLoop
+from .directory import ServiceDirectory
 from .feed import Feed, SenderTurns
-from .migration import Migration
+from .migration import migration_for
 from .ports import EngineHooks, Journal, SenderApi
-from .records import RecordMaker, UtcClock, fetched_fields
+from .records import RecordMaker, UtcClock
 
 #: Seconds between fsyncs of the journal while a run is quiet (real time: it is about the disk).
 SYNC_INTERVAL_S = 1.0
@@ -81,6 +81,7 @@ class Engine:
             monotonic=monotonic,
             stopping=lambda: self.stopping,
         )
+        actions = SenderActions(calls, records, ServiceDirectory(calls))
         feed = Feed(
             items,
             record=self._record,
@@ -94,7 +95,7 @@ class Engine:
                 group.start_soon(self._sync_journal)
                 async with anyio.create_task_group() as workers:
                     for _ in range(self.config.concurrency):
-                        workers.start_soon(self._worker, rows, calls, records, workers.cancel_scope)
+                        workers.start_soon(self._worker, rows, actions, workers.cancel_scope)
                 group.cancel_scope.cancel()
         finally:
             self.skipped_done = feed.skipped_done
@@ -115,15 +116,15 @@ class Engine:
             self.stop()
 
     async def _worker(
-        self, rows: Iterable[Row], calls: CallLoop, records: RecordMaker, scope: anyio.CancelScope
+        self, rows: Iterable[Row], actions: SenderActions, scope: anyio.CancelScope
     ) -> None:
         for row in rows:
-            turn = self._turns.take(row.sender_sid)  # before any await: file order per sender
+            turn = self._turns.take(row.identity)  # before any await: file order per sender
             try:
                 await turn.wait()
                 if self.stopping:
                     return  # taken but not started: no record, a resume runs it
-                result = await self._process(row, calls, records)
+                result = await self._process(row, actions)
             except Abandoned:
                 continue
             except RunAborted as exc:
@@ -135,14 +136,14 @@ class Engine:
                 turn.done()
             self._record(result)
 
-    async def _process(self, row: Row, calls: CallLoop, records: RecordMaker) -> ItemResult:
+    async def _process(self, row: Row, actions: SenderActions) -> ItemResult:
         if row.op is Op.MIGRATE:
-            return await Migration(row, calls, log=self._log, records=records).run()
-        request = build_request(row.op, row.kind, row.service_sid, row.sender_sid)
-        done = await calls.call(request, row.line)
-        if done.error is None:
-            verdict = Outcome.SUCCEEDED, outcomes.SUCCESS[row.op]
-        else:
-            verdict = outcomes.for_error(row.op, done.error)
-        extra = fetched_fields(row.op, done.reply, outcomes.FETCHED_FIELDS)
-        return records.sent(row, verdict, [done], extra=extra)
+            move = migration_for(row)(
+                row,
+                actions.calls,
+                log=self._log,
+                records=actions.records,
+                directory=actions.directory,
+            )
+            return await move.run()
+        return await actions.run(row)

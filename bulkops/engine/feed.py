@@ -1,9 +1,10 @@
 """Which rows go to the network, and in what order for one sender.
 
 :class:`Feed` turns a job's items into the rows to send: rows a resumed log
-already has are skipped without a record, invalid rows and rows that repeat an
-earlier row are recorded on the way. :class:`SenderTurns` makes rows for one
-sender run one at a time, in file order. ``bulkops run --dry-run`` uses the
+already has are skipped without a record; invalid rows, rows naming a number
+the account does not own and rows that repeat an earlier row (the same op on
+the same resolved sender) are recorded on the way. :class:`SenderTurns` makes
+rows for one sender run one at a time, in file order. ``bulkops run --dry-run`` uses the
 same :class:`Feed`, so what it reports is what a run would send.
 """
 
@@ -22,8 +23,10 @@ class Feed:
 
     Workers call ``next()`` only between calls and it never awaits, so one
     generator serves them all and no row is read before a worker is free.
-    ``records`` makes the result of each invalid or repeated row and ``record``
-    receives it; ``skip`` holds the key digests of rows already done (``--resume``).
+    ``records`` makes the result of each invalid, unresolved or repeated row and
+    ``record`` receives it; ``skip`` holds the key digests of rows already done
+    (``--resume``). A row whose number did not resolve to a SID is
+    ``failed``/``sender_not_found``.
     """
 
     def __init__(
@@ -53,6 +56,8 @@ class Feed:
                 self.skipped_done += 1
             elif isinstance(item, InvalidRow):  # before the duplicate check: bad rows
                 self._record(self._records.invalid(item))  # may look alike
+            elif not item.resolved:
+                self._record(self._records.not_found(item))
             elif not self._seen.add(digest):
                 self._record(self._records.duplicate(item))
             else:

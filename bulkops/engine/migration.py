@@ -1,9 +1,18 @@
-"""A ``migrate`` row: detach from the source, attach to the target, put it back on failure.
+"""A ``migrate`` row: move a sender from ``from_service_sid`` to ``service_sid``.
 
-The sender is never knowingly left in no service: once it is detached, the
-move runs to its end even if the run is stopping, and an attach that fails for
-good re-attaches it to the source (``rolled_back``; ``rollback_failed`` if that
-fails too, which needs a person).
+A sender is never knowingly left in no service. Which order keeps that promise
+depends on what Twilio allows, so each kind's description picks one of two
+moves (:func:`migration_for`):
+
+- A sender with a SID (a short code, a phone number) is in one service at a
+  time: :class:`Move` detaches it from the source, attaches it to the target,
+  and if that attach fails for good re-attaches it to the source
+  (``rolled_back``; ``rollback_failed`` if that fails too, which needs a person).
+  Once detached, the move runs to its end even if the run is stopping.
+- An alpha sender may be in several services at once (each holds its own
+  ``AI…`` SID for the text): :class:`CopyThenDelete` creates it in the target
+  first and only then deletes it from the source, so a failed create changes
+  nothing.
 """
 
 from __future__ import annotations
@@ -16,12 +25,17 @@ from ..model import Detail, ItemResult, Op, Outcome, Row
 from ..twilio.codes import TwilioCode
 from ..twilio.wire import build_request
 from . import outcomes
+from .actions import created_sid
 from .calls import CallLoop
-from .records import CallReport, RecordMaker
+from .directory import ServiceDirectory
+from .records import CallReport, RecordMaker, acted_on
 
 
-class Migration:
-    """Moves one row's sender; build one per row with :meth:`run`."""
+class _Steps:
+    """One migrate row's calls and steps so far, and how its record is made."""
+
+    #: The calls of a move that goes as planned, in order: (op, "source" or "target").
+    PLAN: tuple[tuple[Op, str], ...] = ()
 
     def __init__(
         self,
@@ -30,6 +44,7 @@ class Migration:
         *,
         log: FilteringBoundLogger,
         records: RecordMaker,
+        directory: ServiceDirectory,
     ) -> None:
         if row.from_service_sid is None:
             raise ValueError(f"line {row.line}: a migrate row needs from_service_sid")
@@ -38,13 +53,55 @@ class Migration:
         self._calls = calls
         self._log = log
         self._records = records
+        self._directory = directory
         self._made: list[CallReport] = []
         self._steps: list[str] = []
+        #: The SID acted on in the target, once known.
+        self._sid = row.sender_sid
 
     async def run(self) -> ItemResult:
         """Make the move; returns the row's record. Raises :class:`Abandoned` if stopped first."""
-        row = self._row
-        detach = await self._call(Op.DETACH, self._source, "detach")
+        raise NotImplementedError
+
+    async def _call(
+        self, op: Op, service_sid: str, step: str, value: str, *, abandonable: bool = True
+    ) -> CallReport:
+        request = build_request(op, self._row.kind, service_sid, value)
+        report = await self._calls.call(request, self._row.line, abandonable=abandonable)
+        self._made.append(report)
+        self._steps.append(report.step(step))
+        return report
+
+    def _interrupted(self, note: str) -> None:
+        self._log.error(
+            "bulkops.migrate.interrupted",
+            line=self._row.line,
+            sender=self._row.sender,
+            sender_sid=self._sid,
+            source=self._source,
+            note=note,
+        )
+
+    def _done(
+        self, outcome: Outcome, detail: Detail, *, reason: CallReport | None = None
+    ) -> ItemResult:
+        return self._records.sent(
+            acted_on(self._row, self._sid),
+            (outcome, detail),
+            self._made,
+            extra={"steps": self._steps},
+            reason=reason,
+        )
+
+
+class Move(_Steps):
+    """Detach from the source, attach to the target, put it back on failure (by SID)."""
+
+    PLAN = ((Op.DETACH, "source"), (Op.ATTACH, "target"))
+
+    async def run(self) -> ItemResult:
+        """Make the move; returns the row's record. Raises :class:`Abandoned` if stopped first."""
+        detach = await self._call(Op.DETACH, self._source, "detach", self._sid)
         if detach.error is not None and detach.error.status != 404:
             outcome, detail = outcomes.for_error(Op.DETACH, detach.error)
             return self._done(outcome, detail)
@@ -52,17 +109,12 @@ class Migration:
         try:
             return await self._attach(moved=moved)
         except (anyio.get_cancelled_exc_class(), RunAborted):
-            self._log.error(
-                "bulkops.migrate.interrupted",
-                line=row.line,
-                sender_sid=row.sender_sid,
-                source=self._source,
-                note="detached from the source, attach not confirmed: resume the run",
-            )
+            self._interrupted("detached from the source, attach not confirmed: resume the run")
             raise
 
     async def _attach(self, *, moved: bool) -> ItemResult:
-        attach = await self._call(Op.ATTACH, self._row.service_sid, "attach", abandonable=not moved)
+        target = self._row.service_sid
+        attach = await self._call(Op.ATTACH, target, "attach", self._sid, abandonable=not moved)
         error = attach.error
         if error is None or error.code == TwilioCode.ALREADY_IN_SERVICE:
             return self._done(Outcome.SUCCEEDED, Detail.MIGRATED)
@@ -71,7 +123,7 @@ class Migration:
         # Put it back in the source. Also after a 404 on the detach: that 404 may
         # answer our own earlier attempt (a timed-out detach that landed), so the
         # sender may be in no service at all.
-        back = await self._call(Op.ATTACH, self._source, "reattach", abandonable=False)
+        back = await self._call(Op.ATTACH, self._source, "reattach", self._sid, abandonable=False)
         if (
             not moved
             and back.error is not None
@@ -84,7 +136,7 @@ class Migration:
             self._log.error(
                 "bulkops.migrate.rollback_failed",
                 line=self._row.line,
-                sender_sid=self._row.sender_sid,
+                sender_sid=self._sid,
                 source=self._source,
                 steps=self._steps,
             )
@@ -92,19 +144,58 @@ class Migration:
         # The record carries the attach's answer: the reason the move failed.
         return self._done(Outcome.FAILED, detail, reason=attach)
 
-    async def _call(
-        self, op: Op, service_sid: str, step: str, *, abandonable: bool = True
-    ) -> CallReport:
-        row = self._row
-        request = build_request(op, row.kind, service_sid, row.sender_sid)
-        report = await self._calls.call(request, row.line, abandonable=abandonable)
-        self._made.append(report)
-        self._steps.append(report.step(step))
-        return report
 
-    def _done(
-        self, outcome: Outcome, detail: Detail, *, reason: CallReport | None = None
-    ) -> ItemResult:
-        return self._records.sent(
-            self._row, (outcome, detail), self._made, extra={"steps": self._steps}, reason=reason
-        )
+class CopyThenDelete(_Steps):
+    """Create the sender in the target by its text, then delete it from the source."""
+
+    PLAN = ((Op.ATTACH, "target"), (Op.DETACH, "source"))
+
+    async def run(self) -> ItemResult:
+        """Make the move; returns the row's record. Raises :class:`Abandoned` if stopped first."""
+        row = self._row
+        attach = await self._call(Op.ATTACH, row.service_sid, "attach", row.create_value)
+        error = attach.error
+        if error is not None and error.code != TwilioCode.ALREADY_IN_SERVICE:
+            return self._done(*outcomes.for_error(Op.ATTACH, error))  # nothing changed
+        try:
+            return await self._delete_from_source(created=error is None, reply_of=attach)
+        except (anyio.get_cancelled_exc_class(), RunAborted):
+            self._interrupted("in the target, not yet deleted from the source: resume the run")
+            raise
+
+    async def _delete_from_source(self, *, created: bool, reply_of: CallReport) -> ItemResult:
+        row, directory = self._row, self._directory
+        if created:
+            self._sid = created_sid(row, reply_of.reply)
+            directory.note(row, row.service_sid, self._sid)
+        else:  # 21710: already in the target; the record names the SID it has there
+            self._sid = await self._find(row.service_sid) or ""
+        found = await directory.find(row, self._source, abandonable=False)
+        self._note_lists(found.calls)
+        if found.error is not None and found.error.status != 404:  # 404: no such source
+            return self._done(*outcomes.for_error(Op.DETACH, found.error), reason=found.calls[-1])
+        if found.sid is not None:
+            delete = await self._call(
+                Op.DETACH, self._source, "detach", found.sid, abandonable=False
+            )
+            if delete.error is not None and delete.error.status != 404:
+                return self._done(*outcomes.for_error(Op.DETACH, delete.error))
+            directory.note(row, self._source, None)
+        return self._done(Outcome.SUCCEEDED, Detail.MIGRATED)
+
+    async def _find(self, service_sid: str) -> str | None:
+        found = await self._directory.find(self._row, service_sid, abandonable=False)
+        self._note_lists(found.calls)
+        return found.sid
+
+    def _note_lists(self, calls: list[CallReport]) -> None:
+        self._made += calls
+        self._steps += [call.step("list") for call in calls]
+
+
+def migration_for(row: Row) -> type[_Steps]:
+    """The move a ``migrate`` row of this kind makes: by its kind's description."""
+    return CopyThenDelete if row.kind.spec.creates_by_text else Move
+
+
+__all__ = ["CopyThenDelete", "Move", "migration_for"]

@@ -20,14 +20,21 @@ _BY_CODE: dict[tuple[Op, int], tuple[Outcome, Detail]] = {
     (Op.ATTACH, TwilioCode.POOL_FULL): (Outcome.FAILED, Detail.POOL_FULL),
 }
 
-#: HTTP statuses with a meaning of their own, per operation.
-_BY_STATUS: dict[tuple[Op, int], tuple[Outcome, Detail]] = {
-    (Op.DETACH, 404): (Outcome.SUCCEEDED, Detail.NOT_ATTACHED),
-    (Op.FETCH, 404): (Outcome.FAILED, Detail.NOT_FOUND),
+#: What it means for a row that the sender is not in the service (a 404, or an
+#: alpha sender its service's list does not have).
+ABSENT: dict[Op, tuple[Outcome, Detail]] = {
+    Op.DETACH: (Outcome.SUCCEEDED, Detail.NOT_ATTACHED),
+    Op.FETCH: (Outcome.FAILED, Detail.NOT_FOUND),
 }
 
-#: Fields of a fetched resource copied into its result record.
-FETCHED_FIELDS = ("short_code", "country_code", "capabilities")
+#: HTTP statuses with a meaning of their own, per operation.
+_BY_STATUS: dict[tuple[Op, int], tuple[Outcome, Detail]] = {
+    (op, 404): verdict for op, verdict in ABSENT.items()
+}
+
+#: Fields of a fetched resource copied into its result record, after the kind's
+#: number field (``short_code``, ``phone_number``, ``alpha_sender``).
+FETCHED_FIELDS = ("country_code", "capabilities")
 
 
 def for_error(op: Op, error: ApiError) -> tuple[Outcome, Detail]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..errors import ApiError
@@ -88,6 +88,7 @@ class RecordMaker:
             outcome=Outcome.INVALID,
             detail=Detail.INVALID_ROW,
             kind=row.kind,
+            sender=row.sender,
             message=row.problem,
             finished_at=self._timestamp(),
             from_service_sid=row.from_service_sid or None,
@@ -95,15 +96,37 @@ class RecordMaker:
 
     def duplicate(self, row: Row) -> ItemResult:
         """The record of a row that repeats an earlier row of the job: ``skipped``/``duplicate``."""
+        return self.unsent(
+            row,
+            (Outcome.SKIPPED, Detail.DUPLICATE),
+            "repeats an earlier row of this job (the same sender); not sent",
+        )
+
+    def not_found(self, row: Row) -> ItemResult:
+        """The record of a row naming a number the account does not own: nothing was sent."""
+        listing = row.kind.spec.account_listing
+        where = f" ({listing.list_key})" if listing is not None else ""
+        return self.unsent(
+            row,
+            (Outcome.FAILED, Detail.SENDER_NOT_FOUND),
+            f"the account has no {row.kind.spec.label} {row.sender}{where}; not sent",
+        )
+
+    def unsent(
+        self, row: Row, verdict: tuple[Outcome, Detail], message: str | None = None
+    ) -> ItemResult:
+        """The record of a row decided without a call of its own, e.g. a duplicate."""
+        outcome, detail = verdict
         return ItemResult(
             line=row.line,
             op=row.op.value,
             service_sid=row.service_sid,
             sender_sid=row.sender_sid,
-            outcome=Outcome.SKIPPED,
-            detail=Detail.DUPLICATE,
+            outcome=outcome,
+            detail=detail,
             kind=row.kind,
-            message="repeats an earlier row of this job; not sent",
+            sender=row.sender,
+            message=message,
             finished_at=self._timestamp(),
             from_service_sid=row.from_service_sid,
         )
@@ -120,6 +143,8 @@ class RecordMaker:
         """The record of a row that reached the network, finished now.
 
         ``verdict`` is its outcome and detail (as :mod:`.outcomes` gives them).
+        ``row.sender_sid`` is the SID acted on: an alpha sender's row is passed
+        with the ``AI…`` SID it was found or created with (see :func:`acted_on`).
         The last call (or ``reason``) gives status, code and message; ``elapsed_ms``
         runs from the first call's start to now (the same monotonic clock), so
         time queued for a window slot or ``--rate`` before it is not counted.
@@ -135,6 +160,7 @@ class RecordMaker:
             outcome=outcome,
             detail=detail,
             kind=row.kind,
+            sender=row.sender,
             http_status=last.status,
             twilio_code=error.code if error is not None else None,
             message=error.message if error is not None else None,
@@ -147,8 +173,18 @@ class RecordMaker:
         )
 
 
-def fetched_fields(op: Op, reply: Reply | None, names: Sequence[str]) -> dict[str, Any]:
-    """The fields of a fetched resource a fetch row's record carries; {} for other ops."""
-    if op is not Op.FETCH or reply is None or not isinstance(reply.body, dict):
+def acted_on(row: Row, sid: str) -> Row:
+    """``row`` as it was acted on: with ``sid``, the SID its calls addressed (or "")."""
+    return row if sid == row.sender_sid else replace(row, sender_sid=sid)
+
+
+def fetched_fields(row: Row, reply: Reply | None, names: Sequence[str]) -> dict[str, Any]:
+    """The fields of a fetched resource a fetch row's record carries; {} for other ops.
+
+    ``names`` are read as they are, and the kind's own number field (e.g.
+    ``phone_number``) before them.
+    """
+    if row.op is not Op.FETCH or reply is None or not isinstance(reply.body, dict):
         return {}
-    return {name: reply.body.get(name) for name in names}
+    fields = (row.kind.number_field, *names)
+    return {name: reply.body.get(name) for name in fields}

@@ -33,23 +33,33 @@ from typing import Any, BinaryIO
 
 from ..errors import JobFileError, UsageError
 from ..keys import DigestSet, key_digest
-from ..model import Outcome
+from ..model import Outcome, SenderKind
 
 #: Outcomes after which a resume does not run the row again.
 DONE = frozenset({Outcome.SUCCEEDED.value, Outcome.INVALID.value})
 _NOT_A_RECORD = "not a result record (a JSON object with an 'outcome')"
 _decode = json.JSONDecoder().decode
+_KINDS = {kind.value: kind for kind in SenderKind}
 
 
-def record_key(record: dict[str, Any], sid_column: str = "short_code_sid") -> tuple[str, ...]:
+def record_key(record: dict[str, Any]) -> tuple[str, ...]:
     """The content key of a result record, as :attr:`bulkops.model.Row.key` builds it.
 
-    ``(op, service_sid, sender sid, from_service_sid)``, missing fields as ``""``.
+    ``(op, service_sid, kind, sender, from_service_sid)``, missing fields as
+    ``""``; the sender is the alpha text for kinds created by text, else the SID
+    (``sender_sid``, or ``short_code_sid`` in logs written before issue 10, whose
+    records have no ``kind`` and are all short codes).
     """
+    kind = _KINDS.get(str(record.get("kind") or ""), SenderKind.SHORT_CODE)
+    if kind.spec.creates_by_text:
+        sender = record.get("sender")
+    else:
+        sender = record.get("sender_sid") or record.get(kind.sid_column) or record.get("sender")
     return (
         str(record.get("op") or ""),
         str(record.get("service_sid") or ""),
-        str(record.get(sid_column) or ""),
+        kind.value,
+        str(sender or ""),
         str(record.get("from_service_sid") or ""),
     )
 

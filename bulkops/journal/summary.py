@@ -26,7 +26,7 @@ import statistics
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
@@ -34,12 +34,13 @@ from typing import Any
 
 from ..files import atomic_write
 from ..keys import DigestMap, key_digest
-from ..model import Detail, Outcome
+from ..model import Detail, Outcome, SenderKind
 from .reader import ResultsReader, record_key
 
 #: Outcomes whose rows never reach the network: no latency.
 _UNSENT = frozenset({Outcome.INVALID.value, Outcome.SKIPPED.value})
 _OUTCOME_ORDER = {o.value: i for i, o in enumerate(Outcome)}
+_KIND_ORDER = {k.value: i for i, k in enumerate(SenderKind)}
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -81,6 +82,9 @@ class RunReport:
     finished_at: str | None
     #: Torn last lines skipped (0 or 1): a run killed in mid-write.
     torn_lines: int = 0
+    #: Rows by sender kind, then by latest outcome (every outcome present); kinds
+    #: with rows only, in :class:`~bulkops.model.SenderKind` order.
+    kinds: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
 
     @property
     def calls_per_s(self) -> float | None:
@@ -111,7 +115,7 @@ def summarize(records: Iterable[dict[str, Any]], *, duration_s: float | None = N
     :class:`ResultsReader`, the report counts the torn line it skipped, and any
     :class:`~bulkops.errors.JobFileError` it raises propagates.
     """
-    pair_index: dict[tuple[str, str], int] = {}
+    pair_index: dict[tuple[str, str, str], int] = {}  # (outcome, detail, kind)
     latest = DigestMap()  # row key digest -> index into pair_index; 10 bytes a row
     attempts: Counter[int] = Counter()
     latencies = array("d")
@@ -121,7 +125,8 @@ def summarize(records: Iterable[dict[str, Any]], *, duration_s: float | None = N
         count += 1
         outcome = str(record.get("outcome") or "")
         detail = str(record.get("detail") or "")
-        index = pair_index.setdefault((outcome, detail), len(pair_index))
+        kind = str(record.get("kind") or SenderKind.SHORT_CODE.value)  # logs before issue 10
+        index = pair_index.setdefault((outcome, detail, kind), len(pair_index))
         latest[_row_digest(record, outcome)] = index
         tries = _int(record.get("attempts"))
         attempts[tries] += 1
@@ -134,11 +139,16 @@ def summarize(records: Iterable[dict[str, Any]], *, duration_s: float | None = N
         if end is not None:
             first_start = min(first_start, end - elapsed_ms / 1000)
             last_end = max(last_end, end)
-    pairs = list(pair_index)
-    by_pair = Counter(pairs[i] for i in latest.values())
+    triples = list(pair_index)
+    by_triple = Counter(triples[i] for i in latest.values())
+    by_pair: Counter[tuple[str, str]] = Counter()
     outcomes = {o.value: 0 for o in Outcome}
-    for (outcome, _), n in by_pair.items():
+    kinds: dict[str, dict[str, int]] = {}
+    for (outcome, detail, kind), n in by_triple.items():
+        by_pair[outcome, detail] += n
         outcomes[outcome] = outcomes.get(outcome, 0) + n
+        per_kind = kinds.setdefault(kind, {o.value: 0 for o in Outcome})
+        per_kind[outcome] = per_kind.get(outcome, 0) + n
     details = sorted(by_pair.items(), key=lambda i: (_OUTCOME_ORDER.get(i[0][0], 99), -i[1], i[0]))
     cuts = percentiles(latencies)
     has_times = last_end > -math.inf
@@ -160,6 +170,9 @@ def summarize(records: Iterable[dict[str, Any]], *, duration_s: float | None = N
         started_at=_iso(first_start) if has_times else None,
         finished_at=_iso(last_end) if has_times else None,
         torn_lines=0 if reader_torn is None else 1,
+        kinds=MappingProxyType(
+            dict(sorted(kinds.items(), key=lambda i: _KIND_ORDER.get(i[0], 99)))
+        ),
     )
 
 
@@ -225,6 +238,7 @@ def to_json(report: RunReport) -> dict[str, Any]:
         "calls_per_s": report.calls_per_s,
         "rows_per_s": report.rows_per_s,
         "torn_lines": report.torn_lines,
+        "kinds": {kind: dict(counts) for kind, counts in report.kinds.items()},
     }
 
 

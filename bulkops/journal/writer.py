@@ -23,7 +23,8 @@ from ..model import Detail, ItemResult, Outcome
 from .reader import intact_length
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-FAILED_COLUMNS = ("service_sid", "short_code_sid", "op", "from_service_sid")
+#: The failed-rows job's header: each sender as its row wrote it, with its kind.
+FAILED_COLUMNS = ("service_sid", "sender", "kind", "op", "from_service_sid")
 
 
 def default_results_path(job: str | Path, *, now: time.struct_time | None = None) -> Path:
@@ -119,13 +120,13 @@ class ResultJournal:
     def _write_failed(self, result: ItemResult) -> None:
         if self._failed_writer is None:
             self._failed = open(failed_path(self.path), "w", encoding="utf-8", newline="")  # noqa: SIM115
-            columns = [c.replace("short_code_sid", result.kind.sid_column) for c in FAILED_COLUMNS]
-            self._failed_writer = csv.DictWriter(self._failed, columns, lineterminator="\n")
+            self._failed_writer = csv.DictWriter(self._failed, FAILED_COLUMNS, lineterminator="\n")
             self._failed_writer.writeheader()
         self._failed_writer.writerow(
             {
                 "service_sid": result.service_sid,
-                result.kind.sid_column: result.sender_sid,
+                "sender": result.sender or result.sender_sid,
+                "kind": result.kind.value,
                 "op": result.op,
                 "from_service_sid": result.from_service_sid or "",
             }

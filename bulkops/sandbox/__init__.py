@@ -1,6 +1,8 @@
-"""The embedded sandbox: a local fake of Twilio's Messaging v1 sender API.
+"""The embedded sandbox: a local fake of Twilio's sender APIs.
 
-It serves the ShortCodes routes of Twilio's OpenAPI spec on a loopback port, with
+It serves, on a loopback port, Messaging v1's ShortCodes, PhoneNumbers and
+AlphaSenders routes and the account's IncomingPhoneNumbers and SMS/ShortCodes
+listings of API 2010-04-01, as Twilio's OpenAPI specs describe them, with
 Twilio's auth, error bodies and paging, plus optional throttling, latency and
 faults, and counters at ``GET /sandbox/stats`` (no auth; ``POST
 /sandbox/stats/reset`` zeroes them). See ``README.md`` in this directory.
@@ -12,7 +14,8 @@ journal, the Twilio client or the commands.
 ::
 
     world = World()
-    world.seed(service_sids=[mg], short_code_sids=[sc])
+    world.seed(service_sids=[mg], short_code_sids=[sc], phone_number_sids=[pn])
+    world.seed_senders(SenderKind.PHONE_NUMBER, ["+14155550100"])  # a number gets a SID
     async with Sandbox(world=world, load=LoadProfile(max_in_flight=10)) as sb:
         ...  # sb.base_url, sb.account_sid, sb.auth_token, sb.stats.snapshot()
 """
@@ -25,15 +28,10 @@ if TYPE_CHECKING:
     from .problems import TwilioProblem
     from .profile import LoadProfile
     from .seeding import seed_from_job
+    from .senders import Sender
     from .server import Sandbox, SandboxThread
     from .stats import Fault, Stats
-    from .world import (
-        DEFAULT_ACCOUNT_SID,
-        DEFAULT_AUTH_TOKEN,
-        MAX_SENDERS_PER_SERVICE,
-        Sender,
-        World,
-    )
+    from .world import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, MAX_SENDERS_PER_SERVICE, World
 
 #: Where each public name lives. Loaded on first use (PEP 562), so the command
 #: line can read the sandbox's flags without loading its server.
@@ -49,7 +47,7 @@ _HOME = {
     "DEFAULT_ACCOUNT_SID": "world",
     "DEFAULT_AUTH_TOKEN": "world",
     "MAX_SENDERS_PER_SERVICE": "world",
-    "Sender": "world",
+    "Sender": "senders",
     "World": "world",
 }
 

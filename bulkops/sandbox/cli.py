@@ -109,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """``python -m bulkops.sandbox``: the sandbox command on its own."""
     parser = argparse.ArgumentParser(
         prog="python -m bulkops.sandbox",
-        description="Serve a local fake of Twilio's Messaging v1 ShortCodes API until Ctrl-C.",
+        description="Serve a local fake of Twilio's sender APIs (Messaging v1, 2010) until Ctrl-C.",
     )
     add_sandbox_arguments(parser)
     return run_sandbox(parser.parse_args(argv))

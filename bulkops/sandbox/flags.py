@@ -97,7 +97,8 @@ def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="JOB",
-        help="make every service and sender named in this job file exist (repeatable)",
+        help="make every service and sender (by SID, number or text) named in this job file "
+        "exist (repeatable)",
     )
     add("--state", metavar="FILE", help="load the world from FILE if it exists; save it on exit")
     add("--account-sid", help=f"the sandbox's account SID (default {DEFAULT_ACCOUNT_SID})")

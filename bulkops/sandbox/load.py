@@ -29,9 +29,15 @@ from aiohttp import web
 
 from . import problems
 from .profile import LoadProfile
-from .stats import Fault, Stats
+from .stats import OTHER_ROUTE, Fault, Stats
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def route_of(request: web.Request) -> str:
+    """``METHOD /path/{Template}`` of the route the request matched, or ``other``."""
+    resource = request.match_info.route.resource
+    return OTHER_ROUTE if resource is None else f"{request.method} {resource.canonical}"
 
 
 class LoadGate:
@@ -101,7 +107,7 @@ class LoadGate:
         if request.path.startswith("/sandbox/"):
             return await handler(request)
         stats = self.stats
-        second = stats.arrived(request.method)
+        second = stats.arrived(request.method, route_of(request))
         if not self.admit():
             stats.throttle(second)
             stats.answered(429)

@@ -67,6 +67,15 @@ def invalid_sid(param: str, value: str) -> TwilioProblem:
     return TwilioProblem(400, 21421, f"{param} is invalid: {value!r} is not a valid SID")
 
 
+def invalid_alpha_sender(text: str) -> TwilioProblem:
+    """400/21709: ``AlphaSender`` is not 1–11 of A–Z a–z 0–9 space + - _ & with a letter."""
+    return TwilioProblem(
+        400,
+        21709,
+        f"Alpha Sender ID is Invalid or Not Authorized for this Messaging Service: {text!r}",
+    )
+
+
 def missing_param(param: str) -> TwilioProblem:
     """400/20001: a required form parameter is absent."""
     return TwilioProblem(400, 20001, f"Missing required parameter {param} in the post body")
@@ -77,9 +86,9 @@ def not_on_account(sid: str) -> TwilioProblem:
     return TwilioProblem(400, 80303, f"{sid} was not found on this account")
 
 
-def already_in_service(sid: str) -> TwilioProblem:
-    """409/21710: the sender is already in this Messaging Service."""
-    return TwilioProblem(409, 21710, f"{sid} is already in the Messaging Service")
+def already_in_service(sender: str) -> TwilioProblem:
+    """409/21710: the sender (a SID, or an alpha sender's text) is already in this service."""
+    return TwilioProblem(409, 21710, f"{sender} is already in the Messaging Service")
 
 
 def in_another_service(sid: str) -> TwilioProblem:

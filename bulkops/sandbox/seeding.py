@@ -1,7 +1,10 @@
 """Seed a sandbox world from a job file: every service and sender it names exists.
 
-``stage`` also puts each sender where the job expects to find it, so
-``bulkops run JOB --sandbox`` shows a detach or a migration doing real work.
+A row may name its sender by SID (it gets a number), by number (it gets a SID)
+or, for an alpha sender, by its text, which needs nothing on the account: Twilio
+creates an alpha sender when it is added to a service. ``stage`` also puts each
+sender where the job expects to find it, so ``bulkops run JOB --sandbox`` shows
+a detach or a migration doing real work.
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 from contextlib import suppress
 
 from ..jobs import Job
-from ..model import Op, Row
+from ..model import Op, Row, SenderKind
 from .problems import TwilioProblem
 from .world import World
 
@@ -17,12 +20,16 @@ from .world import World
 def seed_from_job(world: World, job: Job, *, stage: bool = False) -> tuple[int, int]:
     """Make every valid row's services and sender exist; returns (rows used, rows skipped).
 
-    ``stage`` also puts each sender where the job expects to find it (a detach
-    row's service, a migrate row's source; the first such row wins), so
-    that ``bulkops run JOB --sandbox`` shows a detach or a migration doing real
-    work.
+    Phone numbers and short codes are put on the account, attached to nothing
+    (see :meth:`World.seed_senders`); alpha senders need nothing. ``stage``
+    also puts each sender where the job expects to find it: in a detach row's
+    service, or a migrate row's source (the first such row of each sender
+    wins; a full pool or a sender already in a service is left as it is).
+    Invalid rows are skipped. Raises :class:`~bulkops.errors.JobFileError` if
+    the file turns out unreadable while streaming.
     """
     used = skipped = 0
+    staged: set[tuple[SenderKind, str]] = set()
     for row in job.rows():
         if not isinstance(row, Row):
             skipped += 1
@@ -30,17 +37,36 @@ def seed_from_job(world: World, job: Job, *, stage: bool = False) -> tuple[int, 
         world.add_service(row.service_sid)
         if row.from_service_sid is not None:
             world.add_service(row.from_service_sid)
-        world.seed_senders(row.kind, [row.sender_sid])
+        value = _seed_sender(world, row)
         used += 1
         if stage:
-            _stage(world, row)
+            _stage(world, row, value, staged)
     return used, skipped
 
 
-def _stage(world: World, row: Row) -> None:
+def _seed_sender(world: World, row: Row) -> str:
+    """The value a create call takes for the row's sender (its SID, or alpha text), made to exist.
+
+    A row that names a number the job reader has already resolved to a SID puts
+    exactly that pair on the account, unless either is there already.
+    """
+    kind = row.kind
+    if kind.spec.creates_by_text:
+        return row.sender
+    if not row.sender_sid:
+        return world.seed_senders(kind, [row.sender])[0]
+    fresh = row.sender_sid not in world.senders and world.by_number(kind, row.sender) is None
+    if fresh and row.sender != row.sender_sid:
+        world.add_sender(kind, row.sender_sid, row.sender)
+    return world.seed_senders(kind, [row.sender_sid])[0]
+
+
+def _stage(world: World, row: Row, value: str, staged: set[tuple[SenderKind, str]]) -> None:
+    """Put the row's sender where the row expects it, unless an earlier row did."""
     where = {Op.DETACH: row.service_sid, Op.MIGRATE: row.from_service_sid}
     target = where.get(row.op)
-    if target is None or world.senders[row.sender_sid].service_sid is not None:
+    if target is None or (row.kind, value) in staged:
         return
-    with suppress(TwilioProblem):  # a full pool: leave it unattached
-        world.attach(target, row.kind, row.sender_sid)
+    staged.add((row.kind, value))
+    with suppress(TwilioProblem):  # already in a service (or this one), or a full pool
+        world.attach(target, row.kind, value)

@@ -12,6 +12,9 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
+#: The route of a request that matched none (an unknown path, or a known one with another method).
+OTHER_ROUTE = "other"
+
 
 class Fault(StrEnum):
     """A failure the sandbox injects on purpose."""
@@ -43,6 +46,7 @@ class Stats:
         self.requests = 0
         self.by_status: Counter[int] = Counter()
         self.by_method: Counter[str] = Counter()
+        self.by_route: Counter[str] = Counter()
         self.throttled = 0
         self.faults: Counter[Fault] = Counter({fault: 0 for fault in Fault})
         self.peak_in_flight = self.in_flight
@@ -51,11 +55,16 @@ class Stats:
         self.throttled_per_second: list[int] = []
         self._window: deque[float] = deque()
 
-    def arrived(self, method: str) -> int:
-        """Count one request arriving now; returns its second since start."""
+    def arrived(self, method: str, route: str = OTHER_ROUTE) -> int:
+        """Count one request arriving now; returns its second since start.
+
+        ``route`` is the method and the spec's path template it matched, e.g.
+        ``GET /2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers.json``.
+        """
         now = self._clock()
         self.requests += 1
         self.by_method[method] += 1
+        self.by_route[route] += 1
         window = self._window
         window.append(now)
         horizon = now - 1.0
@@ -106,6 +115,7 @@ class Stats:
             "requests": self.requests,
             "by_status": {str(k): v for k, v in sorted(self.by_status.items())},
             "by_method": dict(sorted(self.by_method.items())),
+            "by_route": dict(sorted(self.by_route.items())),
             "throttled": self.throttled,
             "faults": {fault.value: self.faults[fault] for fault in Fault},
             "in_flight": self.in_flight,

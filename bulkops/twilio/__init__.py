@@ -3,14 +3,17 @@
 It owns, one module each:
 
 - :mod:`~bulkops.twilio.wire`: building requests (:func:`build_request`,
-  :func:`list_path`) and the values that cross the wire (:class:`Request`,
-  :class:`Reply`, :data:`Resource`), with paths from Twilio's OpenAPI spec;
+  :func:`list_path`, :func:`account_list_path`), reading list pages of both
+  APIs (:func:`read_page`), and the values that cross the wire (:class:`Request`,
+  :class:`Reply`, :data:`Resource`), with paths from Twilio's OpenAPI specs;
 - :mod:`~bulkops.twilio.answers`: mapping an HTTP answer to a :class:`Reply` or a
-  typed :mod:`bulkops.errors` exception, reading ``Retry-After`` and list pages;
+  typed :mod:`bulkops.errors` exception, reading ``Retry-After``;
 - :mod:`~bulkops.twilio.codes`: the Twilio error codes callers act on, by name;
 - :mod:`~bulkops.twilio.client`: the HTTP client, :class:`TwilioClient`, whose
   one request path is :meth:`TwilioClient.send`;
-- :mod:`~bulkops.twilio.listing`: paged, retried listing of a service's senders.
+- :mod:`~bulkops.twilio.listing`: paged, retried listing of a service's senders
+  of one kind (:class:`ServiceLister`) and of the account's numbers
+  (:class:`~bulkops.twilio.listing.AccountLister`, which :mod:`bulkops.resolve` asks).
 
 It may import only the shared top-level modules (:mod:`bulkops.model`,
 :mod:`bulkops.config`, :mod:`bulkops.errors`, :mod:`bulkops.retry`, and
@@ -26,8 +29,8 @@ if TYPE_CHECKING:
     from .answers import error_for, parse_retry_after, read_page, reply_for
     from .client import TwilioClient
     from .codes import TwilioCode
-    from .listing import MAX_PAGE_SIZE, PageApi, ServiceLister, ServiceNotFound
-    from .wire import Reply, Request, Resource, build_request, list_path
+    from .listing import MAX_PAGE_SIZE, PageApi, Pager, ServiceLister, ServiceNotFound
+    from .wire import Reply, Request, Resource, account_list_path, build_request, list_path
 
 #: Where each public name lives. Loaded on first use (PEP 562), so the engine can
 #: import :mod:`.wire` and :mod:`.codes` without loading the client and aiohttp.
@@ -42,11 +45,13 @@ _HOME = {
     "PageApi": "listing",
     "ServiceLister": "listing",
     "ServiceNotFound": "listing",
+    "Pager": "listing",
     "Reply": "wire",
     "Request": "wire",
     "Resource": "wire",
     "build_request": "wire",
     "list_path": "wire",
+    "account_list_path": "wire",
 }
 
 
@@ -59,6 +64,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "MAX_PAGE_SIZE",
     "PageApi",
+    "Pager",
     "Reply",
     "Request",
     "Resource",
@@ -66,6 +72,7 @@ __all__ = [
     "ServiceNotFound",
     "TwilioClient",
     "TwilioCode",
+    "account_list_path",
     "build_request",
     "error_for",
     "list_path",

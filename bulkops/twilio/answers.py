@@ -22,7 +22,6 @@ import json
 import re
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from urllib.parse import urlsplit
 
 from ..errors import (
     ApiError,
@@ -31,8 +30,7 @@ from ..errors import (
     ServerError,
     ThrottledError,
 )
-from ..model import SenderKind
-from .wire import Reply, Resource
+from .wire import Reply, read_page
 
 _DELTA_SECONDS = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 _TRANSIENT_5XX = frozenset({500, 502, 503, 504})
@@ -103,26 +101,6 @@ def _code_and_message(raw: bytes) -> tuple[int | None, str]:
         return None, ""
     code = body.get("code")
     return (code if isinstance(code, int) else None), str(body.get("message") or "")
-
-
-def read_page(reply: Reply, kind: SenderKind, *, target: str) -> tuple[list[Resource], str | None]:
-    """A list page's items and the next page as a path and query (None on the last page).
-
-    ``reply.body`` is the page's JSON (spec: ``{"<list_key>": [...], "meta":
-    {"next_page_url": …}}``); an empty body or a missing or null key reads as
-    empty. The next page's URL is cut to its path and query, to be asked of the
-    client's own base URL: following an absolute URL from a body could send
-    credentials elsewhere. Raises :class:`~bulkops.errors.PermanentError` when the
-    body is JSON but not an object.
-    """
-    page = reply.body or {}
-    if not isinstance(page, dict):
-        raise PermanentError(reply.status, None, f"{target}: list page is not a JSON object")
-    next_url = (page.get("meta") or {}).get("next_page_url")
-    if next_url:
-        parts = urlsplit(next_url)
-        next_url = parts.path + (f"?{parts.query}" if parts.query else "")
-    return list(page.get(kind.list_key) or []), next_url or None
 
 
 __all__ = ["error_for", "parse_retry_after", "read_page", "reply_for"]

@@ -16,20 +16,30 @@ from datetime import UTC, datetime
 import aiohttp
 
 from .._version import __version__
-from ..config import Credentials, RunConfig
+from ..config import Credentials, RunConfig, api_base_for
 from ..errors import TransportError
 from ..model import Op, SenderKind
-from .answers import error_for, read_page, reply_for
-from .wire import Reply, Request, Resource, build_request, list_path
+from .answers import error_for, reply_for
+from .wire import (
+    API_2010_PREFIX,
+    Listed,
+    Reply,
+    Request,
+    Resource,
+    build_request,
+    list_path,
+    read_page,
+)
 
 _FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 class TwilioClient:
-    """Sends requests to one Twilio API base URL over one session; lists senders of ``kind``.
+    """Sends requests to Twilio's APIs over one session; lists senders of ``kind``.
 
     :meth:`send` is the one request path; :meth:`attach`, :meth:`detach` and
-    :meth:`fetch` are conveniences over it.
+    :meth:`fetch` are conveniences over it. Paths of the 2010 API
+    (``/2010-04-01/…``) go to ``api_base_url``, every other path to ``base_url``.
     """
 
     def __init__(
@@ -37,16 +47,21 @@ class TwilioClient:
         session: aiohttp.ClientSession,
         base_url: str,
         *,
+        api_base_url: str | None = None,
         kind: SenderKind = SenderKind.SHORT_CODE,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         """Use ``session`` (its headers carry the credentials) to ask ``base_url``.
 
-        ``kind`` picks the sender collection of the conveniences and the list calls;
-        ``now`` is the clock a ``Retry-After`` date is counted from.
+        ``api_base_url`` is the 2010 API's (default: :func:`~bulkops.config.api_base_for`
+        of ``base_url``: ``https://api.twilio.com`` for Twilio's Messaging host, else
+        ``base_url`` itself); ``kind`` picks the sender collection of the
+        conveniences and the list calls; ``now`` is the clock a ``Retry-After``
+        date is counted from.
         """
         self._session = session
         self._base = base_url.rstrip("/")
+        self._api_base = (api_base_url or api_base_for(self._base)).rstrip("/")
         self._kind = kind
         self._now = now
 
@@ -59,9 +74,12 @@ class TwilioClient:
         credentials: Credentials,
         pool_size: int,
         timeout_s: float,
-        kind: SenderKind = SenderKind.SHORT_CODE,
+        api_base_url: str | None = None,
     ) -> AsyncIterator[TwilioClient]:
-        """A client with its own session: keep-alive pool of ``pool_size``, TLS verified."""
+        """A client with its own session: keep-alive pool of ``pool_size``, TLS verified.
+
+        ``api_base_url`` is the 2010 API's, as for the constructor.
+        """
         connector = aiohttp.TCPConnector(limit=pool_size, limit_per_host=pool_size)
         basic = base64.b64encode(f"{credentials.username}:{credentials.password}".encode())
         async with aiohttp.ClientSession(
@@ -74,7 +92,7 @@ class TwilioClient:
             },
             raise_for_status=False,
         ) as session:
-            yield cls(session, base_url, kind=kind)
+            yield cls(session, base_url, api_base_url=api_base_url)
 
     @classmethod
     def open_for(
@@ -86,14 +104,14 @@ class TwilioClient:
             credentials=credentials,
             pool_size=config.concurrency,
             timeout_s=config.timeout_s,
-            kind=config.kind,
+            api_base_url=config.api_url,
         )
 
     async def send(self, request: Request) -> Reply:
         """Make one request; a 2xx is a :class:`Reply`, anything else a typed error.
 
         ``request.path`` must start with ``/``: it is asked of this client's own base
-        URL only (ValueError otherwise), since the session sends credentials with
+        URLs only (ValueError otherwise), since the session sends credentials with
         every request. Redirects are not followed. Raises
         :class:`~bulkops.errors.TransportError` when no answer came (connection
         failed, timed out) and the errors of :func:`~bulkops.twilio.answers.error_for`
@@ -109,7 +127,8 @@ class TwilioClient:
         try:
             async with self._session.request(
                 request.method,
-                self._base + request.path,
+                (self._api_base if request.path.startswith(API_2010_PREFIX) else self._base)
+                + request.path,
                 data=form,
                 headers=_FORM if form is not None else None,
                 allow_redirects=False,
@@ -139,18 +158,25 @@ class TwilioClient:
         """Convenience: ``send(build_request(Op.FETCH, kind, …))``, the ``GET`` of one sender."""
         return await self.send(build_request(Op.FETCH, self._kind, service_sid, sender_sid))
 
-    def first_page_url(self, service_sid: str, *, page_size: int = 1000) -> str:
-        """The path of the first list page of the service's senders (see :func:`list_path`)."""
-        return list_path(self._kind, service_sid, page_size)
+    def first_page_url(
+        self, service_sid: str, *, page_size: int = 1000, kind: SenderKind | None = None
+    ) -> str:
+        """The path of the first list page of the service's senders of ``kind`` (default: the
+        client's; see :func:`list_path`)."""
+        return list_path(kind or self._kind, service_sid, page_size)
 
-    async def list_page(self, url: str) -> tuple[list[Resource], str | None]:
+    async def list_page(
+        self, url: str, listed: Listed | None = None
+    ) -> tuple[list[Resource], str | None]:
         """One page of a list at path ``url``: its items and the next page's path, or None.
 
-        See :func:`~bulkops.twilio.answers.read_page`: the next page is given as a
-        path, so it is asked of this client's own host, whatever the body named.
+        ``listed`` says where the items are (a :class:`~bulkops.model.SenderKind` or an
+        :class:`~bulkops.model.AccountListing`; default: the client's kind). See
+        :func:`~bulkops.twilio.wire.read_page`: the next page is given as a path, so
+        it is asked of this client's own hosts, whatever the body named.
         """
         request = Request("GET", url)
-        return read_page(await self.send(request), self._kind, target=request.target)
+        return read_page(await self.send(request), listed or self._kind, target=request.target)
 
 
 __all__ = ["TwilioClient"]

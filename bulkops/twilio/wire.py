@@ -10,22 +10,30 @@ vendored in ``tests/data``)::
     DELETE /v1/Services/{ServiceSid}/ShortCodes/{Sid}    delete
 
 Every other sender collection of a service has the same shape under another name
-(``PhoneNumbers``, ``AlphaSenders``…); :class:`~bulkops.model.SenderKind` holds the
-names, so nothing here branches on the kind.
+(``PhoneNumbers``, ``AlphaSenders``); :class:`~bulkops.model.KindSpec` holds the
+names, so nothing here branches on the kind. The account's numbers are listed by
+the 2010 API (``twilio_api_v2010.json``, on its own host; see
+:attr:`~bulkops.model.KindSpec.account_listing`)::
+
+    GET /2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers.json  (query: PhoneNumber, PageSize)
+    GET /2010-04-01/Accounts/{AccountSid}/SMS/ShortCodes.json        (query: ShortCode, PageSize)
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-from urllib.parse import urlencode
+from typing import Any, Protocol
+from urllib.parse import urlencode, urlsplit
 
-from ..model import Op, SenderKind
+from ..errors import PermanentError
+from ..model import AccountListing, Op, SenderKind
 
 #: A Twilio resource as its JSON object, e.g. one short code of a service.
 Resource = dict[str, Any]
 #: A form body as ordered ``(field, value)`` pairs, before url-encoding.
 Form = tuple[tuple[str, str], ...]
+#: Paths of the 2010 API start so; the client asks them of that API's host.
+API_2010_PREFIX = "/2010-04-01/"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,10 +62,13 @@ class Request:
     def one_line(self) -> str:
         """The request as ``--dry-run`` prints it: ``METHOD /path``, then a tab and the form.
 
-        E.g. ``POST /v1/Services/MG…/ShortCodes<TAB>ShortCodeSid=SC…``.
+        E.g. ``POST /v1/Services/MG…/ShortCodes<TAB>ShortCodeSid=SC…``. The form is
+        shown as ``field=value`` pairs joined by ``&``, values as they are (not
+        url-encoded: for people to read, e.g. ``AlphaSender=My Brand``).
         """
         shown = f"{self.method} {self.path}"
-        return f"{shown}\t{urlencode(self.form)}" if self.form else shown
+        form = "&".join(f"{name}={value}" for name, value in self.form)
+        return f"{shown}\t{form}" if self.form else shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +87,8 @@ def build_request(op: Op, kind: SenderKind, service_sid: str, sender_sid: str) -
     """The one request that does ``op`` to a sender of ``kind`` in a service.
 
     - ``attach``: ``POST /v1/Services/{ServiceSid}/{collection}`` with the form
-      ``{create_param}={sender_sid}`` (spec: the create operation; 201 or 200).
+      ``{create_param}={sender_sid}`` (spec: the create operation; 201 or 200);
+      for a kind created by text (``AlphaSender``) ``sender_sid`` is that text.
     - ``detach``: ``DELETE /v1/Services/{ServiceSid}/{collection}/{Sid}`` (204).
     - ``fetch``: ``GET /v1/Services/{ServiceSid}/{collection}/{Sid}`` (200).
 
@@ -103,4 +115,61 @@ def list_path(kind: SenderKind, service_sid: str, page_size: int) -> str:
     return f"{_collection(kind, service_sid)}?PageSize={page_size}"
 
 
-__all__ = ["Form", "Reply", "Request", "Resource", "build_request", "list_path"]
+def account_list_path(
+    listing: AccountListing, account_sid: str, *, page_size: int, number: str | None = None
+) -> str:
+    """The first page of the account's numbers of one kind, or of those that match ``number``.
+
+    ``GET /2010-04-01/Accounts/{AccountSid}/…json?PageSize=N[&{filter_param}=number]``
+    (spec: ``ListIncomingPhoneNumber``, ``ListShortCode``; ``PageSize`` 1 to 1000).
+    Twilio's filter may match more than the exact number (partial numbers,
+    wildcards): callers compare ``number_field`` themselves.
+    """
+    query: list[tuple[str, str | int]] = [("PageSize", page_size)]
+    if number is not None:
+        query.append((listing.filter_param, number))
+    return f"{listing.path_for(account_sid)}?{urlencode(query)}"
+
+
+class Listed(Protocol):
+    """What a list page is read by: the key of its items (a SenderKind, an AccountListing)."""
+
+    @property
+    def list_key(self) -> str: ...
+
+
+def read_page(reply: Reply, listed: Listed, *, target: str) -> tuple[list[Resource], str | None]:
+    """A list page's items and the next page as a path and query (None on the last page).
+
+    ``reply.body`` is the page's JSON, items under ``listed.list_key``, and the
+    next page at ``meta.next_page_url`` (Messaging v1) or ``next_page_uri`` (the
+    2010 API); an empty body or a missing or null key reads as empty. The next
+    page's URL is cut to its path and query, to be asked of the client's own
+    base URL: following an absolute URL from a body could send credentials
+    elsewhere. Raises :class:`~bulkops.errors.PermanentError` when the body is
+    JSON but not an object.
+    """
+    page = reply.body or {}
+    if not isinstance(page, dict):
+        raise PermanentError(reply.status, None, f"{target}: list page is not a JSON object")
+    meta = page.get("meta")
+    next_url = (meta if isinstance(meta, dict) else {}).get("next_page_url")
+    next_url = next_url or page.get("next_page_uri")
+    if next_url:
+        parts = urlsplit(str(next_url))
+        next_url = parts.path + (f"?{parts.query}" if parts.query else "")
+    return list(page.get(listed.list_key) or []), next_url or None
+
+
+__all__ = [
+    "API_2010_PREFIX",
+    "Form",
+    "Listed",
+    "Reply",
+    "Request",
+    "Resource",
+    "account_list_path",
+    "build_request",
+    "list_path",
+    "read_page",
+]

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from sandbox_helpers import MG_A, MG_B, MG_UNKNOWN, seeded_world
+from sandbox_helpers import ALPHA_SENDER, MG_A, MG_B, MG_UNKNOWN, PHONE_NUMBER, pn, seeded_world
 from support import sc
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
@@ -44,8 +44,10 @@ class LoopbackOnlyHttpClient(TwilioHttpClient):
 
 @pytest.fixture
 def sandbox() -> Iterator[SandboxThread]:
-    """A seeded sandbox serving from its own thread."""
-    with SandboxThread(world=seeded_world()) as running:
+    """A seeded sandbox serving from its own thread: short codes and phone numbers."""
+    world = seeded_world(phone_numbers=3)
+    world.seed_senders(PHONE_NUMBER, ["+14155550100"])
+    with SandboxThread(world=world) as running:
         yield running
 
 
@@ -60,11 +62,12 @@ def http() -> Iterator[LoopbackOnlyHttpClient]:
 def twilio_client(
     sandbox: SandboxThread, http: LoopbackOnlyHttpClient, username: str, password: str
 ) -> Client:
-    """A helper-library client whose Messaging domain is the sandbox."""
+    """A helper-library client whose Messaging and Api domains are the sandbox."""
     client = Client(
         username, password, account_sid=sandbox.account_sid, http_client=http, environment={}
     )
     client.messaging.base_url = sandbox.base_url
+    client.api.base_url = sandbox.base_url
     return client
 
 
@@ -160,3 +163,61 @@ def test_bad_token_is_401_and_api_key_works(sandbox: SandboxThread, http) -> Non
     keyed = twilio_client(sandbox, http, key, "key-secret")
     assert keyed.messaging.v1.services(MG_A).short_codes.create(short_code_sid=sc(4)).sid == sc(4)
     assert all(urlsplit(url).hostname == "127.0.0.1" for url in http.urls)
+
+
+def test_phone_numbers_create_list_delete(client: Client, sandbox: SandboxThread) -> None:
+    """PhoneNumbers through the library: create by SID, list, fetch, delete."""
+    phone_numbers = client.messaging.v1.services(MG_A).phone_numbers
+    created = phone_numbers.create(phone_number_sid=pn(2))
+    assert (created.sid, created.service_sid) == (pn(2), MG_A)
+    assert created.phone_number == sandbox.world.senders[pn(2)].number
+    assert created.country_code == "US"
+    phone_numbers.create(phone_number_sid=pn(1))
+    assert [item.sid for item in phone_numbers.list(page_size=1)] == [pn(1), pn(2)]
+    assert phone_numbers(pn(2)).fetch().phone_number == created.phone_number
+    assert phone_numbers(pn(2)).delete() is True
+    assert [item.sid for item in phone_numbers.list()] == [pn(1)]
+
+
+def test_alpha_senders_create_list_delete(client: Client, sandbox: SandboxThread) -> None:
+    """AlphaSenders through the library: create by text, list, fetch, delete; 21710 twice."""
+    alpha_senders = client.messaging.v1.services(MG_A).alpha_senders
+    created = alpha_senders.create(alpha_sender="My Brand")
+    assert created.sid.startswith("AI")
+    assert (created.alpha_sender, created.service_sid) == ("My Brand", MG_A)
+    with pytest.raises(TwilioRestException) as caught:
+        alpha_senders.create(alpha_sender="My Brand")
+    assert (caught.value.status, caught.value.code) == (409, 21710)
+    assert [item.alpha_sender for item in alpha_senders.list()] == ["My Brand"]
+    assert alpha_senders(created.sid).fetch().capabilities == ["SMS"]
+    assert alpha_senders(created.sid).delete() is True
+    assert alpha_senders.list() == []
+    assert not any(s.kind is ALPHA_SENDER for s in sandbox.world.senders.values())
+
+
+def test_incoming_phone_numbers_list_and_filter(
+    client: Client, sandbox: SandboxThread, http
+) -> None:
+    """IncomingPhoneNumbers through the library: every number, paged by next_page_uri, and
+    the PhoneNumber filter."""
+    numbers = client.api.v2010.accounts(sandbox.account_sid).incoming_phone_numbers
+    sent_before = len(http.urls)
+    listed = numbers.list(page_size=2)
+    assert len(http.urls) - sent_before == 2
+    assert sorted(item.sid for item in listed) == sorted(
+        s.sid for s in sandbox.world.senders.values() if s.kind is PHONE_NUMBER
+    )
+    [found] = numbers.list(phone_number="+14155550100")
+    assert found.phone_number == "+14155550100"
+    assert found.friendly_name == "(415) 555-0100"
+    assert isinstance(found.date_created, dt.datetime)
+    assert found.capabilities["sms"] is True
+    assert numbers.list(phone_number="+19995550100") == []
+
+
+def test_account_short_codes_list_and_filter(client: Client, sandbox: SandboxThread) -> None:
+    """SMS/ShortCodes through the library: the ShortCode filter finds one short code by number."""
+    short_codes = client.api.v2010.accounts(sandbox.account_sid).short_codes
+    number = sandbox.world.senders[sc(3)].number
+    assert [item.sid for item in short_codes.list(short_code=number)] == [sc(3)]
+    assert len(short_codes.list(page_size=3)) == 10
