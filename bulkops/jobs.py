@@ -11,7 +11,6 @@ the network).
 
 from __future__ import annotations
 
-import codecs
 import csv
 import json
 from collections.abc import Iterable, Iterator
@@ -19,11 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, NamedTuple
 
+from .encoding import not_utf8_error
 from .errors import JobFileError
 from .model import SERVICE_SID, InvalidRow, Op, Row, SenderKind
 
 _OPS = {op.value: op for op in Op}
-_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +59,7 @@ def open_job(
             else:
                 total = _check_csv(handle, name, default_op, kind)
         except UnicodeDecodeError:
-            raise _not_utf8(name) from None
+            raise not_utf8_error(name) from None
     return Job(Path(path), default_op, kind, total)
 
 
@@ -83,22 +82,6 @@ def _check_csv(handle: IO[str], name: str, default_op: Op | None, kind: SenderKi
     except csv.Error as exc:
         raise JobFileError(name, f"malformed CSV: {exc}", line=start) from None
     return total
-
-
-def _not_utf8(name: str) -> JobFileError:
-    """The error for a file that is not UTF-8, naming the line of its first bad byte."""
-    decoder = codecs.getincrementaldecoder("utf-8")("strict")
-    lines = 0
-    with open(name, "rb") as raw:
-        while chunk := raw.read(_CHUNK):
-            carried = len(decoder.getstate()[0])  # bytes held back from the last chunk
-            try:
-                decoder.decode(chunk)
-            except UnicodeDecodeError as exc:
-                line = lines + chunk.count(b"\n", 0, max(exc.start - carried, 0)) + 1
-                return JobFileError(name, "not UTF-8 text", line=line)
-            lines += chunk.count(b"\n")
-    return JobFileError(name, "not UTF-8 text (truncated character)", line=lines + 1)
 
 
 def _columns(kind: SenderKind) -> dict[str, str]:
@@ -126,12 +109,7 @@ def _read_header(
         header = next(reader, None)
     if header is None:
         raise JobFileError(name, "empty file: expected a header line", line=1)
-    aliases = _columns(kind)
-    index: dict[str, int] = {}
-    for i, cell in enumerate(header):
-        field = aliases.get(cell.strip().lower())
-        if field is not None and field not in index:
-            index[field] = i
+    index = _header_index(header, name, header_line, _columns(kind))
     wanted = {"service": "service_sid", "sender": kind.sid_column}
     missing = [column for field, column in wanted.items() if field not in index]
     if missing:
@@ -146,6 +124,31 @@ def _read_header(
     return index
 
 
+def _header_index(
+    header: list[str], name: str, line: int, aliases: dict[str, str]
+) -> dict[str, int]:
+    """Canonical field → column index; a field named by two columns is a :class:`JobFileError`.
+
+    Two cells that name one field (``service_sid`` twice, or ``service_sid`` and
+    ``ServiceSid``) would leave it to chance which value a row gets.
+    """
+    index: dict[str, int] = {}
+    for i, cell in enumerate(header):
+        field = aliases.get(cell.strip().lower())
+        if field is None:
+            continue
+        if field in index:
+            first = header[index[field]].strip()
+            raise JobFileError(
+                name,
+                f"columns {index[field] + 1} ({first!r}) and {i + 1} ({cell.strip()!r}) "
+                "name the same field: keep one of them",
+                line=line,
+            )
+        index[field] = i
+    return index
+
+
 def _iter_rows(path: Path, default_op: Op | None, kind: SenderKind) -> Iterator[Row | InvalidRow]:
     name = str(path)
     handle = _open_text(name)
@@ -156,7 +159,7 @@ def _iter_rows(path: Path, default_op: Op | None, kind: SenderKind) -> Iterator[
             else:
                 yield from _read_csv(handle, name, default_op, kind)
         except UnicodeDecodeError:  # changed since open_job checked it
-            raise _not_utf8(name) from None
+            raise not_utf8_error(name) from None
 
 
 def _read_csv(
@@ -193,18 +196,28 @@ def _read_jsonl(
         if not text.strip():
             continue
         try:
-            obj = json.loads(text)
+            pairs = json.loads(text, object_pairs_hook=_Pairs)
         except json.JSONDecodeError as exc:
             yield InvalidRow(line, "", "", "", f"not valid JSON: {exc.msg}", kind)
             continue
-        if not isinstance(obj, dict):
+        if not isinstance(pairs, _Pairs):
             yield InvalidRow(line, "", "", "", "not a JSON object", kind)
             continue
         found: dict[str, str] = {}
-        for key, value in obj.items():
+        keys: dict[str, str] = {}
+        clash = None
+        for key, value in pairs:
             field = aliases.get(str(key).lower())
-            if field is not None and field not in found:
-                found[field] = "" if value is None else str(value).strip()
+            if field is None:
+                continue
+            if field in found:
+                clash = f"keys {keys[field]!r} and {key!r} name the same field: keep one of them"
+                break
+            keys[field] = key
+            found[field] = "" if value is None else str(value).strip()
+        if clash is not None:
+            yield InvalidRow(line, "", "", "", clash, kind)
+            continue
         fields = _Fields(
             found.get("op", ""),
             found.get("service", ""),
@@ -212,6 +225,10 @@ def _read_jsonl(
             found.get("source", ""),
         )
         yield _make_row(line, fields, default_op, kind)
+
+
+class _Pairs(list[tuple[str, object]]):
+    """A JSON object's members in order, duplicates kept (``json``'s ``object_pairs_hook``)."""
 
 
 class _Fields(NamedTuple):
