@@ -11,11 +11,14 @@ import ipaddress
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
 from .errors import UsageError
 from .model import Op, SenderKind
+
+if TYPE_CHECKING:
+    from .egress import Egress
 
 DEFAULT_BASE_URL = "https://messaging.twilio.com"
 #: The most tries ``--max-attempts`` allows per call. With waits capped at 30 s,
@@ -166,6 +169,12 @@ class RunConfig:
     failure_window_rows: int = 100
     #: Seconds in-flight calls get to finish after an interrupt.
     grace_s: float = 10.0
+    #: Seconds after a write that may have been applied (it timed out or lost its
+    #: connection after sending) before its sender is read back (``--settle``).
+    settle_s: float = 5.0
+    #: The proxy and extra CA bundle calls use (:func:`bulkops.egress.resolve_egress`);
+    #: None: direct, the operating system's trust store alone.
+    egress: Egress | None = None
 
     def __post_init__(self) -> None:
         """Counts, timeouts and waits positive, attempts capped, rates and shares in range."""
@@ -180,5 +189,7 @@ class RunConfig:
             raise UsageError(f"--max-failure-rate must be in [0, 1), got {self.max_failure_rate!r}")
         if self.grace_s < 0:
             raise UsageError(f"--grace must not be negative, got {self.grace_s!r}")
+        if not self.settle_s >= 0:
+            raise UsageError(f"--settle must not be negative, got {self.settle_s!r}")
         if self.rate_per_s < 0:
             raise UsageError(f"--rate must be 0 (no limit) or positive, got {self.rate_per_s!r}")

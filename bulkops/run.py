@@ -23,6 +23,7 @@ import anyio
 from structlog.typing import FilteringBoundLogger
 
 from .config import Credentials, RunConfig
+from .egress import Egress
 from .engine import Engine, EngineClock, EngineHooks, NoObserver, Observer
 from .errors import Exit, RunAborted, UsageError
 from .jobs import Job, open_job
@@ -38,8 +39,10 @@ from .journal import (
 )
 from .keys import DigestSet
 from .logs import make_logger
-from .model import Detail, Outcome
+from .model import Detail, Outcome, Row
+from .retry import Backoff
 from .twilio.client import TwilioClient
+from .twilio.preflight import prove_connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +78,15 @@ class RunSummary:
     interrupts: int
     #: The whole result log summarised (over every run of a resumed log).
     report: RunReport | None
+    #: False when the pre-flight read could not reach the API or was refused (401):
+    #: :attr:`aborted` says why in one line; nothing was sent or recorded.
+    reached: bool = True
+
+    @classmethod
+    def unreached(cls, results: Path, reason: str) -> RunSummary:
+        """The summary of a run whose pre-flight read failed: nothing sent or recorded."""
+        empty: Mapping[tuple[Outcome, Detail], int] = MappingProxyType({})
+        return cls(results, empty, 0.0, 0, reason, 0, None, reached=False)
 
     @property
     def exit_code(self) -> Exit:
@@ -111,9 +123,12 @@ async def run_job(  # noqa: PLR0913 - public entry point; each keyword is an ind
     ``results/<job>-<UTC time>.jsonl``; with ``resume`` it must be given, and rows
     it records as succeeded or invalid are skipped. Writes
     ``<results>.summary.json`` at the end. ``hooks`` say how the run is watched
-    and timed (with ``handle_signals``, Ctrl-C drains the run). A run stopped as
-    a whole (401, a failure limit, an I/O error) is returned with
-    :attr:`RunSummary.aborted` set, not raised. Raises :class:`UsageError` for
+    and timed (with ``handle_signals``, Ctrl-C drains the run). Before the first
+    write, one read of the first row's service proves the connection (see
+    :mod:`bulkops.twilio.preflight`): if it cannot reach the API or gets a 401, the
+    summary says so (:attr:`RunSummary.reached` False) and nothing is recorded. A
+    run stopped as a whole (401, a failure limit, the network gone, an I/O error)
+    is returned with :attr:`RunSummary.aborted` set, not raised. Raises :class:`UsageError` for
     ``resume`` without ``results`` or a result log that cannot be written.
     """
     if not isinstance(job, Job):
@@ -123,15 +138,21 @@ async def run_job(  # noqa: PLR0913 - public entry point; each keyword is an ind
     path = Path(results) if results is not None else default_results_path(job.path)
     done = read_done_keys(path) if resume else DigestSet()
     fresh = not resume and (not path.exists() or path.stat().st_size == 0)
-    hooks.observer.on_start(max(job.rows_total - len(done), 0))
     run = _Run(job, config, credentials, hooks, done)
-    started = time.monotonic()
-    with ResultJournal(path) as journal:
-        if journal.repaired_bytes:
-            run.log.warning(
-                "bulkops.results.repaired", path=str(path), cut_bytes=journal.repaired_bytes
-            )
-        await run.execute(journal)
+    async with TwilioClient.open_for(config, credentials) as client:
+        try:
+            services = await run.prove(client)
+        except RunAborted as exc:  # unreachable, or a 401: nothing sent, nothing recorded
+            run.log.debug("bulkops.run.unreachable", reason=exc.reason)
+            return RunSummary.unreached(path, exc.reason)
+        hooks.observer.on_start(max(job.rows_total - len(done), 0))
+        started = time.monotonic()
+        with ResultJournal(path) as journal:
+            if journal.repaired_bytes:
+                run.log.warning(
+                    "bulkops.results.repaired", path=str(path), cut_bytes=journal.repaired_bytes
+                )
+            await run.execute(journal, client, services)
     duration_s = time.monotonic() - started
     report = summarize(read_results(path), duration_s=duration_s if fresh else None)
     write_summary_json(report, path)
@@ -165,7 +186,34 @@ class _Run:
         self.interrupts = 0
         self.aborted: str | None = None
 
-    async def execute(self, journal: ResultJournal) -> None:
+    async def prove(self, client: TwilioClient) -> dict[str, bool]:
+        """The pre-flight read (see :func:`prove_connection`): what it learnt of a service.
+
+        Raises :class:`RunAborted` (:class:`~bulkops.errors.Unreachable`) as it does.
+        """
+        first = next((row.service_sid for row in self.job.rows() if isinstance(row, Row)), None)
+        if first is None:
+            return {}  # no valid row: nothing will be sent
+        config, clock = self.config, self.engine_hooks.clock
+        exists = await prove_connection(
+            client,
+            first,
+            egress=config.egress or Egress(),
+            backoff=Backoff(
+                initial_s=config.backoff_initial_s,
+                cap_s=config.backoff_cap_s,
+                max_attempts=config.max_attempts,
+            ),
+            sleep=clock.sleep,
+            rand=clock.rand,
+        )
+        if config.rate_per_s > 0:  # the read was a call: it takes its place under --rate
+            await clock.sleep(1 / config.rate_per_s)
+        return {} if exists is None else {first: exists}
+
+    async def execute(
+        self, journal: ResultJournal, client: TwilioClient, services: dict[str, bool]
+    ) -> None:
         """The engine over the job's rows; a stop of the whole run is kept in ``aborted``."""
         config, log = self.config, self.log
         log.info(
@@ -177,17 +225,23 @@ class _Run:
             resuming_past=len(self.done),
         )
         try:
-            async with TwilioClient.open_for(config, self.credentials) as client:
-                engine = Engine(config, client, journal, hooks=self.engine_hooks, skip=self.done)
-                try:
-                    with anyio.CancelScope() as scope:
-                        if self.handle_signals:
-                            self._handle_signals(engine, scope)
-                        await engine.run(self.job.rows())
-                finally:
-                    self.skipped_done = engine.skipped_done
+            engine = Engine(
+                config,
+                client,
+                journal,
+                hooks=self.engine_hooks,
+                skip=self.done,
+                services=services,
+            )
+            try:
+                with anyio.CancelScope() as scope:
                     if self.handle_signals:
-                        _restore_signals()
+                        self._handle_signals(engine, scope)
+                    await engine.run(self.job.rows())
+            finally:
+                self.skipped_done = engine.skipped_done
+                if self.handle_signals:
+                    _restore_signals()
         except RunAborted as exc:
             log.error("bulkops.run.aborted", reason=exc.reason)
             self.aborted = exc.reason

@@ -163,9 +163,9 @@ def test_sigint_drains_calls_in_flight_records_them_and_exits_130(
     assert 20 <= len(recorded) < ROWS
 
 
-# Every call is held 60 s, then answered: well within --timeout and --grace, so a run
-# that awaited its calls in flight instead of abandoning them would record them.
-@pytest.mark.parametrize("sandbox", [("--stall", "1", "--stall-s", "60")], indirect=True)
+# Every write is held 60 s, then applied and answered: well within --timeout and --grace,
+# so a run that awaited its calls in flight instead of abandoning them would record them.
+@pytest.mark.parametrize("sandbox", [("--hold-writes", "60")], indirect=True)
 def test_a_second_sigint_abandons_calls_in_flight_at_once(
     sandbox: tuple[str, dict[str, str]], tmp_path: Path
 ) -> None:

@@ -21,6 +21,7 @@ PACKAGE = Path(bulkops.__file__).resolve().parent
 SHARED = {
     "bulkops._version",
     "bulkops.config",
+    "bulkops.egress",
     "bulkops.encoding",
     "bulkops.errors",
     "bulkops.files",

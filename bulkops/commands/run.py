@@ -132,8 +132,14 @@ async def _run(
 
 
 def conclude(plan: Plan, summary: RunSummary) -> int:
-    """Print the report and the summary line (and how to resume); returns the exit status."""
+    """Print the report and the summary line (and how to resume); returns the exit status.
+
+    A run whose pre-flight read failed prints one line, why, and exits 3.
+    """
     err = sys.stderr
+    if not summary.reached:
+        print(f"bulkops: error: {summary.aborted}", file=err)
+        return Exit.ABORTED
     if summary.report is not None:
         err.write(render_text(summary.report))
     code = summary.exit_code

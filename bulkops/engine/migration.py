@@ -18,6 +18,7 @@ from ..twilio.wire import build_request
 from . import outcomes
 from .calls import CallLoop
 from .records import CallReport, RecordMaker
+from .services import ServiceFacts
 
 
 class Migration:
@@ -30,6 +31,7 @@ class Migration:
         *,
         log: FilteringBoundLogger,
         records: RecordMaker,
+        facts: ServiceFacts,
     ) -> None:
         if row.from_service_sid is None:
             raise ValueError(f"line {row.line}: a migrate row needs from_service_sid")
@@ -38,16 +40,30 @@ class Migration:
         self._calls = calls
         self._log = log
         self._records = records
+        self._facts = facts
         self._made: list[CallReport] = []
         self._steps: list[str] = []
+
+    @property
+    def ambiguous_at(self) -> float | None:
+        """When the last write of the move that may have landed unanswered ended; None if none."""
+        return max((c.ambiguous_at for c in self._made if c.ambiguous_at is not None), default=None)
 
     async def run(self) -> ItemResult:
         """Make the move; returns the row's record. Raises :class:`Abandoned` if stopped first."""
         row = self._row
+        if self._facts.is_full(row.service_sid):  # the attach could only fail: do not detach
+            return self._records.pool_full(row)
         detach = await self._call(Op.DETACH, self._source, "detach")
         if detach.error is not None and detach.error.status != 404:
             outcome, detail = outcomes.for_error(Op.DETACH, detach.error)
             return self._done(outcome, detail)
+        if detach.error is not None:  # 404: not in the source, or no such source service
+            exists, check = await self._facts.exists(self._source, row.line)
+            if check is not None:
+                self._made.append(check)
+            if exists is False:
+                return self._done(Outcome.FAILED, Detail.SERVICE_NOT_FOUND, reason=detach)
         moved = detach.error is None
         try:
             return await self._attach(moved=moved)
@@ -98,6 +114,7 @@ class Migration:
         row = self._row
         request = build_request(op, row.kind, service_sid, row.sender_sid)
         report = await self._calls.call(request, row.line, abandonable=abandonable)
+        self._facts.observe(op, service_sid, report)
         self._made.append(report)
         self._steps.append(report.step(step))
         return report

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..errors import ApiError
 from ..model import Detail, InvalidRow, ItemResult, Op, Outcome, Row
+from ..twilio.codes import TwilioCode
 from ..twilio.wire import Reply
 
 
@@ -49,6 +50,9 @@ class CallReport:
     throttled: int
     #: When the first attempt started (the engine's monotonic clock, seconds).
     started: float
+    #: When the last attempt that may have been applied without an answer (a write
+    #: that timed out or lost its connection after sending) ended; None if none did.
+    ambiguous_at: float | None = None
 
     @property
     def status(self) -> int | None:
@@ -108,6 +112,28 @@ class RecordMaker:
             from_service_sid=row.from_service_sid,
         )
 
+    def pool_full(self, row: Row) -> ItemResult:
+        """The record of an attach not sent: its service answered 21714 earlier in the run.
+
+        ``failed``/``pool_full`` with Twilio's code, no HTTP status and no attempt.
+        """
+        return ItemResult(
+            line=row.line,
+            op=row.op.value,
+            service_sid=row.service_sid,
+            sender_sid=row.sender_sid,
+            outcome=Outcome.FAILED,
+            detail=Detail.POOL_FULL,
+            kind=row.kind,
+            twilio_code=int(TwilioCode.POOL_FULL),
+            message=(
+                f"not sent: {row.service_sid} answered 21714 (pool full) earlier in this run, "
+                "and no detach from it has succeeded since"
+            ),
+            finished_at=self._timestamp(),
+            from_service_sid=row.from_service_sid,
+        )
+
     def sent(
         self,
         row: Row,
@@ -144,6 +170,42 @@ class RecordMaker:
             throttled=sum(c.throttled for c in calls),
             from_service_sid=row.from_service_sid,
             resource=extra or {},
+        )
+
+    def settled(
+        self,
+        result: ItemResult,
+        check: CallReport,
+        *,
+        verdict: tuple[Outcome, Detail] | None,
+        message: str,
+        carried_attempts: int = 0,
+    ) -> ItemResult:
+        """``result`` as established by reading its sender back (``check``); ``settled`` set.
+
+        ``verdict`` replaces the outcome and detail, and the read's status replaces the
+        status and code; None keeps the result's own and adds ``message`` to its
+        message. Attempts and 429s add the read's, and ``carried_attempts`` (those of
+        an earlier result of the row that was never recorded).
+        """
+        read = replace(
+            result,
+            attempts=result.attempts + check.attempts + carried_attempts,
+            throttled=result.throttled + check.throttled,
+            finished_at=self._timestamp(),
+            settled=True,
+        )
+        if verdict is None:
+            shown = f"{result.message}; {message}" if result.message else message
+            return replace(read, message=shown)
+        outcome, detail = verdict
+        return replace(
+            read,
+            outcome=outcome,
+            detail=detail,
+            http_status=check.status,
+            twilio_code=None,
+            message=message,
         )
 
 

@@ -6,6 +6,7 @@ Routes, per :class:`~bulkops.model.SenderKind` (``{Collection}`` = ``ShortCodes`
     GET    /v1/Services/{ServiceSid}/{Collection}        list (PageSize, Page, PageToken) → 200
     GET    /v1/Services/{ServiceSid}/{Collection}/{Sid}  fetch → 200
     DELETE /v1/Services/{ServiceSid}/{Collection}/{Sid}  delete → 204
+    GET    /v1/Services/{Sid}                            the service → 200, or 404 if unknown
 
 and, outside the API and without authentication::
 
@@ -37,6 +38,7 @@ from . import problems
 from .load import Handler, LoadGate
 from .problems import TwilioProblem
 from .profile import LoadProfile
+from .services import render_service
 from .stats import Stats
 from .world import Sender, World
 
@@ -79,6 +81,7 @@ def build_app(
         app.router.add_get(collection, _list(kind), allow_head=False)
         app.router.add_get(collection + "/{sid}", _fetch(kind), allow_head=False)
         app.router.add_delete(collection + "/{sid}", _delete(kind))
+    app.router.add_get("/v1/Services/{service_sid}", _fetch_service, allow_head=False)
     app.router.add_get("/sandbox/stats", _stats, allow_head=False)
     app.router.add_post("/sandbox/stats/reset", _reset_stats)
     app.router.add_get("/sandbox/world", _world, allow_head=False)
@@ -171,6 +174,12 @@ def _create(kind: SenderKind) -> Handler:
         return _json(body, status=201)
 
     return create
+
+
+async def _fetch_service(request: web.Request) -> web.StreamResponse:
+    """``GET /v1/Services/{Sid}``: the service (``messaging.v1.service``), or 404/20404."""
+    sid, world = _service(request), request.app[WORLD]
+    return _json(render_service(sid, account_sid=world.account_sid, base_url=_base(request)))
 
 
 def _fetch(kind: SenderKind) -> Handler:

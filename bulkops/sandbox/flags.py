@@ -60,6 +60,8 @@ _LOAD_FLAGS: tuple[tuple[str, str, Callable[[str], int | float], str, str], ...]
     ("--stall-s", "stall_s", positive_arg(float), "S",
      "how long a stalled request is held (default 120)"),
     ("--seed", "seed", int, "N", "seed the fault and jitter draws, for a reproducible run"),
+    ("--hold-writes", "hold_writes_s", _number(float, low=0), "S",
+     "hold every write S seconds, then apply it, even if the client gave up"),
 )  # fmt: skip
 _DEFAULTS = {f.name: f.default for f in fields(LoadProfile)}
 

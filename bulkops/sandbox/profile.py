@@ -37,6 +37,9 @@ class LoadProfile:
     stall_s: float = 120.0
     #: Seed of the fault and jitter draws; None = unseeded.
     seed: int | None = None
+    #: Seconds every write (POST, DELETE) is held before it is applied; it is applied
+    #: even when the client gave up waiting, as Twilio may apply a timed-out write.
+    hold_writes_s: float = 0.0
 
     def __post_init__(self) -> None:
         for name in ("max_in_flight", "max_per_second"):
@@ -45,7 +48,7 @@ class LoadProfile:
                 raise ValueError(f"{name} must be at least 1 (or None), got {value!r}")
         if self.retry_after_s is not None and self.retry_after_s < 0:
             raise ValueError(f"retry_after_s must be >= 0, got {self.retry_after_s!r}")
-        for name in ("latency_mean_ms", "latency_jitter_ms"):
+        for name in ("latency_mean_ms", "latency_jitter_ms", "hold_writes_s"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
         for name in _FAULT_FIELDS.values():

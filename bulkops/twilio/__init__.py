@@ -12,8 +12,12 @@ It owns, one module each:
   one request path is :meth:`TwilioClient.send`;
 - :mod:`~bulkops.twilio.listing`: paged, retried listing of a service's senders.
 
+- :mod:`~bulkops.twilio.network`: aiohttp's failures as typed network causes, the
+  one line that says the API cannot be reached, and the TLS context;
+- :mod:`~bulkops.twilio.preflight`: the one read that proves the connection.
+
 It may import only the shared top-level modules (:mod:`bulkops.model`,
-:mod:`bulkops.config`, :mod:`bulkops.errors`, :mod:`bulkops.retry`, and
+:mod:`bulkops.config`, :mod:`bulkops.egress`, :mod:`bulkops.errors`, :mod:`bulkops.retry`, and
 ``bulkops._version`` for the User-Agent), never a
 layer above it: :mod:`bulkops.engine`, :mod:`bulkops.journal`,
 :mod:`bulkops.commands` or :mod:`bulkops.sandbox`.

@@ -12,14 +12,16 @@ import base64
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import aiohttp
 
 from .._version import __version__
 from ..config import Credentials, RunConfig
-from ..errors import TransportError
+from ..egress import Egress
 from ..model import Op, SenderKind
 from .answers import error_for, read_page, reply_for
+from .network import ssl_context, transport_error
 from .wire import Reply, Request, Resource, build_request, list_path
 
 _FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -39,20 +41,26 @@ class TwilioClient:
         *,
         kind: SenderKind = SenderKind.SHORT_CODE,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        proxy_url: str | None = None,
     ) -> None:
         """Use ``session`` (its headers carry the credentials) to ask ``base_url``.
 
         ``kind`` picks the sender collection of the conveniences and the list calls;
-        ``now`` is the clock a ``Retry-After`` date is counted from.
+        ``now`` is the clock a ``Retry-After`` date is counted from; ``proxy_url``
+        (None: direct) is the proxy every request goes through.
         """
         self._session = session
         self._base = base_url.rstrip("/")
         self._kind = kind
         self._now = now
+        self._proxy = proxy_url
+        parts = urlsplit(self._base)
+        #: ``host:port`` of the API, as messages name it.
+        self.host = f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
 
     @classmethod
     @asynccontextmanager
-    async def open(
+    async def open(  # noqa: PLR0913 - keyword-only; each is an independent choice
         cls,
         *,
         base_url: str,
@@ -60,9 +68,17 @@ class TwilioClient:
         pool_size: int,
         timeout_s: float,
         kind: SenderKind = SenderKind.SHORT_CODE,
+        egress: Egress | None = None,
     ) -> AsyncIterator[TwilioClient]:
-        """A client with its own session: keep-alive pool of ``pool_size``, TLS verified."""
-        connector = aiohttp.TCPConnector(limit=pool_size, limit_per_host=pool_size)
+        """A client with its own session: keep-alive pool of ``pool_size``, TLS verified.
+
+        ``egress`` gives the proxy and the CA bundle trusted besides the operating
+        system's store (see :mod:`bulkops.egress`); the environment is not read here.
+        """
+        egress = egress or Egress()
+        connector = aiohttp.TCPConnector(
+            limit=pool_size, limit_per_host=pool_size, ssl=ssl_context(egress)
+        )
         basic = base64.b64encode(f"{credentials.username}:{credentials.password}".encode())
         async with aiohttp.ClientSession(
             connector=connector,
@@ -74,7 +90,7 @@ class TwilioClient:
             },
             raise_for_status=False,
         ) as session:
-            yield cls(session, base_url, kind=kind)
+            yield cls(session, base_url, kind=kind, proxy_url=egress.proxy_url)
 
     @classmethod
     def open_for(
@@ -87,6 +103,7 @@ class TwilioClient:
             pool_size=config.concurrency,
             timeout_s=config.timeout_s,
             kind=config.kind,
+            egress=config.egress,
         )
 
     async def send(self, request: Request) -> Reply:
@@ -113,14 +130,14 @@ class TwilioClient:
                 data=form,
                 headers=_FORM if form is not None else None,
                 allow_redirects=False,
+                proxy=self._proxy,
             ) as response:
                 raw = await response.read()
                 status = response.status
                 retry_after = response.headers.get("Retry-After")
-        except TimeoutError:
-            raise TransportError(f"{request.target}: timed out") from None
-        except aiohttp.ClientError as exc:
-            raise TransportError(f"{request.target}: {type(exc).__name__}") from None
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            write = request.method != "GET"
+            raise transport_error(exc, target=request.target, write=write) from None
         if 200 <= status < 300:
             return reply_for(status, raw, target=request.target)
         raise error_for(
