@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from ..config import MAX_ATTEMPTS, Credentials, positive_arg, resolve_base_url
+from ..egress import Egress, resolve_egress
 from ..model import SenderKind
 from ..retry import Backoff
 from ..twilio import MAX_PAGE_SIZE, ServiceLister, TwilioClient
@@ -39,6 +40,8 @@ class Connection:
     page_size: int = MAX_PAGE_SIZE
     sleep: Sleep = asyncio.sleep
     rand: Callable[[], float] = random.random
+    #: The proxy and the extra CA bundle (see :mod:`bulkops.egress`).
+    egress: Egress = field(default_factory=Egress)
 
     @asynccontextmanager
     async def lister(self, *, pool_size: int = 1) -> AsyncIterator[ServiceLister]:
@@ -54,6 +57,7 @@ class Connection:
             pool_size=pool_size,
             timeout_s=self.timeout_s,
             kind=SenderKind.SHORT_CODE,
+            egress=self.egress,
         ) as client:
             yield ServiceLister(
                 client,
@@ -64,13 +68,30 @@ class Connection:
             )
 
 
+def add_egress_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--proxy URL`` and ``--ca-bundle FILE`` (see :mod:`bulkops.egress`)."""
+    parser.add_argument(
+        "--proxy",
+        metavar="URL",
+        help="http(s):// proxy for the API (default: HTTPS_PROXY, unless NO_PROXY says not)",
+    )
+    parser.add_argument(
+        "--ca-bundle",
+        metavar="FILE",
+        help="PEM CA certificates to trust besides the system's "
+        "(default: REQUESTS_CA_BUNDLE or SSL_CERT_FILE)",
+    )
+
+
 def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--base-url``, ``--timeout`` (seconds, above 0) and ``--max-attempts`` (1 to 100)."""
+    """``--base-url``, ``--timeout`` (seconds, above 0), ``--max-attempts`` (1 to 100),
+    ``--proxy`` and ``--ca-bundle``."""
     parser.add_argument(
         "--base-url",
         metavar="URL",
         help="API base URL (default https://messaging.twilio.com; env BULKOPS_BASE_URL)",
     )
+    add_egress_arguments(parser)
     parser.add_argument(
         "--timeout",
         type=positive_arg(float),
@@ -95,11 +116,13 @@ def connection_from_args(args: argparse.Namespace) -> Connection:
     :func:`~bulkops.config.resolve_base_url`).
     """
     credentials = Credentials.from_env()
+    base_url = resolve_base_url(args.base_url)
     return Connection(
-        base_url=resolve_base_url(args.base_url),
+        base_url=base_url,
         credentials=credentials,
         timeout_s=args.timeout,
         backoff=Backoff(max_attempts=args.max_attempts),
+        egress=resolve_egress(base_url, proxy=args.proxy, ca_bundle=args.ca_bundle),
     )
 
 

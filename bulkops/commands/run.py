@@ -18,6 +18,7 @@ from pathlib import Path
 from structlog.typing import FilteringBoundLogger
 
 from ..config import Credentials, RunConfig, resolve_base_url
+from ..egress import resolve_egress
 from ..errors import Exit, UsageError
 from ..jobs import Job, open_job
 from ..journal import failed_path
@@ -54,6 +55,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         max_failures=args.max_failures,
         max_failure_rate=args.max_failure_rate,
         grace_s=args.grace,
+        settle_s=args.settle,
     )
 
 
@@ -97,7 +99,9 @@ def prepare(args: argparse.Namespace, job: Job, config: RunConfig) -> Plan:
     if load != LoadProfile():
         raise UsageError("the sandbox load and fault flags only apply with --sandbox")
     credentials = Credentials.from_env()
-    config = replace(config, base_url=resolve_base_url(args.base_url))
+    base_url = resolve_base_url(args.base_url)
+    egress = resolve_egress(base_url, proxy=args.proxy, ca_bundle=args.ca_bundle)
+    config = replace(config, base_url=base_url, egress=egress)
     return Plan(args, job, config, credentials, load)
 
 

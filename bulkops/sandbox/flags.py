@@ -101,6 +101,8 @@ def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
     add("--state", metavar="FILE", help="load the world from FILE if it exists; save it on exit")
     add("--account-sid", help=f"the sandbox's account SID (default {DEFAULT_ACCOUNT_SID})")
     add("--auth-token", help=f"the sandbox's auth token (default {DEFAULT_AUTH_TOKEN})")
+    add("--tls-cert", metavar="PEM", help="serve HTTPS with this certificate (chain) file")
+    add("--tls-key", metavar="PEM", help="the private key of --tls-cert (default: in that file)")
     add_load_arguments(parser)
 
 

@@ -13,7 +13,14 @@ import random
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Protocol
 
-from ..errors import ApiError, AuthenticationError, PermanentError, RunAborted, UsageError
+from ..errors import (
+    ApiError,
+    AuthenticationError,
+    PermanentError,
+    RunAborted,
+    TransportError,
+    UsageError,
+)
 from ..retry import Backoff
 from .wire import Resource
 
@@ -76,8 +83,9 @@ class ServiceLister:
     async def pages_of(self, service_sid: str) -> AsyncGenerator[list[Resource], None]:
         """Yield each page of the service's senders, in the API's order.
 
-        Raises :class:`ServiceNotFound` on 404 and :class:`RunAborted` on any other
-        final failure (401, another 4xx, or transient failures past ``max_attempts``).
+        Raises :class:`ServiceNotFound` on 404 and :class:`RunAborted` at once when the
+        API cannot be reached (DNS, refused, TLS, proxy), or on any other final failure
+        (401, another 4xx, or transient failures past ``max_attempts``).
         """
         url: str | None = self._api.first_page_url(service_sid, page_size=self._page_size)
         while url is not None:
@@ -101,6 +109,10 @@ class ServiceLister:
                     raise ServiceNotFound(service_sid) from None
                 raise RunAborted(f"listing {service_sid} was refused: {exc}") from None
             except ApiError as exc:
+                if isinstance(exc, TransportError) and exc.cause.unreachable:
+                    raise RunAborted(
+                        f"listing {service_sid}: cannot reach the API: {exc}"
+                    ) from None
                 if not self._backoff.should_retry(attempt, exc):
                     raise RunAborted(
                         f"listing {service_sid} failed after {attempt} attempts: {exc}"
