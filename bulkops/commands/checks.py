@@ -7,7 +7,8 @@ attach    attached to ``service_sid``
 migrate   attached to ``service_sid`` (so it is in no other service,
           ``from_service_sid`` included: a sender is in one at most)
 fetch     attached to ``service_sid``
-detach    not attached to ``service_sid``
+detach    not attached to ``service_sid``, which exists (a detach from a
+          service that does not exist did nothing: a mistyped SID)
 ========  ===================================================================
 
 Only a sender's last row says where the job leaves it (:func:`plan`); its
@@ -99,6 +100,8 @@ def check_row(row: Row, holdings: Holdings) -> str | None:
     sender, service = row.sender_sid, row.service_sid
     actual = holdings.where.get(sender)
     if row.op is Op.DETACH:
+        if service in holdings.missing:
+            return f"{sender} expected detached from {service} but service {service} does not exist"
         return (
             None if actual != service else f"{sender} expected not attached to {service} but it is"
         )
