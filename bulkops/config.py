@@ -14,11 +14,14 @@ import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
 from .errors import UsageError
 from .model import Op
+
+if TYPE_CHECKING:
+    from .egress import Egress
 
 DEFAULT_BASE_URL = "https://messaging.twilio.com"
 #: Where Twilio serves the ``/2010-04-01/…`` API (the account's numbers), by default.
@@ -208,6 +211,12 @@ class RunConfig:
     failure_window_rows: int = 100
     #: Seconds in-flight calls get to finish after an interrupt.
     grace_s: float = 10.0
+    #: Seconds after a write that may have been applied (it timed out or lost its
+    #: connection after sending) before its sender is read back (``--settle``).
+    settle_s: float = 5.0
+    #: The proxy and extra CA bundle calls use (:func:`bulkops.egress.resolve_egress`);
+    #: None: direct, the operating system's trust store alone.
+    egress: Egress | None = None
 
     @property
     def api_url(self) -> str:
@@ -215,7 +224,7 @@ class RunConfig:
         return api_base_for(self.base_url)
 
     def __post_init__(self) -> None:
-        """Numbers finite; counts and waits positive (rate, grace: or 0); attempts capped."""
+        """Numbers finite; counts and waits above 0 (rate, grace, settle: or 0); attempts capped."""
         check_positive("--concurrency", self.concurrency)
         check_positive("--max-attempts", self.max_attempts, at_most=MAX_ATTEMPTS)
         check_positive("--timeout", self.timeout_s)
@@ -226,4 +235,5 @@ class RunConfig:
         if self.max_failure_rate is not None and not 0 <= self.max_failure_rate < 1:
             raise UsageError(f"--max-failure-rate must be in [0, 1), got {self.max_failure_rate!r}")
         check_non_negative("--grace", self.grace_s)
+        check_non_negative("--settle", self.settle_s)
         check_non_negative("--rate", self.rate_per_s)  # 0: no limit

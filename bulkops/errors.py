@@ -5,11 +5,12 @@
     │                         also a ValueError, as Python's own checks of arguments
     ├── JobFileError          the job file cannot be read as a job (exit 2); path, line
     ├── RunAborted            the run was stopped as a whole (exit 3); reason
+    │   └── Unreachable       no HTTP answer at all: DNS, refused, TLS, proxy; host, cause
     └── ApiError              one Twilio call did not succeed
         ├── TransientError    safe to retry; carries ``retry_after_s``
         │   ├── ThrottledError        429 / 20429
         │   ├── ServerError           500, 502, 503, 504
-        │   └── TransportError        connection dropped, refused, timed out
+        │   └── TransportError        no answer: carries a NetworkCause
         └── PermanentError    Twilio's final word: status, code, message
             └── AuthenticationError   401 / 20003: aborts the run
 
@@ -19,7 +20,7 @@ body and the request's method and path, never from headers or the full URL.
 
 from __future__ import annotations
 
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 
 
 class Exit(IntEnum):
@@ -82,12 +83,62 @@ class RunAborted(BulkopsError):
         super().__init__(reason)
 
     @classmethod
-    def bad_credentials(cls, code: int | None) -> RunAborted:
-        """The abort for a 401: the same words wherever it happens."""
+    def bad_credentials(cls, code: int | None, *, host: str | None = None) -> RunAborted:
+        """The abort for a 401: the same words wherever it happens (``host``: where)."""
+        at = f" at {host}" if host else ""
         return cls(
-            f"authentication failed (HTTP 401, Twilio code {code}): "
+            f"authentication failed{at} (HTTP 401, Twilio code {code}): "
             "check TWILIO_ACCOUNT_SID and the token or API key"
         )
+
+
+class Unreachable(RunAborted):
+    """The API could not be reached at all (DNS, refused, TLS, proxy): one line says why.
+
+    ``host`` is what could not be reached (``host:port``; the proxy's when the proxy
+    failed), ``cause`` the :class:`NetworkCause`; the reason names both and what to do.
+    """
+
+    def __init__(self, reason: str, *, host: str, cause: NetworkCause) -> None:
+        self.host = host
+        self.cause = cause
+        super().__init__(reason)
+
+
+class NetworkCause(StrEnum):
+    """Why a call got no HTTP answer, as the client saw it.
+
+    The first six happen before the request is sent (:attr:`unreachable`); a call
+    that timed out or lost its connection may have been sent, and a write may then
+    have been applied, now or later (:attr:`after_sending`).
+    """
+
+    #: The host's name does not resolve (DNS).
+    NAME_NOT_RESOLVED = "name_not_resolved"
+    #: The host (nothing listening) refused the connection.
+    CONNECTION_REFUSED = "connection_refused"
+    #: The server's TLS certificate is not signed by a trusted CA (or not for this host).
+    CERTIFICATE_NOT_TRUSTED = "certificate_not_trusted"
+    #: Another TLS failure during the handshake.
+    TLS_FAILED = "tls_failed"
+    #: The proxy could not be reached, or refused to open the tunnel.
+    PROXY_REFUSED = "proxy_refused"
+    #: The connection failed for another reason (network unreachable, reset).
+    CONNECT_FAILED = "connect_failed"
+    #: No answer within the timeout: the request may have been sent.
+    TIMED_OUT = "timed_out"
+    #: The connection closed before the answer: the request may have been sent.
+    CONNECTION_LOST = "connection_lost"
+
+    @property
+    def unreachable(self) -> bool:
+        """True when the request never left: the network, not the server, failed."""
+        return self not in (NetworkCause.TIMED_OUT, NetworkCause.CONNECTION_LOST)
+
+    @property
+    def after_sending(self) -> bool:
+        """True when the request may have reached the server (a write may land later)."""
+        return not self.unreachable
 
 
 class ApiError(BulkopsError):
@@ -121,9 +172,22 @@ class ServerError(TransientError):
 
 
 class TransportError(TransientError):
-    """No HTTP answer: the connection failed or the request timed out."""
+    """No HTTP answer: the connection failed or the request timed out.
 
-    def __init__(self, message: str) -> None:
+    ``cause`` says how (:class:`NetworkCause`); ``maybe_applied`` is True for a
+    write (POST, DELETE) that may have been sent before the answer was lost: it
+    may be applied now or later, so only reading the sender back settles it.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        cause: NetworkCause = NetworkCause.CONNECTION_LOST,
+        maybe_applied: bool = False,
+    ) -> None:
+        self.cause = cause
+        self.maybe_applied = maybe_applied
         super().__init__(None, None, message)
 
 

@@ -3,16 +3,16 @@
 A job is a CSV file with a header (or JSON Lines, ``.jsonl``), one operation on
 one sender per row; :mod:`bulkops.rows` says which columns it may have and what
 makes a row valid. :func:`open_job` reads the file once to check it as a whole
-(readable, UTF-8, well-formed CSV, a usable header) and count its rows, so a bad
-file stops a run before any request; :meth:`Job.rows` then streams the rows, so
-memory does not grow with the file. A malformed row becomes an
-:class:`~bulkops.model.InvalidRow` (it gets a result record and never reaches
-the network).
+(readable, UTF-8, well-formed CSV, a usable header that names no column twice)
+and count its rows, so a bad file stops a run before any request (a file that is
+not UTF-8 is named for what it looks like, :mod:`bulkops.encoding`);
+:meth:`Job.rows` then streams the rows, so memory does not grow with the file.
+A malformed row becomes an :class:`~bulkops.model.InvalidRow` (it gets a result
+record and never reaches the network).
 """
 
 from __future__ import annotations
 
-import codecs
 import csv
 import json
 from collections.abc import Iterable, Iterator
@@ -20,18 +20,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from .encoding import not_utf8_error
 from .errors import JobFileError
 from .model import InvalidRow, Op, Row
 from .rows import (
     OTHER_COLUMNS,
     Cells,
     SenderColumn,
+    first_clash,
     make_row,
     missing_sender_column,
     pick_sender_column,
 )
 
-_CHUNK = 1 << 20
 #: The sender column of a JSON Lines row with no key that names one.
 _NO_SENDER_KEY = SenderColumn(f"sender: no key {missing_sender_column()}", None)
 
@@ -55,8 +56,9 @@ def open_job(path: str | Path, *, default_op: Op | None = None) -> Job:
     """Check the job at ``path`` whole, in one pass, and return it.
 
     Raises :class:`JobFileError` naming the file (and line) when it cannot be
-    read, is not UTF-8 (the line of the first bad byte), is malformed CSV, or
-    its header lacks a required column (or ``op`` with no ``default_op``).
+    read, is not UTF-8 (what it looks like, and the line of the first bad byte),
+    is malformed CSV, or its header names a column twice or lacks a required
+    one (or ``op`` with no ``default_op``).
     """
     name = str(path)
     handle = _open_text(name)
@@ -67,7 +69,7 @@ def open_job(path: str | Path, *, default_op: Op | None = None) -> Job:
             else:
                 total = _check_csv(handle, name, default_op)
         except UnicodeDecodeError:
-            raise _not_utf8(name) from None
+            raise not_utf8_error(name) from None
     return Job(Path(path), default_op, total)
 
 
@@ -92,22 +94,6 @@ def _check_csv(handle: IO[str], name: str, default_op: Op | None) -> int:
     return total
 
 
-def _not_utf8(name: str) -> JobFileError:
-    """The error for a file that is not UTF-8, naming the line of its first bad byte."""
-    decoder = codecs.getincrementaldecoder("utf-8")("strict")
-    lines = 0
-    with open(name, "rb") as raw:
-        while chunk := raw.read(_CHUNK):
-            carried = len(decoder.getstate()[0])  # bytes held back from the last chunk
-            try:
-                decoder.decode(chunk)
-            except UnicodeDecodeError as exc:
-                line = lines + chunk.count(b"\n", 0, max(exc.start - carried, 0)) + 1
-                return JobFileError(name, "not UTF-8 text", line=line)
-            lines += chunk.count(b"\n")
-    return JobFileError(name, "not UTF-8 text (truncated character)", line=lines + 1)
-
-
 def _read_header(
     reader: Iterator[list[str]], name: str, default_op: Op | None
 ) -> tuple[dict[str, int], SenderColumn]:
@@ -121,11 +107,16 @@ def _read_header(
     if header is None:
         raise JobFileError(name, "empty file: expected a header line", line=1)
     spellings = [cell.strip().lower() for cell in header]
-    index: dict[str, int] = {}
-    for i, spelling in enumerate(spellings):
-        field = OTHER_COLUMNS.get(spelling)
-        if field is not None and field not in index:
-            index[field] = i
+    clash = first_clash(spellings)
+    if clash is not None:
+        first, second = clash
+        raise JobFileError(
+            name,
+            f"columns {first + 1} ({header[first].strip()!r}) and {second + 1} "
+            f"({header[second].strip()!r}) name the same field: keep one of them",
+            line=header_line,
+        )
+    index = {OTHER_COLUMNS[s]: i for i, s in enumerate(spellings) if s in OTHER_COLUMNS}
     sender = pick_sender_column(spellings)
     missing = ["'service_sid'"] if "service" not in index else []
     if sender is None:
@@ -154,7 +145,7 @@ def _iter_rows(path: Path, default_op: Op | None) -> Iterator[Row | InvalidRow]:
             else:
                 yield from _read_csv(handle, name, default_op)
         except UnicodeDecodeError:  # changed since open_job checked it
-            raise _not_utf8(name) from None
+            raise not_utf8_error(name) from None
 
 
 def _read_csv(
@@ -185,25 +176,36 @@ def _read_csv(
 
 
 def _read_jsonl(handle: Iterable[str], default_op: Op | None) -> Iterator[Row | InvalidRow]:
-    """Each line's object, its keys matched as a CSV header's cells are (per line)."""
+    """Each line's object, its keys matched as a CSV header's cells are (per line).
+
+    A row whose keys name one column twice (a repeated key, or two spellings) is
+    invalid: JSON would keep one value silently.
+    """
     for line, text in enumerate(handle, start=1):
         if not text.strip():
             continue
         try:
-            obj = json.loads(text)
+            pairs = json.loads(text, object_pairs_hook=_Pairs)
         except json.JSONDecodeError as exc:
             yield InvalidRow(line, "", "", "", f"not valid JSON: {exc.msg}")
             continue
-        if not isinstance(obj, dict):
+        if not isinstance(pairs, _Pairs):
             yield InvalidRow(line, "", "", "", "not a JSON object")
             continue
-        values = [("" if v is None else str(v).strip()) for v in obj.values()]
-        spellings = [str(key).strip().lower() for key in obj]
-        found: dict[str, str] = {}
-        for spelling, value in zip(spellings, values, strict=True):
-            field = OTHER_COLUMNS.get(spelling)
-            if field is not None and field not in found:
-                found[field] = value
+        keys = [str(key) for key, _ in pairs]
+        values = [("" if v is None else str(v).strip()) for _, v in pairs]
+        spellings = [key.strip().lower() for key in keys]
+        clash = first_clash(spellings)
+        if clash is not None:
+            first, second = (keys[i] for i in clash)
+            problem = f"keys {first!r} and {second!r} name the same field: keep one of them"
+            yield InvalidRow(line, "", "", "", problem)
+            continue
+        found = {
+            OTHER_COLUMNS[s]: v
+            for s, v in zip(spellings, values, strict=True)
+            if s in OTHER_COLUMNS
+        }
         picked = pick_sender_column(spellings)
         column = picked[1] if picked else _NO_SENDER_KEY
         fields = Cells(
@@ -214,3 +216,7 @@ def _read_jsonl(handle: Iterable[str], default_op: Op | None) -> Iterator[Row | 
             found.get("kind", ""),
         )
         yield make_row(line, fields, default_op, column)
+
+
+class _Pairs(list[tuple[str, object]]):
+    """A JSON object's members in order, duplicates kept (``json``'s ``object_pairs_hook``)."""

@@ -87,6 +87,9 @@ class Detail(StrEnum):
     #: A migration's attach failed for good AND putting the sender back in the
     #: source failed too: the sender may be in no service. Needs a person.
     ROLLBACK_FAILED = "rollback_failed"
+    #: A 404 on a detach or fetch, and ``GET /v1/Services/{Sid}`` says the service
+    #: itself does not exist (Twilio answers 404 for both).
+    SERVICE_NOT_FOUND = "service_not_found"
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +203,9 @@ class ItemResult:
     from_service_sid: str | None = None
     #: Extra fields: a fetched resource's ``short_code``…, a migration's ``steps``.
     resource: dict[str, Any] = field(default_factory=dict)
+    #: True when the outcome was established by reading the sender back after the
+    #: settle period (a write of the row may have been applied without an answer).
+    settled: bool = False
 
     def to_record(self) -> dict[str, Any]:
         """The JSON object written to the result log."""
@@ -224,5 +230,7 @@ class ItemResult:
             record[self.kind.sid_column] = self.sender_sid
         if self.from_service_sid:
             record["from_service_sid"] = self.from_service_sid
+        if self.settled:
+            record["settled"] = True
         record.update(self.resource)
         return record

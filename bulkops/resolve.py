@@ -21,10 +21,10 @@ A number the account does not own gets no SID: its row is recorded
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Iterable, Mapping
+from collections.abc import AsyncGenerator, Coroutine, Iterable, Mapping
 from contextlib import aclosing
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import Any, Protocol
 
 from .model import AccountListing, InvalidRow, Row, SenderKind
 
@@ -85,7 +85,7 @@ async def resolve_numbers(
         remaining = set(numbers)
         if len(remaining) > few:
             await _scan(directory, listing, kind, remaining, sids)
-        found = await asyncio.gather(*(_lookup(directory, listing, n) for n in sorted(remaining)))
+        found = await _all_or_none(_lookup(directory, listing, n) for n in sorted(remaining))
         sids.update(
             ((kind, number), sid)
             for number, sid in zip(sorted(remaining), found, strict=True)
@@ -117,6 +117,19 @@ async def _scan(
             if not remaining or pages >= len(remaining):
                 return
     remaining.clear()  # the whole listing was read: the rest are not the account's
+
+
+async def _all_or_none(lookups: Iterable[Coroutine[Any, Any, str | None]]) -> list[str | None]:
+    """Every lookup's answer, run at once; when one raises, the others are cancelled and
+    awaited before it propagates (none is left running against a client about to close)."""
+    tasks = [asyncio.ensure_future(lookup) for lookup in lookups]
+    try:
+        return await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
 
 
 async def _lookup(directory: NumberDirectory, listing: AccountListing, number: str) -> str | None:

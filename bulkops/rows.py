@@ -6,8 +6,12 @@ must meet; :mod:`bulkops.jobs` reads the files and hands each row's cells here.
 A job names its senders in one column (:data:`SENDER_COLUMNS`, in the order a
 file with several is read by: the first present wins, the others are ignored,
 so an old snapshot's ``short_code`` beside its ``short_code_sid`` changes
-nothing). ``sender`` takes any kind; the kind's own columns take only that
-kind, and the ``*_sid`` columns only its SIDs. An optional ``kind`` column
+nothing). What may not be is one column twice: the same name, or two spellings
+of it (``service_sid`` and ``ServiceSid``, ``short_code_sid`` and
+``ShortCodeSid``) would leave it to chance which value a row gets, so
+:func:`first_clash` finds them for the reader to refuse. ``sender`` takes any
+kind; the kind's own columns take only that kind, and the ``*_sid`` columns
+only its SIDs. An optional ``kind`` column
 (``short_code``, ``phone_number``, ``alpha_sender``; empty = infer) says the
 kind of each row; without it the kind is inferred from the value
 (:func:`~bulkops.model.infer_kind`).
@@ -71,6 +75,23 @@ def pick_sender_column(spellings: list[str]) -> tuple[int, SenderColumn] | None:
     if not found:
         return None
     return min(found, key=lambda pair: _ORDER[spellings[pair[0]]])
+
+
+def first_clash(spellings: list[str]) -> tuple[int, int] | None:
+    """The first two positions of ``spellings`` (lower-cased, stripped) naming one column.
+
+    The same field (``service``, ``op``, ``source``, ``kind``) or the same sender
+    column, under one spelling or two; None when every column is named once.
+    """
+    seen: dict[str | SenderColumn, int] = {}
+    for i, spelling in enumerate(spellings):
+        column = OTHER_COLUMNS.get(spelling) or SENDER_COLUMNS.get(spelling)
+        if column is None:
+            continue
+        if column in seen:
+            return seen[column], i
+        seen[column] = i
+    return None
 
 
 def missing_sender_column() -> str:
@@ -196,6 +217,7 @@ __all__ = [
     "SENDER_COLUMNS",
     "Cells",
     "SenderColumn",
+    "first_clash",
     "make_row",
     "missing_sender_column",
     "pick_sender_column",

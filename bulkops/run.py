@@ -1,7 +1,9 @@
 """Run a job: the one place a run is wired, job file → engine → Twilio client → journal.
 
-Numbers a job names instead of SIDs are resolved first, through the account's
-listings (:mod:`bulkops.resolve`), with the same client the engine then uses.
+Before the first write, one read proves the connection (the pre-flight), then
+the numbers a job names instead of SIDs are resolved through the account's
+listings, with the same client the engine then uses (:mod:`bulkops.prerun`).
+If either fails, nothing is sent or recorded.
 
 :func:`run_job` is what ``bulkops run``, the end-to-end tests and the benchmark
 (through the CLI) all call. It knows nothing of the sandbox or of displays:
@@ -17,7 +19,8 @@ import io
 import signal
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -43,9 +46,8 @@ from .journal import (
 )
 from .keys import DigestSet
 from .logs import make_logger
-from .model import Detail, InvalidRow, Outcome, Row
-from .resolve import numbers_named, resolve_numbers
-from .retry import Backoff
+from .model import Detail, Outcome
+from .prerun import Ready, get_ready
 
 if TYPE_CHECKING:
     from .twilio.client import TwilioClient
@@ -84,6 +86,16 @@ class RunSummary:
     interrupts: int
     #: The whole result log summarised (over every run of a resumed log).
     report: RunReport | None
+    #: False when the run stopped before its first write: the pre-flight read could
+    #: not reach the API or was refused (401), or the numbers the job names could not
+    #: be resolved. :attr:`aborted` says why in one line; nothing was sent or recorded.
+    reached: bool = True
+
+    @classmethod
+    def unreached(cls, results: Path, reason: str) -> RunSummary:
+        """The summary of a run stopped before its first write: nothing sent or recorded."""
+        empty: Mapping[tuple[Outcome, Detail], int] = MappingProxyType({})
+        return cls(results, empty, 0.0, 0, reason, 0, None, reached=False)
 
     @property
     def exit_code(self) -> Exit:
@@ -116,18 +128,24 @@ async def run_job(  # noqa: PLR0913 - public entry point; each keyword is an ind
     """Run every row of ``job`` against ``config.base_url``; record each in ``results``.
 
     ``job`` is a path (checked whole first: raises :class:`JobFileError`) or a
-    :class:`~bulkops.jobs.Job` already opened. Numbers the job names are first
-    resolved to SIDs through the account's listings (``credentials.account_sid``'s,
-    at ``config.api_url``; see :mod:`bulkops.resolve`); a number the account
-    lacks is recorded ``failed``/``sender_not_found`` and never sent. ``results`` defaults to
-    ``results/<job>-<UTC time>.jsonl``; with ``resume`` it must be given, and rows
-    it records as succeeded or invalid are skipped. Writes
+    :class:`~bulkops.jobs.Job` already opened. Before the first write, one read of
+    the first row's service proves the connection (see
+    :mod:`bulkops.twilio.preflight`); then the numbers the job names are resolved
+    to SIDs through the account's listings (``credentials.account_sid``'s, at
+    ``config.api_url``; see :mod:`bulkops.resolve`). If either cannot reach the
+    API, gets a 401 or fails for good, the summary says so in one line
+    (:attr:`RunSummary.reached` False) and nothing is sent or recorded. A number
+    the account lacks is recorded ``failed``/``sender_not_found`` and never sent.
+
+    ``results`` defaults to ``results/<job>-<UTC time>.jsonl``; with ``resume`` it
+    must be given, and rows it records as succeeded or invalid are skipped. Writes
     ``<results>.summary.json`` at the end. ``hooks`` say how the run is watched
-    and timed (with ``handle_signals``, Ctrl-C drains the run). A run stopped as
-    a whole (401, a failure limit, an I/O error) is returned with
-    :attr:`RunSummary.aborted` set, not raised. Raises :class:`UsageError` for
-    ``resume`` without ``results`` or a result log that cannot be written, and
-    :class:`JobFileError` for one that cannot be read.
+    and timed (with ``handle_signals``, Ctrl-C drains the run; before the first
+    write it stops it, nothing recorded, :attr:`RunSummary.interrupts` set). A run stopped as
+    a whole (401, a failure limit, the network gone, an I/O error) is returned
+    with :attr:`RunSummary.aborted` set, not raised. Raises :class:`UsageError`
+    for ``resume`` without ``results`` or a result log that cannot be written,
+    and :class:`JobFileError` for one that cannot be read.
     """
     if not isinstance(job, Job):
         job = open_job(job, default_op=config.default_op)
@@ -135,15 +153,26 @@ async def run_job(  # noqa: PLR0913 - public entry point; each keyword is an ind
     path = Path(results) if results is not None else default_results_path(job.path)
     done = read_done_keys(path) if resume else DigestSet()
     fresh = not resume and (not path.exists() or path.stat().st_size == 0)
-    hooks.observer.on_start(max(job.rows_total - len(done), 0))
     run = _Run(job, config, credentials, hooks, done)
-    started = time.monotonic()
-    with ResultJournal(path) as journal:
-        if journal.repaired_bytes:
-            run.log.warning(
-                "bulkops.results.repaired", path=str(path), cut_bytes=journal.repaired_bytes
-            )
-        await run.execute(journal)
+    from .twilio.client import TwilioClient  # here, so importing bulkops loads no aiohttp
+
+    async with TwilioClient.open_for(config, credentials) as client:
+        with run.signals():  # handled from the pre-flight read on
+            try:  # the pre-flight read first, then the numbers resolved
+                ready = await run.get_ready(client)
+            except RunAborted as exc:  # unreachable, a 401, numbers not listed: nothing sent
+                run.log.debug("bulkops.run.unreached", reason=exc.reason)
+                return RunSummary.unreached(path, exc.reason)
+            if ready is None:  # interrupted before the first write: nothing sent or recorded
+                return RunSummary(path, MappingProxyType({}), 0.0, 0, None, run.interrupts, None)
+            hooks.observer.on_start(max(job.rows_total - len(done), 0))
+            started = time.monotonic()
+            with ResultJournal(path) as journal:
+                if journal.repaired_bytes:
+                    run.log.warning(
+                        "bulkops.results.repaired", path=str(path), cut_bytes=journal.repaired_bytes
+                    )
+                await run.execute(journal, client, ready)
     duration_s = time.monotonic() - started
     report = summarize(read_results(path), duration_s=duration_s if fresh else None)
     write_summary_json(report, path)
@@ -176,11 +205,23 @@ class _Run:
         self.skipped_done = 0
         self.interrupts = 0
         self.aborted: str | None = None
+        #: Set by the first signal: take no more rows (none, if before the first write).
+        self.stopping = False
+        #: What a signal stops: the engine once it runs, and the phase's cancel scope.
+        self.engine: Engine | None = None
+        self.scope: anyio.CancelScope | None = None
 
-    async def execute(self, journal: ResultJournal) -> None:
-        """The engine over the job's rows; a stop of the whole run is kept in ``aborted``."""
-        from .twilio.client import TwilioClient  # here, so importing bulkops loads no aiohttp
+    async def get_ready(self, client: TwilioClient) -> Ready | None:
+        """:func:`~bulkops.prerun.get_ready`; None when a signal stopped the run before it."""
+        ready = None
+        with anyio.CancelScope() as self.scope:
+            ready = await get_ready(
+                client, self.job, self.config, self.credentials, self.engine_hooks
+            )
+        return None if self.stopping else ready
 
+    async def execute(self, journal: ResultJournal, client: TwilioClient, ready: Ready) -> None:
+        """The engine over the ready rows; a stop of the whole run is kept in ``aborted``."""
         config, log = self.config, self.log
         log.info(
             "bulkops.run.started",
@@ -190,18 +231,20 @@ class _Run:
             results=str(journal.path),
             resuming_past=len(self.done),
         )
+        engine = self.engine = Engine(
+            config,
+            client,
+            journal,
+            hooks=self.engine_hooks,
+            skip=self.done,
+            services=ready.services,
+        )
         try:
-            async with TwilioClient.open_for(config, self.credentials) as client:
-                engine = Engine(config, client, journal, hooks=self.engine_hooks, skip=self.done)
-                try:
-                    with anyio.CancelScope() as scope:
-                        if self.handle_signals:
-                            self._handle_signals(engine, scope)
-                        await engine.run(await self._resolved_rows(client))
-                finally:
-                    self.skipped_done = engine.skipped_done
-                    if self.handle_signals:
-                        _restore_signals()
+            try:
+                with anyio.CancelScope() as self.scope:
+                    await engine.run(ready.rows)
+            finally:
+                self.skipped_done = engine.skipped_done
         except RunAborted as exc:
             log.error("bulkops.run.aborted", reason=exc.reason)
             self.aborted = exc.reason
@@ -214,65 +257,43 @@ class _Run:
             **{f"{o.value}.{d.value}": n for (o, d), n in journal.counts.items()},
         )
 
-    async def _resolved_rows(self, client: TwilioClient) -> Iterable[Row | InvalidRow]:
-        """The job's rows, each number the job names replaced by its SID where the account has it.
-
-        A job of SIDs and alpha senders costs no call: one pass over the file
-        finds there is nothing to resolve.
-        """
-        wanted = numbers_named(self.job.rows())
-        if not wanted:
-            return self.job.rows()
-        config, clock = self.config, self.engine_hooks.clock
-        from .twilio.listing import AccountLister  # with the client: no aiohttp at import
-
-        directory = AccountLister(
-            client,
-            self.credentials.account_sid,
-            backoff=Backoff(
-                initial_s=config.backoff_initial_s,
-                cap_s=config.backoff_cap_s,
-                max_attempts=config.max_attempts,
-            ),
-            sleep=clock.sleep,
-            rand=clock.rand,
-        )
-        resolution = await resolve_numbers(wanted, directory)
-        self.log.info(
-            "bulkops.senders.resolved",
-            numbers=sum(map(len, wanted.values())),
-            found=len(resolution.sids),
-            list_calls=directory.pages,
-        )
-        return resolution.rows(self.job.rows())
-
-    def _handle_signals(self, engine: Engine, scope: anyio.CancelScope) -> None:
-        """First SIGINT/SIGTERM drains (``grace_s`` for calls in flight), a second abandons."""
+    @contextmanager
+    def signals(self) -> Iterator[None]:
+        """With ``handle_signals``, SIGINT/SIGTERM from the pre-flight read on: a first drains
+        (no more rows, none before the first write; calls in flight get ``grace_s``), a
+        second abandons the calls in flight at once."""
+        if not self.handle_signals:
+            yield
+            return
         loop = asyncio.get_running_loop()
-
-        def on_signal(name: str) -> None:
-            self.interrupts += 1
-            if self.interrupts == 1:
-                self.log.warning(
-                    "bulkops.run.interrupted",
-                    signal=name,
-                    grace_s=self.config.grace_s,
-                    note="finishing calls in flight; press Ctrl-C again to abandon them",
-                )
-                engine.stop()
-                loop.call_later(self.config.grace_s, scope.cancel)
-            else:
-                self.log.warning("bulkops.run.abandoned", signal=name)
-                scope.cancel()
-
         for sig in _SIGNALS:
-            loop.add_signal_handler(sig, on_signal, sig.name)
+            loop.add_signal_handler(sig, self._on_signal, sig.name)
+        try:
+            yield
+        finally:
+            for sig in _SIGNALS:
+                loop.remove_signal_handler(sig)
+
+    def _on_signal(self, name: str) -> None:
+        self.interrupts += 1
+        if self.interrupts == 1:
+            self.log.warning(
+                "bulkops.run.interrupted",
+                signal=name,
+                grace_s=self.config.grace_s,
+                note="finishing calls in flight; press Ctrl-C again to abandon them",
+            )
+            self.stopping = True
+            if self.engine is not None:
+                self.engine.stop()
+            asyncio.get_running_loop().call_later(self.config.grace_s, self._cancel)
+        else:
+            self.log.warning("bulkops.run.abandoned", signal=name)
+            self._cancel()
+
+    def _cancel(self) -> None:
+        if self.scope is not None:
+            self.scope.cancel()
 
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-
-def _restore_signals() -> None:
-    loop = asyncio.get_running_loop()
-    for sig in _SIGNALS:
-        loop.remove_signal_handler(sig)

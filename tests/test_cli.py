@@ -385,7 +385,7 @@ def test_wrong_credentials_exit_3_after_a_handful_of_calls(
     sandbox_env: SandboxThread,
     use_api_key: bool,
 ) -> None:
-    """A 401 stops the run: exit 3, at most --concurrency calls made, the secret printed nowhere."""
+    """A 401 on the pre-flight read stops the run: exit 3, one call, one line, no secret."""
     wrong = SECRET[::-1]
     if use_api_key:
         monkeypatch.setenv("TWILIO_API_KEY", "SK" + "5" * 32)
@@ -399,11 +399,14 @@ def test_wrong_credentials_exit_3_after_a_handful_of_calls(
     stats = sandbox_env.stats.snapshot()
 
     assert status == 3
-    assert "authentication failed" in err
-    assert 1 <= stats["requests"] <= 4
+    assert [line for line in err.splitlines() if "bulkops:" in line] == [
+        f"bulkops: error: authentication failed at 127.0.0.1:{sandbox_env.sandbox.port} "
+        "(HTTP 401, Twilio code 20003): check TWILIO_ACCOUNT_SID and the token or API key"
+    ]
+    assert stats["requests"] == 1
     assert sandbox_env.world.summary()["attached"] == 0
-    written = Path("r.jsonl").read_text(encoding="utf-8")
-    for text in (out, err, written):
+    assert not Path("r.jsonl").exists()  # nothing was recorded
+    for text in (out, err):
         assert wrong not in text
         assert SECRET not in text
 

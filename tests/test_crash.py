@@ -134,10 +134,16 @@ def wait_for_records(results: Path, count: int, *, timeout_s: float = 20) -> Non
         time.sleep(0.05)
 
 
-def wait_for_in_flight(env: dict[str, str], count: int, *, timeout_s: float = 20) -> None:
-    """Poll until the sandbox holds ``count`` requests in flight (or the time is up)."""
+def wait_for_in_flight(
+    env: dict[str, str], count: int, *, after: str | None = None, timeout_s: float = 20
+) -> None:
+    """Poll until the sandbox holds ``count`` requests in flight, once a request of the
+    route ``after`` (``METHOD /template``) has arrived if given (or the time is up)."""
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline and sandbox_doc(env, "stats")["in_flight"] < count:
+    while time.monotonic() < deadline:
+        stats = sandbox_doc(env, "stats")
+        if stats["in_flight"] >= count and (after is None or after in stats["by_route"]):
+            return
         time.sleep(0.05)
 
 
@@ -195,28 +201,37 @@ def test_sigint_drains_calls_in_flight_records_them_and_exits_130(
     assert 20 <= len(recorded) < ROWS
 
 
-STALL = ("--stall", "1", "--stall-s", "60")
+HOLD_WRITES = ("--hold-writes", "60")
+#: The pre-flight read is the first request and goes through; the numbers' listing,
+#: the second, is stalled: the draws of seed 0 are 0.84 (not below 0.8), then 0.76.
+STALL_SECOND = ("--stall", "0.8", "--stall-s", "60", "--seed", "0")
+LIST_NUMBERS = "GET /2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers.json"
 
 
-# Every call is held 60 s, then answered: well within --timeout and --grace, so a run
-# that awaited its calls in flight instead of abandoning them would record them. A job
-# of SIDs and alpha texts has 8 rows' calls in flight; a job of phone numbers is caught
-# resolving them, its one listing call in flight.
+# Every write is held 60 s, then applied and answered (reads go through, the pre-flight
+# read first): well within --timeout and --grace, so a run that awaited its calls in
+# flight instead of abandoning them would record them. A job of SIDs and alpha texts
+# has 8 rows' writes in flight; a job of phone numbers is caught resolving them, its
+# one listing call in flight (stalled 60 s, after the pre-flight read).
 @pytest.mark.parametrize(
     ("sandbox", "in_flight"),
-    [((STALL, ("short_code", "alpha_sender")), 8), ((STALL, ("phone_number",)), 1)],
+    [
+        ((HOLD_WRITES, ("short_code", "alpha_sender")), (8, None)),
+        ((STALL_SECOND, ("phone_number",)), (1, LIST_NUMBERS)),
+    ],
     ids=["rows-in-flight", "while-resolving-numbers"],
     indirect=["sandbox"],
 )
 def test_a_second_sigint_abandons_calls_in_flight_at_once(
-    sandbox: tuple[str, dict[str, str]], tmp_path: Path, in_flight: int
+    sandbox: tuple[str, dict[str, str]], tmp_path: Path, in_flight: tuple[int, str | None]
 ) -> None:
     """Second SIGINT: calls in flight are abandoned, not awaited; their rows are resumable."""
     job, env = sandbox
     results = tmp_path / "results.jsonl"
     before = world(env)
     run = run_cli(job, results, env, "--grace", "120", "--timeout", "120")
-    wait_for_in_flight(env, in_flight)
+    count, after = in_flight
+    wait_for_in_flight(env, count, after=after)
     run.send_signal(signal.SIGINT)  # the calls now in flight will not be answered for 60 s
     time.sleep(0.2)
     run.send_signal(signal.SIGINT)

@@ -35,9 +35,18 @@ OK = {Op.ATTACH: Reply(201, {"sid": "x"}), Op.DETACH: Reply(204, None), Op.FETCH
 class FakeApi:
     """Answers each (op, service, sender) from a script, then with success; records timing."""
 
-    def __init__(self, scripts: dict[tuple[str, str, str], Script] | None = None, *,
-                 latency_s: float = 0.05) -> None:  # fmt: skip
+    def __init__(
+        self,
+        scripts: dict[tuple[str, str, str], Script] | None = None,
+        *,
+        latency_s: float = 0.05,
+        missing: frozenset[str] = frozenset(),
+    ) -> None:
         self.scripts = scripts or {}
+        #: Services ``GET /v1/Services/{Sid}`` answers 404 for; every other one exists.
+        self.missing = missing
+        #: The services read with ``GET /v1/Services/{Sid}``, in order.
+        self.service_reads: list[str] = []
         self.latency_s = latency_s
         self.calls: list[tuple[str, str, str]] = []
         self.starts: list[float] = []
@@ -66,8 +75,16 @@ class FakeApi:
 
     async def send(self, request: Request) -> Reply:
         """Answer ``request`` as the op it stands for (the path names service and sender)."""
-        parts = request.path.split("/")  # /v1/Services/{MG}/ShortCodes[/{SC}]
+        parts = request.path.split("/")  # /v1/Services/{MG}[/ShortCodes[/{SC}]]
         service = parts[3]
+        if len(parts) == 4:
+            self.service_reads.append(service)
+            await asyncio.sleep(self.latency_s)
+            if service in self.missing:
+                raise PermanentError(
+                    404, 20404, f"The requested resource {request.path} was not found"
+                )
+            return Reply(200, {"sid": service})
         if request.method == "POST":
             return await self._answer(Op.ATTACH, service, dict(request.form)["ShortCodeSid"])
         op = Op.DETACH if request.method == "DELETE" else Op.FETCH
@@ -78,7 +95,7 @@ class ListJournal:
     def __init__(self) -> None:
         self.results: list[ItemResult] = []
 
-    def record(self, result: ItemResult) -> None:
+    def record(self, result: ItemResult, *, replaces: ItemResult | None = None) -> None:
         self.results.append(result)
 
     def sync_if_due(self) -> None:

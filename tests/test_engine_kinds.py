@@ -96,7 +96,7 @@ class Journal:
     def __init__(self) -> None:
         self.results: list[ItemResult] = []
 
-    def record(self, result: ItemResult) -> None:
+    def record(self, result: ItemResult, *, replaces: ItemResult | None = None) -> None:
         self.results.append(result)
 
     def sync_if_due(self) -> None:

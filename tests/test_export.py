@@ -336,7 +336,7 @@ def test_connection_from_args_reads_the_flags_and_the_environment(
     env = {"TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "TWILIO_AUTH_TOKEN": "token"}
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    for name in ("TWILIO_API_KEY", "TWILIO_API_SECRET"):
+    for name in ("TWILIO_API_KEY", "TWILIO_API_SECRET", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"):
         monkeypatch.delenv(name, raising=False)
     flags = ["--base-url", "http://127.0.0.1:9/", "--timeout", "2.5", "--max-attempts", "100"]
     args = parse(["--service", mg(1), "-o", "s.csv", *flags])

@@ -12,7 +12,7 @@ from typing import IO, Any
 import pytest
 from support import mg, sc
 
-from bulkops import jobs
+from bulkops import encoding, jobs
 from bulkops.errors import JobFileError
 from bulkops.jobs import open_job
 from bulkops.model import InvalidRow, Op, Row
@@ -427,7 +427,7 @@ def test_open_job_line_is_right_when_a_character_straddles_the_chunk_boundary(
     tmp_path: Path,
 ) -> None:
     """A bad byte just after a multibyte character split across read chunks gets its own line."""
-    chunk = jobs._CHUNK
+    chunk = encoding._CHUNK
     head = f"{HEADER}\n".encode()
     while len(head) + 100 <= chunk - 2:
         head += b"x" * 99 + b"\n"

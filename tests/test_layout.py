@@ -23,6 +23,8 @@ PACKAGE = Path(bulkops.__file__).resolve().parent
 SHARED = {
     "bulkops._version",
     "bulkops.config",
+    "bulkops.egress",
+    "bulkops.encoding",
     "bulkops.errors",
     "bulkops.files",
     "bulkops.jobs",
@@ -43,6 +45,7 @@ MAY_IMPORT = {
     "bulkops.twilio": (
         "bulkops._version",
         "bulkops.config",
+        "bulkops.egress",
         "bulkops.errors",
         "bulkops.model",
         "bulkops.retry",
@@ -65,6 +68,7 @@ FORBIDDEN = {
         "bulkops.run",
     ),
     "bulkops.run": ("bulkops.commands", "bulkops.sandbox"),
+    "bulkops.prerun": ("bulkops.commands", "bulkops.sandbox", "bulkops.journal"),
 }
 #: Sandbox modules the commands may load at import time: flags and data, no server.
 LIGHT_SANDBOX = ("bulkops.sandbox.flags", "bulkops.sandbox.profile")

@@ -140,3 +140,36 @@ def test_an_empty_job_makes_no_call(few: int) -> None:
     resolution = asyncio.run(resolve_numbers({}, directory, few=few))
     assert resolution.sids == {}
     assert (directory.listings, directory.filtered) == ([], [])
+
+
+def test_a_lookup_that_fails_cancels_the_others_before_it_propagates() -> None:
+    """No filtered GET is left running (against a client about to close) when one fails."""
+    from bulkops.errors import RunAborted
+
+    class Failing(FakeDirectory):
+        def __init__(self) -> None:
+            super().__init__({})
+            self.cancelled: list[str] = []
+
+        async def numbers(
+            self, listing: AccountListing, number: str | None = None
+        ) -> AsyncGenerator[list[tuple[str, str]], None]:
+            if number == phone(0):
+                await asyncio.sleep(0.01)
+                raise RunAborted("listing failed")
+            try:
+                await asyncio.sleep(10)
+            except asyncio.CancelledError:
+                self.cancelled.append(number or "")
+                raise
+            yield []
+
+    directory = Failing()
+
+    async def resolve() -> int:
+        with pytest.raises(RunAborted, match="listing failed"):
+            await resolve_numbers({PHONE: {phone(n) for n in range(3)}}, directory)
+        return len(asyncio.all_tasks())
+
+    assert asyncio.run(resolve()) == 1  # only this one: the other lookups were awaited
+    assert sorted(directory.cancelled) == [phone(1), phone(2)]

@@ -50,7 +50,6 @@ async def test_every_op_that_holds_matches(tmp_path: Path) -> None:
             f"{mg(2)},{sc(3)},migrate,{mg(1)}",
             f"{mg(1)},{sc(3)},detach,",
             f"{mg(3)},{sc(999)},detach,",
-            f"{mg(9)},{sc(999)},detach,",
         ],
     )
     problems: list[Problem] = []
@@ -58,10 +57,9 @@ async def test_every_op_that_holds_matches(tmp_path: Path) -> None:
         report = await verify(job, connection=to(sb), report=problems.append)
     assert problems == []
     assert report.ok
-    # four services listed; mg(9) answered 404, so three pages were read. sc(3) and
-    # sc(999) have a later row each: only that later row is checked.
-    assert (report.rows, report.matches, report.services, report.pages) == (6, 4, 4, 3)
-    assert report.superseded == 2
+    # three services listed, a page each. sc(3) has a later row: only that one is checked.
+    assert (report.rows, report.matches, report.services, report.pages) == (5, 4, 3, 3)
+    assert report.superseded == 1
 
 
 @pytest.mark.asyncio
@@ -285,3 +283,16 @@ async def test_zero_concurrency_is_refused_before_any_request(tmp_path: Path) ->
         with pytest.raises(UsageError, match="concurrency must be positive, got 0"):
             await verify(job, connection=to(sb), concurrency=0)
         assert sb.stats.requests == 0
+
+
+@pytest.mark.asyncio
+async def test_a_detach_from_a_service_that_does_not_exist_is_a_mismatch(tmp_path: Path) -> None:
+    """A mistyped (well-formed) service SID: the detach did nothing, so the row does not hold."""
+    job = write_job(tmp_path, [f"{mg(1)},{sc(1)},detach,", f"{mg(7)},{sc(2)},detach,"])
+    problems: list[Problem] = []
+    async with Sandbox(world=world_with({mg(1): [sc(2)]})) as sb:
+        report = await verify(job, connection=to(sb), report=problems.append)
+    assert [(p.line, p.message) for p in problems] == [
+        (3, f"{sc(2)} expected detached from {mg(7)} but service {mg(7)} does not exist"),
+    ]
+    assert (report.matches, report.mismatches) == (1, 1)

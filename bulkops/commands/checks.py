@@ -8,7 +8,8 @@ migrate   attached to ``service_sid`` and not to ``from_service_sid`` (a
           sender with a SID is in one service at most, so only an alpha
           sender's source is listed to check that)
 fetch     attached to ``service_sid``
-detach    not attached to ``service_sid``
+detach    not attached to ``service_sid``, which exists (a detach from a
+          service that does not exist did nothing: a mistyped SID)
 ========  ===================================================================
 
 Senders are matched by their identity (:attr:`~bulkops.model.Row.identity`:
@@ -107,6 +108,8 @@ def check_row(row: Row, holdings: Holdings) -> str | None:
     sender, service = row.identity, row.service_sid
     actual = holdings.where.get(sender, [])
     if row.op is Op.DETACH:
+        if service in holdings.missing:
+            return f"{sender} expected detached from {service} but service {service} does not exist"
         return (
             None
             if service not in actual

@@ -13,6 +13,7 @@ from ..model import Op
 from ..sandbox import flags as sandbox_flags
 from . import export, report, verify
 from . import run as runner
+from .connection import add_egress_arguments
 
 
 def _add_run(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -39,8 +40,11 @@ def _add_run(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="stop when more than P (0 <= P < 1) of the last 100 rows failed")
     add("--grace", type=float, default=10.0, metavar="S",
         help="seconds in-flight calls get to finish after Ctrl-C (default 10)")
+    add("--settle", type=float, default=5.0, metavar="S",
+        help="seconds before a write that got no answer is read back (default 5)")
     add("--base-url", metavar="URL",
         help="API base URL (default https://messaging.twilio.com; env BULKOPS_BASE_URL)")
+    add_egress_arguments(run)
     add("--dry-run", action="store_true", help="validate, print what would be sent, send nothing")
     add("--sandbox", action="store_true",
         help="run against an embedded local sandbox seeded from the job")

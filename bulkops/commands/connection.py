@@ -1,6 +1,7 @@
 """What ``export`` and ``verify`` share: how to reach the API, list services and retry.
 
-Both take the same three flags (:func:`add_connection_arguments`), read them
+Both take the same flags (:func:`add_connection_arguments`: where, how long, how
+often, through which proxy and trusting which CA bundle), read them
 back as one :class:`Connection` (:func:`connection_from_args`), and list
 services and the account's numbers through :meth:`Connection.listers`. The
 credentials always come from the ``TWILIO_*`` environment, never from a flag.
@@ -16,6 +17,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from ..config import MAX_ATTEMPTS, Credentials, positive_arg, resolve_base_url
+from ..egress import Egress, resolve_egress
 from ..retry import Backoff
 from ..twilio import MAX_PAGE_SIZE, ServiceLister, TwilioClient
 from ..twilio.listing import AccountLister, Sleep
@@ -41,7 +43,8 @@ class Connection:
     ``timeout_s`` bounds each request, in seconds. A list call that fails
     transiently is retried as ``backoff`` says, waiting with ``sleep`` the seconds
     it draws from ``rand`` (uniform in [0, 1)); tests inject both. Pages hold
-    ``page_size`` items, 1 to 1000.
+    ``page_size`` items, 1 to 1000. ``egress`` is the proxy and CA bundle of the
+    calls to both APIs.
     """
 
     #: The Messaging API's; the 2010 API is asked where
@@ -53,6 +56,8 @@ class Connection:
     page_size: int = MAX_PAGE_SIZE
     sleep: Sleep = asyncio.sleep
     rand: Callable[[], float] = random.random
+    #: The proxy and the extra CA bundle (see :mod:`bulkops.egress`).
+    egress: Egress = field(default_factory=Egress)
 
     @asynccontextmanager
     async def listers(self, *, pool_size: int = 1) -> AsyncIterator[Listers]:
@@ -67,6 +72,7 @@ class Connection:
             credentials=self.credentials,
             pool_size=pool_size,
             timeout_s=self.timeout_s,
+            egress=self.egress,
         ) as client:
             services = ServiceLister(
                 client,
@@ -86,13 +92,30 @@ class Connection:
             yield Listers(services, account)
 
 
+def add_egress_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--proxy URL`` and ``--ca-bundle FILE`` (see :mod:`bulkops.egress`)."""
+    parser.add_argument(
+        "--proxy",
+        metavar="URL",
+        help="http(s):// proxy for the API (default: HTTPS_PROXY, unless NO_PROXY says not)",
+    )
+    parser.add_argument(
+        "--ca-bundle",
+        metavar="FILE",
+        help="PEM CA certificates to trust besides the system's "
+        "(default: REQUESTS_CA_BUNDLE or SSL_CERT_FILE)",
+    )
+
+
 def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--base-url``, ``--timeout`` (seconds, above 0) and ``--max-attempts`` (1 to 100)."""
+    """``--base-url``, ``--timeout`` (seconds, above 0), ``--max-attempts`` (1 to 100),
+    ``--proxy`` and ``--ca-bundle``."""
     parser.add_argument(
         "--base-url",
         metavar="URL",
         help="API base URL (default https://messaging.twilio.com; env BULKOPS_BASE_URL)",
     )
+    add_egress_arguments(parser)
     parser.add_argument(
         "--timeout",
         type=positive_arg(float),
@@ -117,11 +140,13 @@ def connection_from_args(args: argparse.Namespace) -> Connection:
     :func:`~bulkops.config.resolve_base_url`).
     """
     credentials = Credentials.from_env()
+    base_url = resolve_base_url(args.base_url)
     return Connection(
-        base_url=resolve_base_url(args.base_url),
+        base_url=base_url,
         credentials=credentials,
         timeout_s=args.timeout,
         backoff=Backoff(max_attempts=args.max_attempts),
+        egress=resolve_egress(base_url, proxy=args.proxy, ca_bundle=args.ca_bundle),
     )
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from structlog.typing import FilteringBoundLogger
 
 from ..config import Credentials, RunConfig, resolve_base_url
+from ..egress import resolve_egress
 from ..errors import Exit, UsageError
 from ..jobs import Job, open_job
 from ..journal import check_results_path, failed_path
@@ -53,6 +54,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         max_failures=args.max_failures,
         max_failure_rate=args.max_failure_rate,
         grace_s=args.grace,
+        settle_s=args.settle,
     )
 
 
@@ -93,7 +95,9 @@ def prepare(args: argparse.Namespace, job: Job, config: RunConfig) -> Plan:
     if load != LoadProfile():
         raise UsageError("the sandbox load and fault flags only apply with --sandbox")
     credentials = Credentials.from_env()
-    config = replace(config, base_url=resolve_base_url(args.base_url))
+    base_url = resolve_base_url(args.base_url)
+    egress = resolve_egress(base_url, proxy=args.proxy, ca_bundle=args.ca_bundle)
+    config = replace(config, base_url=base_url, egress=egress)
     return Plan(args, job, config, credentials, load)
 
 
@@ -128,8 +132,15 @@ async def _run(
 
 
 def conclude(plan: Plan, summary: RunSummary) -> int:
-    """Print the report and the summary line (and how to resume); returns the exit status."""
+    """Print the report and the summary line (and how to resume); returns the exit status.
+
+    A run stopped before its first write (the pre-flight read could not reach the
+    API, or the numbers could not be resolved) prints one line, why, and exits 3.
+    """
     err = sys.stderr
+    if not summary.reached:
+        print(f"bulkops: error: {summary.aborted}", file=err)
+        return Exit.ABORTED
     if summary.report is not None:
         err.write(render_text(summary.report))
     code = summary.exit_code

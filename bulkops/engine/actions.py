@@ -8,19 +8,27 @@ fetch, or for an attach answered 409/21710 (already in the service), in the
 service's list (:class:`~bulkops.engine.directory.ServiceDirectory`, listed once
 per service). An alpha sender the list does not have is ``not_attached`` for a
 detach and ``not_found`` for a fetch, with no call of its own.
+
+What the run knows of its services (:class:`~bulkops.engine.services.ServiceFacts`)
+is used too: an attach of a pooled kind to a service known to be full is not
+sent, and a 404 on a detach or a fetch (or on the list of an alpha sender's
+service) is told apart from "no such service" by reading the service once.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from ..model import ItemResult, Op, Outcome, Row
+from ..model import Detail, ItemResult, Op, Outcome, Row
 from ..twilio.codes import TwilioCode
 from ..twilio.wire import Reply, build_request
 from . import outcomes
 from .calls import CallLoop
 from .directory import ServiceDirectory
-from .records import CallReport, RecordMaker, acted_on, fetched_fields
+from .records import CallReport, RecordMaker, RowDone, acted_on, ambiguous_at, fetched_fields
+from .services import ServiceFacts
+
+Verdict = tuple[Outcome, Detail]
 
 
 def created_sid(row: Row, reply: Reply | None) -> str:
@@ -35,59 +43,101 @@ def created_sid(row: Row, reply: Reply | None) -> str:
 class SenderActions:
     """Runs the single-call rows of a run; see :meth:`run`."""
 
-    def __init__(self, calls: CallLoop, records: RecordMaker, directory: ServiceDirectory) -> None:
+    def __init__(
+        self,
+        calls: CallLoop,
+        records: RecordMaker,
+        directory: ServiceDirectory,
+        facts: ServiceFacts,
+    ) -> None:
         self.calls = calls
         self.records = records
         self.directory = directory
+        self.facts = facts
 
-    async def run(self, row: Row) -> ItemResult:
-        """Make ``row``'s call(s) (its op is not ``migrate``) and return its record.
+    async def run(self, row: Row) -> RowDone:
+        """Make ``row``'s call(s) (its op is not ``migrate``); its record, and any late write.
 
         Raises :class:`~bulkops.engine.calls.Abandoned` when the run stops before
-        a call starts, and :class:`~bulkops.errors.RunAborted` on a 401.
+        a call starts, and :class:`~bulkops.errors.RunAborted` on a 401 or when the
+        network is gone.
         """
         if row.op is Op.ATTACH:
+            if self.facts.is_full(row.service_sid, row.kind):
+                return RowDone(self.records.pool_full(row))
             return await self._attach(row)
         return await self._at_sid(row)
 
-    async def _attach(self, row: Row) -> ItemResult:
+    async def _attach(self, row: Row) -> RowDone:
         request = build_request(Op.ATTACH, row.kind, row.service_sid, row.create_value)
         done = await self.calls.call(request, row.line)
+        self.facts.observe(Op.ATTACH, row.kind, row.service_sid, done)
         if done.error is None:
             sid = created_sid(row, done.reply)
             self.directory.note(row, row.service_sid, sid)
             verdict = Outcome.SUCCEEDED, outcomes.SUCCESS[Op.ATTACH]
-            return self.records.sent(acted_on(row, sid), verdict, [done])
+            result = self.records.sent(acted_on(row, sid), verdict, [done])
+            return RowDone(result, done.ambiguous_at)
         verdict = outcomes.for_error(Op.ATTACH, done.error)
         made, sid = [done], row.sender_sid
         if not sid and done.error.code == TwilioCode.ALREADY_IN_SERVICE:
             found = await self.directory.find(row, row.service_sid)
             made += found.calls
             sid = found.sid or ""
-        return self.records.sent(acted_on(row, sid), verdict, made, reason=done)
+        result = self.records.sent(acted_on(row, sid), verdict, made, reason=done)
+        return RowDone(result, done.ambiguous_at)
 
-    async def _at_sid(self, row: Row) -> ItemResult:
+    async def _at_sid(self, row: Row) -> RowDone:
         made: list[CallReport] = []
         sid = row.sender_sid
         if not sid:
             found = await self.directory.find(row, row.service_sid)
             made += found.calls
-            if found.error is not None:
-                return self.records.sent(row, outcomes.for_error(row.op, found.error), made)
+            if found.error is not None:  # the service's list could not be read
+                verdict, reason = outcomes.for_error(row.op, found.error), made[-1]
+                if found.error.status == 404:
+                    verdict, reason = await self._judge_404(row, verdict, made)
+                return RowDone(self.records.sent(row, verdict, made, reason=reason))
             if found.sid is None:
-                return self._absent(row, made)
+                return RowDone(self._absent(row, made))
             sid = found.sid
         request = build_request(row.op, row.kind, row.service_sid, sid)
         done = await self.calls.call(request, row.line)
+        self.facts.observe(row.op, row.kind, row.service_sid, done)
         made.append(done)
+        reason = done
         if done.error is None:
             verdict = Outcome.SUCCEEDED, outcomes.SUCCESS[row.op]
         else:
             verdict = outcomes.for_error(row.op, done.error)
+            if done.error.status == 404:
+                verdict, reason = await self._judge_404(row, verdict, made)
         if row.op is Op.DETACH and verdict[0] is Outcome.SUCCEEDED:
             self.directory.note(row, row.service_sid, None)
         extra = fetched_fields(row, done.reply, outcomes.FETCHED_FIELDS)
-        return self.records.sent(acted_on(row, sid), verdict, made, extra=extra)
+        result = self.records.sent(acted_on(row, sid), verdict, made, extra=extra, reason=reason)
+        return RowDone(result, ambiguous_at(made))
+
+    async def _judge_404(
+        self, row: Row, verdict: Verdict, made: list[CallReport]
+    ) -> tuple[Verdict, CallReport]:
+        """``verdict`` for a 404 in the row's service, unless that service does not exist.
+
+        ``made[-1]`` is the call answered 404; the service is read once per run
+        (the read, when made, joins ``made``). Returns the verdict and the call whose
+        answer the record gives: a service that does not exist makes it
+        ``failed``/``service_not_found`` (the 404); one that could not be read, the
+        read's failure (the read).
+        """
+        answered = made[-1]
+        exists, check = await self.facts.exists(row.service_sid, row.line)
+        if check is not None:
+            made.append(check)
+        if exists is False:
+            return (Outcome.FAILED, Detail.SERVICE_NOT_FOUND), answered
+        if exists is None and check is not None and check.error is not None:
+            return outcomes.for_error(Op.FETCH, check.error), check
+        return verdict, answered
 
     def _absent(self, row: Row, made: list[CallReport]) -> ItemResult:
         """The record of a text sender the service's list does not have."""

@@ -10,13 +10,27 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..config import RunConfig
-from ..errors import ApiError, AuthenticationError, RunAborted, ThrottledError, TransientError
+from ..errors import (
+    ApiError,
+    AuthenticationError,
+    RunAborted,
+    ThrottledError,
+    TransientError,
+    TransportError,
+)
 from ..retry import Backoff
 from ..twilio.wire import Request
 from .adaptive import AimdController, AimdSettings, Ticket
 from .limits import ConcurrencyWindow, RateGate
 from .ports import EngineHooks, SenderApi
 from .records import CallReport
+
+#: The network is gone when, for this many seconds and at least :data:`OUTAGE_CALLS`
+#: calls, every call failed before reaching the API (DNS, refused, TLS, proxy) and
+#: none got an answer: the run stops (exit 3, resumable) instead of spending
+#: ``--max-attempts`` on every row.
+OUTAGE_S = 10.0
+OUTAGE_CALLS = 3
 
 
 class Abandoned(Exception):
@@ -54,6 +68,9 @@ class CallLoop:
             settings=AimdSettings(pause_cap_s=config.backoff_cap_s),
         )
         self.window = ConcurrencyWindow(self.throttle.limit)
+        #: Since when every call failed before reaching the API, and how many did.
+        self._unreachable_since: float | None = None
+        self._unreachable_calls = 0
 
     async def call(self, request: Request, line: int, *, abandonable: bool = True) -> CallReport:
         """Send ``request`` until it succeeds, fails for good or runs out of attempts.
@@ -61,11 +78,14 @@ class CallLoop:
         Waits for a window slot, any engine-wide pause and the rate gate before
         each attempt. Once the run is stopping, an ``abandonable`` call raises
         :class:`Abandoned` instead of starting or retrying: nothing changed, and
-        a resume makes it again. Raises :class:`RunAborted` on a 401.
+        a resume makes it again. Raises :class:`RunAborted` on a 401, and when the
+        network is gone (see :data:`OUTAGE_S`). A write whose attempt may have been
+        applied without an answer is marked in the report (``ambiguous_at``).
         """
         throttle = self.throttle
         attempt = throttled = 0
         started = 0.0
+        ambiguous_at: float | None = None
         while True:
             attempt += 1
             async with self.window:
@@ -86,13 +106,38 @@ class CallLoop:
                     self._observe(ticket, exc)
                 else:
                     self._observe(ticket, None)
-                    return CallReport(reply, None, attempt, throttled, started)
+                    self._unreachable_since = None
+                    return CallReport(reply, None, attempt, throttled, started, ambiguous_at)
             throttled += isinstance(error, ThrottledError)
+            ambiguous_at = self._after_failure(error, ambiguous_at)
             if not self._backoff.should_retry(attempt, error):
-                return CallReport(None, error, attempt, throttled, started)
+                return CallReport(None, error, attempt, throttled, started, ambiguous_at)
             if abandonable and self._stopping():
                 raise Abandoned
             await self._wait_to_retry(request, line, attempt, error)
+
+    def _after_failure(self, error: ApiError, ambiguous_at: float | None) -> float | None:
+        """The new ``ambiguous_at``: now if ``error`` may have been applied, else unchanged.
+
+        Raises :class:`RunAborted` once every call has failed unanswered (before
+        reaching the API) for :data:`OUTAGE_S` seconds: the network is gone.
+        """
+        now = self._monotonic()
+        if not isinstance(error, TransportError):
+            self._unreachable_since = None  # an answer: the API is reachable
+            return ambiguous_at
+        if not error.cause.unreachable:
+            return now if error.maybe_applied else ambiguous_at
+        if self._unreachable_since is None:
+            self._unreachable_since, self._unreachable_calls = now, 0
+        self._unreachable_calls += 1
+        stretch_s = now - self._unreachable_since
+        if stretch_s >= OUTAGE_S and self._unreachable_calls >= OUTAGE_CALLS:
+            raise RunAborted(
+                f"the network is gone: every call for {stretch_s:.0f} s failed before reaching "
+                f"the API ({error.message}); resume when it is back"
+            )
+        return ambiguous_at
 
     async def _wait_to_retry(
         self, request: Request, line: int, attempt: int, error: ApiError

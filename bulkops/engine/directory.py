@@ -7,6 +7,8 @@ run's :class:`~bulkops.engine.calls.CallLoop`: within ``--rate`` and retried);
 rows after it read the cached list, and what the run itself creates or deletes
 is noted on top of it (:meth:`ServiceDirectory.note`), so the cache stays true
 without listing again. Only rows whose sender has no SID of its own come here.
+A write that may have landed unanswered is the one thing the run cannot note:
+settling it reads the service's list again (:meth:`ServiceDirectory.reread`).
 """
 
 from __future__ import annotations
@@ -75,6 +77,23 @@ class ServiceDirectory:
         if row.sender in changes:
             return Lookup(changes[row.sender], made)
         return Lookup(self._listed[key].get(row.sender), made)
+
+    async def reread(self, row: Row, service_sid: str) -> Lookup:
+        """The SID ``row``'s sender has in ``service_sid`` now: the service listed afresh.
+
+        For a read-back after a write that may have landed unanswered: what the
+        cache holds for this sender is replaced by what the list says; other
+        senders' entries stay as they are. Raises what :meth:`find` raises.
+        """
+        key = (service_sid, row.kind)
+        made: list[CallReport] = []
+        listed, error = await self._list(row, service_sid, made, abandonable=True)
+        if error is not None:
+            return Lookup(None, made, error)
+        self._listed.setdefault(key, listed)
+        sid = listed.get(row.sender)
+        self._changes.setdefault(key, {})[row.sender] = sid
+        return Lookup(sid, made)
 
     async def _list(
         self, row: Row, service_sid: str, made: list[CallReport], abandonable: bool

@@ -1,30 +1,34 @@
 """The engine: rows in, Twilio calls out, one result per row.
 
 ``concurrency`` workers pull rows from one :class:`~bulkops.engine.feed.Feed`
-as they become free, wait for their sender's turn, and make each row's calls
+as they become free, wait for their sender's turn (and for it to settle, see
+:mod:`.settle`), and run each row (:class:`~bulkops.engine.rows.RowRunner`)
 through the :class:`~bulkops.engine.calls.CallLoop` (limits, retries). Each final
-result goes to the journal the moment it is known. A 401 or a tripped failure
-limit stops the run.
+result goes to the journal the moment it is known; at the end, senders with a
+write that may have landed unanswered are read back. A 401, a network that is
+gone or a tripped failure limit stops the run.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 
 import anyio
 
 from ..config import RunConfig
 from ..errors import RunAborted
-from ..model import InvalidRow, ItemResult, Op, Row
+from ..model import InvalidRow, ItemResult, Row
 from .actions import SenderActions
 from .brake import FailureBrake
 from .calls import Abandoned, CallLoop
 from .directory import ServiceDirectory
 from .feed import Feed, SenderTurns
-from .migration import migration_for
 from .ports import EngineHooks, Journal, SenderApi
 from .records import RecordMaker, UtcClock
+from .rows import RowRunner
+from .services import ServiceFacts
+from .settle import Settler
 
 #: Seconds between fsyncs of the journal while a run is quiet (real time: it is about the disk).
 SYNC_INTERVAL_S = 1.0
@@ -35,9 +39,10 @@ class Engine:
 
     ``skip`` holds the key digests of rows a resumed log already records as
     done (see :func:`bulkops.journal.read_done_keys`); they get no record.
+    ``services`` maps services already read (the pre-flight's) to whether they exist.
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - the run's parts, then keyword-only choices
         self,
         config: RunConfig,
         api: SenderApi,
@@ -45,6 +50,7 @@ class Engine:
         *,
         hooks: EngineHooks,
         skip: Collection[int] = frozenset(),
+        services: Mapping[str, bool] | None = None,
     ) -> None:
         self.config = config
         self._api = api
@@ -52,6 +58,7 @@ class Engine:
         self._hooks = hooks
         self._log = hooks.log
         self._skip = skip
+        self._services = services or {}
         self._brake = FailureBrake(
             max_failures=config.max_failures,
             max_failure_rate=config.max_failure_rate,
@@ -81,7 +88,8 @@ class Engine:
             monotonic=monotonic,
             stopping=lambda: self.stopping,
         )
-        actions = SenderActions(calls, records, ServiceDirectory(calls))
+        facts = ServiceFacts(calls, self._services)
+        actions = SenderActions(calls, records, ServiceDirectory(calls), facts)
         feed = Feed(
             items,
             record=self._record,
@@ -89,13 +97,24 @@ class Engine:
             skip=self._skip,
             stopping=lambda: self.stopping,
         )
+        runner = RowRunner(actions, log=self._log)
+        settler = Settler(
+            runner,
+            record=self._record,
+            settle_s=self.config.settle_s,
+            monotonic=monotonic,
+            sleep=clock.sleep,
+        )
         rows = iter(feed)
         try:
             async with anyio.create_task_group() as group:
                 group.start_soon(self._sync_journal)
                 async with anyio.create_task_group() as workers:
                     for _ in range(self.config.concurrency):
-                        workers.start_soon(self._worker, rows, actions, workers.cancel_scope)
+                        workers.start_soon(
+                            self._worker, rows, runner, settler, workers.cancel_scope
+                        )
+                await self._finish(settler)
                 group.cancel_scope.cancel()
         finally:
             self.skipped_done = feed.skipped_done
@@ -107,7 +126,22 @@ class Engine:
             await asyncio.sleep(SYNC_INTERVAL_S)
             self._journal.sync_if_due()
 
-    def _record(self, result: ItemResult) -> None:
+    async def _finish(self, settler: Settler) -> None:
+        """Read back the unsettled senders, unless the run is stopping (a resume does them)."""
+        if self.stopping or not settler.unsettled:
+            return
+        self._log.info("bulkops.settle.started", senders=settler.unsettled)
+        try:
+            await settler.finish()
+        except* Abandoned:
+            pass  # stopped while settling: those rows have no record, a resume runs them
+        except* RunAborted as group:
+            self.abort = self.abort or group.exceptions[0]  # type: ignore[assignment]
+
+    def _record(self, result: ItemResult, replaces: ItemResult | None = None) -> None:
+        if replaces is not None:  # this run recorded the row before: count it once
+            self._journal.record(result, replaces=replaces)
+            return
         self._journal.record(result)
         self._hooks.observer.on_result(result)
         reason = self._brake.observe(result.outcome)
@@ -116,15 +150,17 @@ class Engine:
             self.stop()
 
     async def _worker(
-        self, rows: Iterable[Row], actions: SenderActions, scope: anyio.CancelScope
+        self, rows: Iterable[Row], runner: RowRunner, settler: Settler, scope: anyio.CancelScope
     ) -> None:
         for row in rows:
             turn = self._turns.take(row.identity)  # before any await: file order per sender
             try:
                 await turn.wait()
+                if not self.stopping:
+                    await settler.before(row)
                 if self.stopping:
                     return  # taken but not started: no record, a resume runs it
-                result = await self._process(row, actions)
+                result = settler.after(row, await runner.run(row))
             except Abandoned:
                 continue
             except RunAborted as exc:
@@ -134,16 +170,5 @@ class Engine:
                 return
             finally:
                 turn.done()
-            self._record(result)
-
-    async def _process(self, row: Row, actions: SenderActions) -> ItemResult:
-        if row.op is Op.MIGRATE:
-            move = migration_for(row)(
-                row,
-                actions.calls,
-                log=self._log,
-                records=actions.records,
-                directory=actions.directory,
-            )
-            return await move.run()
-        return await actions.run(row)
+            if result is not None:
+                self._record(result)

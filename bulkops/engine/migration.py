@@ -13,6 +13,11 @@ moves (:func:`migration_for`):
   ``AI…`` SID for the text): :class:`CopyThenDelete` creates it in the target
   first and only then deletes it from the source, so a failed create changes
   nothing.
+
+Both use what the run knows of its services (:class:`~.services.ServiceFacts`):
+a move into a service known to be full (21714) is not started, and a 404 from
+the source is told apart from "no such source service" (``service_not_found``)
+by reading that service once.
 """
 
 from __future__ import annotations
@@ -28,7 +33,8 @@ from . import outcomes
 from .actions import created_sid
 from .calls import CallLoop
 from .directory import ServiceDirectory
-from .records import CallReport, RecordMaker, acted_on
+from .records import CallReport, RecordMaker, acted_on, ambiguous_at
+from .services import ServiceFacts
 
 
 class _Steps:
@@ -37,7 +43,7 @@ class _Steps:
     #: The calls of a move that goes as planned, in order: (op, "source" or "target").
     PLAN: tuple[tuple[Op, str], ...] = ()
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - the row and its calls, then the run's parts
         self,
         row: Row,
         calls: CallLoop,
@@ -45,6 +51,7 @@ class _Steps:
         log: FilteringBoundLogger,
         records: RecordMaker,
         directory: ServiceDirectory,
+        facts: ServiceFacts,
     ) -> None:
         if row.from_service_sid is None:
             raise ValueError(f"line {row.line}: a migrate row needs from_service_sid")
@@ -54,20 +61,41 @@ class _Steps:
         self._log = log
         self._records = records
         self._directory = directory
+        self._facts = facts
         self._made: list[CallReport] = []
         self._steps: list[str] = []
         #: The SID acted on in the target, once known.
         self._sid = row.sender_sid
 
+    @property
+    def ambiguous_at(self) -> float | None:
+        """When the last write of the move that may have landed unanswered ended; None if none."""
+        return ambiguous_at(self._made)
+
     async def run(self) -> ItemResult:
         """Make the move; returns the row's record. Raises :class:`Abandoned` if stopped first."""
+        if self._facts.is_full(self._row.service_sid, self._row.kind):
+            return self._records.pool_full(self._row)  # the attach could only fail: do nothing
+        return await self._move()
+
+    async def _move(self) -> ItemResult:
         raise NotImplementedError
+
+    async def _source_missing(self, *, abandonable: bool = True) -> bool:
+        """After a 404 from the source: True when the source service does not exist."""
+        exists, check = await self._facts.exists(
+            self._source, self._row.line, abandonable=abandonable
+        )
+        if check is not None:  # a call of the row's (attempts), not a step of the move
+            self._made.append(check)
+        return exists is False
 
     async def _call(
         self, op: Op, service_sid: str, step: str, value: str, *, abandonable: bool = True
     ) -> CallReport:
         request = build_request(op, self._row.kind, service_sid, value)
         report = await self._calls.call(request, self._row.line, abandonable=abandonable)
+        self._facts.observe(op, self._row.kind, service_sid, report)
         self._made.append(report)
         self._steps.append(report.step(step))
         return report
@@ -99,12 +127,13 @@ class Move(_Steps):
 
     PLAN = ((Op.DETACH, "source"), (Op.ATTACH, "target"))
 
-    async def run(self) -> ItemResult:
-        """Make the move; returns the row's record. Raises :class:`Abandoned` if stopped first."""
+    async def _move(self) -> ItemResult:
         detach = await self._call(Op.DETACH, self._source, "detach", self._sid)
         if detach.error is not None and detach.error.status != 404:
             outcome, detail = outcomes.for_error(Op.DETACH, detach.error)
             return self._done(outcome, detail)
+        if detach.error is not None and await self._source_missing():  # a mistyped source
+            return self._done(Outcome.FAILED, Detail.SERVICE_NOT_FOUND, reason=detach)
         moved = detach.error is None
         try:
             return await self._attach(moved=moved)
@@ -150,8 +179,7 @@ class CopyThenDelete(_Steps):
 
     PLAN = ((Op.ATTACH, "target"), (Op.DETACH, "source"))
 
-    async def run(self) -> ItemResult:
-        """Make the move; returns the row's record. Raises :class:`Abandoned` if stopped first."""
+    async def _move(self) -> ItemResult:
         row = self._row
         attach = await self._call(Op.ATTACH, row.service_sid, "attach", row.create_value)
         error = attach.error
@@ -172,8 +200,11 @@ class CopyThenDelete(_Steps):
             self._sid = await self._find(row.service_sid) or ""
         found = await directory.find(row, self._source, abandonable=False)
         self._note_lists(found.calls)
-        if found.error is not None and found.error.status != 404:  # 404: no such source
+        if found.error is not None and found.error.status != 404:
             return self._done(*outcomes.for_error(Op.DETACH, found.error), reason=found.calls[-1])
+        if found.error is not None and await self._source_missing(abandonable=False):
+            # A mistyped source; the copy in the target stays (it is in a service either way).
+            return self._done(Outcome.FAILED, Detail.SERVICE_NOT_FOUND, reason=found.calls[-1])
         if found.sid is not None:
             delete = await self._call(
                 Op.DETACH, self._source, "detach", found.sid, abandonable=False

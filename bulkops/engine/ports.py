@@ -32,7 +32,10 @@ class SenderApi(Protocol):
 class Journal(Protocol):
     """Where final results go; :class:`~bulkops.journal.ResultJournal` is one."""
 
-    def record(self, result: ItemResult) -> None: ...
+    def record(self, result: ItemResult, *, replaces: ItemResult | None = None) -> None:
+        """Write ``result``; ``replaces`` is this run's earlier record of the same row, if any."""
+        ...
+
     def sync_if_due(self) -> None: ...
 
 

@@ -1,18 +1,21 @@
 """The records the engine writes: one :class:`~bulkops.model.ItemResult` per row.
 
 :class:`RecordMaker` builds them from the run's clocks; :class:`UtcClock` is the
-wall-clock stamp every record carries.
+wall-clock stamp every record carries. A :class:`CallReport` is one call's last
+answer, and a :class:`RowDone` a row's result with whether one of its writes may
+still land (see :mod:`.settle`).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from ..errors import ApiError
 from ..model import Detail, InvalidRow, ItemResult, Op, Outcome, Row
+from ..twilio.codes import TwilioCode
 from ..twilio.wire import Reply
 
 
@@ -49,6 +52,9 @@ class CallReport:
     throttled: int
     #: When the first attempt started (the engine's monotonic clock, seconds).
     started: float
+    #: When the last attempt that may have been applied without an answer (a write
+    #: that timed out or lost its connection after sending) ended; None if none did.
+    ambiguous_at: float | None = None
 
     @property
     def status(self) -> int | None:
@@ -63,6 +69,21 @@ class CallReport:
             return f"{name}:{self.status}"
         code = f"/{self.error.code}" if self.error.code else ""
         return f"{name}:{self.error.status or 'network'}{code}"
+
+
+def ambiguous_at(calls: Iterable[CallReport]) -> float | None:
+    """When the last of ``calls``' writes that may have landed unanswered ended; None if none."""
+    return max((c.ambiguous_at for c in calls if c.ambiguous_at is not None), default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class RowDone:
+    """A row's result as its answers give it, and whether a write may still land."""
+
+    result: ItemResult
+    #: When the row's last attempt that may have been applied without an answer
+    #: ended (the engine's monotonic clock); None when every write was answered.
+    ambiguous_at: float | None = None
 
 
 class RecordMaker:
@@ -131,6 +152,18 @@ class RecordMaker:
             from_service_sid=row.from_service_sid,
         )
 
+    def pool_full(self, row: Row) -> ItemResult:
+        """The record of an attach not sent: its service answered 21714 earlier in the run.
+
+        ``failed``/``pool_full`` with Twilio's code, no HTTP status and no attempt.
+        """
+        message = (
+            f"not sent: {row.service_sid} answered 21714 (pool full) earlier in this run, "
+            "and no detach from it has succeeded since"
+        )
+        unsent = self.unsent(row, (Outcome.FAILED, Detail.POOL_FULL), message)
+        return replace(unsent, twilio_code=int(TwilioCode.POOL_FULL))
+
     def sent(
         self,
         row: Row,
@@ -170,6 +203,44 @@ class RecordMaker:
             throttled=sum(c.throttled for c in calls),
             from_service_sid=row.from_service_sid,
             resource=extra or {},
+        )
+
+    def settled(
+        self,
+        result: ItemResult,
+        checks: Sequence[CallReport],
+        *,
+        verdict: tuple[Outcome, Detail] | None,
+        message: str,
+        carried_attempts: int = 0,
+    ) -> ItemResult:
+        """``result`` as established by reading its sender back (``checks``); ``settled`` set.
+
+        ``checks`` are the read's calls (one GET of the sender, or the pages of its
+        service's list for a sender named by text). ``verdict`` replaces the outcome
+        and detail, and the last check's status replaces the status and code; None
+        keeps the result's own and adds ``message`` to its message. Attempts and 429s
+        add the checks', and ``carried_attempts`` (those of an earlier result of the
+        row that was never recorded).
+        """
+        read = replace(
+            result,
+            attempts=result.attempts + sum(c.attempts for c in checks) + carried_attempts,
+            throttled=result.throttled + sum(c.throttled for c in checks),
+            finished_at=self._timestamp(),
+            settled=True,
+        )
+        if verdict is None:
+            shown = f"{result.message}; {message}" if result.message else message
+            return replace(read, message=shown)
+        outcome, detail = verdict
+        return replace(
+            read,
+            outcome=outcome,
+            detail=detail,
+            http_status=checks[-1].status if checks else None,
+            twilio_code=None,
+            message=message,
         )
 
 

@@ -99,13 +99,21 @@ class ResultJournal:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def record(self, result: ItemResult) -> None:
-        """Write one final result as a line, flushed at once; a failed row also as a job row."""
+    def record(self, result: ItemResult, *, replaces: ItemResult | None = None) -> None:
+        """Write one final result as a line, flushed at once; a failed row also as a job row.
+
+        ``replaces`` is this run's earlier record of the same row (a row settled
+        again at the end of the run): :attr:`counts` then count the row once, by
+        its latest record, as a reader of the log does.
+        """
         assert self._file is not None, "journal is not open"
         record = result.to_record()
         self._file.write(_dumps(record) + "\n")
         self._file.flush()
         self.counts[result.outcome, result.detail] += 1
+        if replaces is not None:
+            self.counts[replaces.outcome, replaces.detail] -= 1
+            self.counts += Counter()  # drop counts that fell to zero
         if result.outcome is Outcome.FAILED:
             self._write_failed(result)
         self.sync_if_due()

@@ -7,6 +7,8 @@ Routes, for every :class:`~bulkops.model.SenderKind` (the spec's path templates)
   (:mod:`.messaging`);
 * API 2010-04-01, ``/2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers.json``
   and ``…/SMS/ShortCodes.json``: the account's own numbers (:mod:`.accounts`);
+* Messaging v1, ``GET /v1/Services/{Sid}``: the service itself, or 404 if
+  unknown (:mod:`.services`);
 
 and, outside the API and without authentication::
 
@@ -15,7 +17,9 @@ and, outside the API and without authentication::
     GET    /sandbox/world         services and senders (no credentials)
 
 Every API request needs HTTP Basic auth: the account SID and auth token, or an
-API key SID (``SK…``) and its secret. URLs in v1 bodies use the configured
+API key SID (``SK…``) and its secret. The load middleware (:mod:`.load`) comes
+first on every API route: throttling, faults and held writes apply to every
+kind's create and delete alike. URLs in v1 bodies use the configured
 base URL, or else the scheme and ``Host`` of the request; 2010-04-01 bodies
 carry paths, as Twilio's do.
 """
@@ -29,7 +33,7 @@ from typing import Any
 from aiohttp import web
 
 from ..model import SenderKind
-from . import accounts, messaging, problems
+from . import accounts, messaging, problems, services
 from .context import BASE_URL, GATE, STATS, WORLD, json_response
 from .load import Handler, LoadGate
 from .problems import TwilioProblem
@@ -63,6 +67,7 @@ def build_app(
     for kind in SenderKind:
         messaging.add_routes(app.router, kind)
         accounts.add_routes(app.router, kind)
+    services.add_routes(app.router)
     app.router.add_get("/sandbox/stats", _stats, allow_head=False)
     app.router.add_post("/sandbox/stats/reset", _reset_stats)
     app.router.add_get("/sandbox/world", _world, allow_head=False)

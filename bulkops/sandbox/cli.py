@@ -10,13 +10,14 @@ import argparse
 import asyncio
 import shlex
 import signal
+import ssl
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
 from ..config import is_loopback_host
-from ..errors import BulkopsError, Exit
+from ..errors import BulkopsError, Exit, UsageError
 from ..jobs import open_job
 from ..model import Op
 from .flags import add_sandbox_arguments, load_profile_from_args
@@ -50,6 +51,27 @@ def _with_credentials(world: World, **changes: str) -> World:
     return World.from_json(doc)
 
 
+def server_tls(cert: str | None, key: str | None) -> ssl.SSLContext | None:
+    """The HTTPS context of ``--tls-cert``/``--tls-key``; None for plain HTTP.
+
+    Raises :class:`UsageError` naming the file when it cannot be loaded.
+    """
+    if cert is None:
+        if key is not None:
+            raise UsageError("--tls-key needs --tls-cert")
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    try:
+        context.load_cert_chain(cert, key)
+    except OSError as exc:
+        raise UsageError(f"--tls-cert {cert}: cannot read: {exc.strerror or exc}") from None
+    except ssl.SSLError as exc:
+        raise UsageError(
+            f"--tls-cert {cert}: not a PEM certificate and key ({exc.reason})"
+        ) from None
+    return context
+
+
 def run_sandbox(
     args: argparse.Namespace, *, out: TextIO | None = None, log: TextIO | None = None
 ) -> int:
@@ -66,11 +88,12 @@ def run_sandbox(
     try:
         load = load_profile_from_args(args)
         world = build_world(args, log=log)
+        tls = server_tls(args.tls_cert, args.tls_key)
     except (BulkopsError, ValueError) as exc:
         print(f"{_PROG}: {exc}", file=log)
         return Exit.USAGE
     try:
-        sandbox = Sandbox(world=world, load=load, host=args.host, port=args.port)
+        sandbox = Sandbox(world=world, load=load, host=args.host, port=args.port, tls=tls)
         asyncio.run(_serve(sandbox, out=out, log=log))
     except KeyboardInterrupt:
         pass  # Ctrl-C before the signal handlers were in place

@@ -63,6 +63,8 @@ _LOAD_FLAGS: tuple[tuple[str, str, Callable[[str], int | float], str, str], ...]
     ("--stall-s", "stall_s", positive_arg(float), "S",
      "how long a stalled request is held (default 120)"),
     ("--seed", "seed", int, "N", "seed the fault and jitter draws, for a reproducible run"),
+    ("--hold-writes", "hold_writes_s", _number(float, low=0), "S",
+     "hold every write S seconds, then apply it, even if the client gave up"),
 )  # fmt: skip
 _DEFAULTS = {f.name: f.default for f in fields(LoadProfile)}
 
@@ -103,6 +105,8 @@ def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
     add("--state", metavar="FILE", help="load the world from FILE if it exists; save it on exit")
     add("--account-sid", help=f"the sandbox's account SID (default {DEFAULT_ACCOUNT_SID})")
     add("--auth-token", help=f"the sandbox's auth token (default {DEFAULT_AUTH_TOKEN})")
+    add("--tls-cert", metavar="PEM", help="serve HTTPS with this certificate (chain) file")
+    add("--tls-key", metavar="PEM", help="the private key of --tls-cert (default: in that file)")
     add_load_arguments(parser)
 
 

@@ -13,8 +13,11 @@ One middleware wraps every request outside ``/sandbox/``, in this order:
 Steps 2–5 happen before any handler runs, so a throttled, failed or dropped
 request has changed nothing in the world and is always safe to retry. A stalled
 request is held ``stall_s`` and then handled normally, like a real timeout:
-the client gave up but cannot know whether the change happened. When the
-sandbox shuts down, stalled requests are dropped unhandled.
+the client gave up but cannot know whether the change happened. With
+``hold_writes_s``, every write (POST, DELETE) is held that long and then applied,
+in a task of its own, so it lands even after the client gave up and closed the
+connection. When the sandbox shuts down, stalled and held requests are dropped
+unhandled.
 """
 
 from __future__ import annotations
@@ -67,6 +70,8 @@ class LoadGate:
                 faults.append((cumulative, fault))
         self._faults = tuple(faults)
         self._latency = profile.latency_mean_ms > 0 or profile.latency_jitter_ms > 0
+        #: Held writes, each in a task of its own, until they are applied.
+        self._held: set[asyncio.Task[web.StreamResponse | None]] = set()
 
     def close(self) -> None:
         """The sandbox is stopping: release stalled requests (they are dropped)."""
@@ -145,6 +150,8 @@ class LoadGate:
                 delay_ms += self._rng.uniform(-jitter_ms, jitter_ms)
             if delay_ms > 0:
                 await asyncio.sleep(delay_ms / 1000)
+        if fault is None and self.profile.hold_writes_s > 0 and request.method in _WRITES:
+            return await self._hold(request, handler)
         if fault is None:
             return await handler(request)
         self.stats.fault(fault)
@@ -160,6 +167,25 @@ class LoadGate:
                 return await handler(request)
         await _drop(request)
         return None
+
+    async def _hold(self, request: web.Request, handler: Handler) -> web.StreamResponse | None:
+        """Hold a write ``hold_writes_s``, then apply it, whether or not the client still waits."""
+        await request.read()  # the body arrived before the hold, as with a real server
+
+        async def apply_later() -> web.StreamResponse | None:
+            try:
+                await asyncio.wait_for(self._closing.wait(), timeout=self.profile.hold_writes_s)
+            except TimeoutError:
+                return await handler(request)
+            return None  # shutting down: dropped unapplied
+
+        task = asyncio.ensure_future(apply_later())
+        self._held.add(task)
+        task.add_done_callback(self._held.discard)
+        return await asyncio.shield(task)
+
+
+_WRITES = frozenset({"POST", "DELETE"})
 
 
 async def _drop(request: web.Request) -> None:

@@ -54,9 +54,9 @@ def render(sender: Sender, *, account_sid: str, base_url: str) -> dict[str, Any]
     return body
 
 
-def _service(request: web.Request) -> str:
-    """The path's service SID, checked to be well-formed (400/21421) and to exist (404/20404)."""
-    sid = request.match_info["ServiceSid"]
+def service_in_path(request: web.Request, param: str = "ServiceSid") -> str:
+    """The path's service SID (``param``), checked: well-formed (400/21421), exists (404/20404)."""
+    sid = request.match_info[param]
     if not SERVICE_SID.fullmatch(sid):
         raise problems.invalid_sid("ServiceSid", sid)
     if sid not in request.app[WORLD].services:
@@ -78,7 +78,7 @@ def _create_value(kind: SenderKind, value: object) -> str:
 
 def _create(kind: SenderKind) -> Handler:
     async def create(request: web.Request) -> web.StreamResponse:
-        service_sid = _service(request)
+        service_sid = service_in_path(request)
         form = await request.post()
         value = _create_value(kind, form.get(kind.create_param))
         world = request.app[WORLD]
@@ -92,7 +92,7 @@ def _create(kind: SenderKind) -> Handler:
 def _fetch(kind: SenderKind) -> Handler:
     async def fetch(request: web.Request) -> web.StreamResponse:
         world = request.app[WORLD]
-        sender = world.attached(_service(request), kind, request.match_info["Sid"])
+        sender = world.attached(service_in_path(request), kind, request.match_info["Sid"])
         if sender is None:
             raise problems.not_found(request.path)
         return json_response(
@@ -104,7 +104,7 @@ def _fetch(kind: SenderKind) -> Handler:
 
 def _delete(kind: SenderKind) -> Handler:
     async def delete(request: web.Request) -> web.StreamResponse:
-        if not request.app[WORLD].detach(_service(request), kind, request.match_info["Sid"]):
+        if not request.app[WORLD].detach(service_in_path(request), kind, request.match_info["Sid"]):
             raise problems.not_found(request.path)
         return web.Response(status=204)
 
@@ -113,7 +113,7 @@ def _delete(kind: SenderKind) -> Handler:
 
 def _list(kind: SenderKind) -> Handler:
     async def list_page(request: web.Request) -> web.StreamResponse:
-        service_sid = _service(request)
+        service_sid = service_in_path(request)
         world = request.app[WORLD]
         page = paging.window(request.query, world.pool(service_sid, kind), kind.sid_pattern)
         base = base_url(request)

@@ -38,6 +38,9 @@ class LoadProfile:
     stall_s: float = 120.0
     #: Seed of the fault and jitter draws; None = unseeded.
     seed: int | None = None
+    #: Seconds every write (POST, DELETE) is held before it is applied; it is applied
+    #: even when the client gave up waiting, as Twilio may apply a timed-out write.
+    hold_writes_s: float = 0.0
 
     def __post_init__(self) -> None:
         for name in ("max_in_flight", "max_per_second"):
@@ -47,6 +50,7 @@ class LoadProfile:
             check_non_negative("retry_after_s", self.retry_after_s)
         check_non_negative("latency_mean_ms", self.latency_mean_ms)
         check_non_negative("latency_jitter_ms", self.latency_jitter_ms)
+        check_non_negative("hold_writes_s", self.hold_writes_s)
         for name in _FAULT_FIELDS.values():
             p = getattr(self, name)
             if not 0.0 <= p <= 1.0:

@@ -11,6 +11,7 @@ The sandbox binds only to loopback addresses; any other host is refused.
 from __future__ import annotations
 
 import asyncio
+import ssl
 import threading
 from types import TracebackType
 from typing import Any
@@ -28,7 +29,7 @@ from .world import World
 class Sandbox:
     """The fake Twilio API, serving on ``host:port`` inside ``async with``."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - keyword-only; each is an independent choice
         self,
         *,
         world: World | None = None,
@@ -36,7 +37,13 @@ class Sandbox:
         host: str = "127.0.0.1",
         port: int = 0,
         shutdown_timeout_s: float = 5.0,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
+        """Serve ``world`` under ``load`` on loopback ``host:port`` (0: any free port).
+
+        ``tls`` (a server context with its certificate loaded) serves HTTPS instead
+        of plain HTTP. Raises :class:`UsageError` for a host that is not loopback.
+        """
         if not is_loopback_host(host):
             raise UsageError(
                 f"the sandbox serves only on loopback (127.0.0.1, ::1, localhost), not {host!r}"
@@ -48,14 +55,18 @@ class Sandbox:
         self.host = host
         self.port = port
         self.stats = Stats()
+        self.tls = tls
         self._shutdown_timeout_s = shutdown_timeout_s
         self._runner: web.AppRunner | None = None
 
     @property
     def base_url(self) -> str:
-        """``http://127.0.0.1:PORT`` (IPv6 hosts in brackets); the bound port once started."""
+        """``http://127.0.0.1:PORT`` (``https`` with TLS; IPv6 hosts in brackets), once bound."""
         host = self.host.strip("[]")
-        return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
+        scheme = "https" if self.tls is not None else "http"
+        return (
+            f"{scheme}://[{host}]:{self.port}" if ":" in host else f"{scheme}://{host}:{self.port}"
+        )
 
     @property
     def account_sid(self) -> str:
@@ -87,7 +98,8 @@ class Sandbox:
         )
         await runner.setup()
         try:
-            await web.TCPSite(runner, self.host.strip("[]"), self.port).start()
+            site = web.TCPSite(runner, self.host.strip("[]"), self.port, ssl_context=self.tls)
+            await site.start()
         except BaseException:
             await runner.cleanup()
             raise

@@ -13,11 +13,14 @@ It owns, one module each:
   one request path is :meth:`TwilioClient.send`;
 - :mod:`~bulkops.twilio.listing`: paged, retried listing of a service's senders
   of one kind (:class:`ServiceLister`) and of the account's numbers
-  (:class:`~bulkops.twilio.listing.AccountLister`, which :mod:`bulkops.resolve` asks).
+  (:class:`~bulkops.twilio.listing.AccountLister`, which :mod:`bulkops.resolve` asks);
+- :mod:`~bulkops.twilio.network`: aiohttp's failures as typed network causes, the
+  one line that says the API cannot be reached, and the TLS context;
+- :mod:`~bulkops.twilio.preflight`: the one read that proves the connection.
 
 It may import only the shared top-level modules (:mod:`bulkops.model`,
-:mod:`bulkops.config`, :mod:`bulkops.errors`, :mod:`bulkops.retry`, and
-``bulkops._version`` for the User-Agent), never a
+:mod:`bulkops.config`, :mod:`bulkops.egress`, :mod:`bulkops.errors`,
+:mod:`bulkops.retry`, and ``bulkops._version`` for the User-Agent), never a
 layer above it: :mod:`bulkops.engine`, :mod:`bulkops.journal`,
 :mod:`bulkops.commands` or :mod:`bulkops.sandbox`.
 """
@@ -26,18 +29,26 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .answers import error_for, parse_retry_after, read_page, reply_for
+    from .answers import error_for, parse_retry_after, reply_for
     from .client import TwilioClient
     from .codes import TwilioCode
     from .listing import MAX_PAGE_SIZE, PageApi, Pager, ServiceLister, ServiceNotFound
-    from .wire import Reply, Request, Resource, account_list_path, build_request, list_path
+    from .wire import (
+        Reply,
+        Request,
+        Resource,
+        account_list_path,
+        build_request,
+        list_path,
+        read_page,
+    )
 
 #: Where each public name lives. Loaded on first use (PEP 562), so the engine can
 #: import :mod:`.wire` and :mod:`.codes` without loading the client and aiohttp.
 _HOME = {
     "error_for": "answers",
     "parse_retry_after": "answers",
-    "read_page": "answers",
+    "read_page": "wire",
     "reply_for": "answers",
     "TwilioClient": "client",
     "TwilioCode": "codes",

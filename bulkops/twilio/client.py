@@ -2,8 +2,11 @@
 
 Every non-success answer becomes a typed :mod:`bulkops.errors` exception
 (see :mod:`bulkops.twilio.answers`) carrying status, Twilio code, message and
-Retry-After. Messages name the method and path only: never the URL's query, a
-header or a credential.
+Retry-After; no answer at all becomes a :class:`~bulkops.errors.TransportError`
+with its network cause (:mod:`bulkops.twilio.network`). Messages name the method
+and path only: never the URL's query, a header or a credential. Calls go through
+the run's proxy and trust its CA bundle (:class:`~bulkops.egress.Egress`), to
+both APIs' hosts alike.
 """
 
 from __future__ import annotations
@@ -12,14 +15,16 @@ import base64
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import aiohttp
 
 from .._version import __version__
 from ..config import Credentials, RunConfig, api_base_for
-from ..errors import TransportError
+from ..egress import Egress
 from ..model import Op, SenderKind
 from .answers import error_for, reply_for
+from .network import ssl_context, transport_error
 from .wire import (
     API_2010_PREFIX,
     Listed,
@@ -42,7 +47,7 @@ class TwilioClient:
     (``/2010-04-01/…``) go to ``api_base_url``, every other path to ``base_url``.
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - the session and base URL, then keyword-only choices
         self,
         session: aiohttp.ClientSession,
         base_url: str,
@@ -50,6 +55,7 @@ class TwilioClient:
         api_base_url: str | None = None,
         kind: SenderKind = SenderKind.SHORT_CODE,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        egress: Egress | None = None,
     ) -> None:
         """Use ``session`` (its headers carry the credentials) to ask ``base_url``.
 
@@ -57,17 +63,24 @@ class TwilioClient:
         of ``base_url``: ``https://api.twilio.com`` for Twilio's Messaging host, else
         ``base_url`` itself); ``kind`` picks the sender collection of the
         conveniences and the list calls; ``now`` is the clock a ``Retry-After``
-        date is counted from.
+        date is counted from; ``egress`` says which proxy each host's requests go
+        through (None: direct; its CA bundle is the session's, see :meth:`open`).
         """
+        egress = egress or Egress()
         self._session = session
         self._base = base_url.rstrip("/")
         self._api_base = (api_base_url or api_base_for(self._base)).rstrip("/")
+        self._proxy = egress.proxy_to(urlsplit(self._base).hostname or "")
+        self._api_proxy = egress.proxy_to(urlsplit(self._api_base).hostname or "")
         self._kind = kind
         self._now = now
+        parts = urlsplit(self._base)
+        #: ``host:port`` of the Messaging API, as messages name it.
+        self.host = f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
 
     @classmethod
     @asynccontextmanager
-    async def open(
+    async def open(  # noqa: PLR0913 - keyword-only; each is an independent choice
         cls,
         *,
         base_url: str,
@@ -75,12 +88,18 @@ class TwilioClient:
         pool_size: int,
         timeout_s: float,
         api_base_url: str | None = None,
+        egress: Egress | None = None,
     ) -> AsyncIterator[TwilioClient]:
         """A client with its own session: keep-alive pool of ``pool_size``, TLS verified.
 
-        ``api_base_url`` is the 2010 API's, as for the constructor.
+        ``api_base_url`` is the 2010 API's, as for the constructor. ``egress`` gives
+        the proxy and the CA bundle trusted besides the operating system's store
+        (see :mod:`bulkops.egress`); the environment is not read here.
         """
-        connector = aiohttp.TCPConnector(limit=pool_size, limit_per_host=pool_size)
+        egress = egress or Egress()
+        connector = aiohttp.TCPConnector(
+            limit=pool_size, limit_per_host=pool_size, ssl=ssl_context(egress)
+        )
         basic = base64.b64encode(f"{credentials.username}:{credentials.password}".encode())
         async with aiohttp.ClientSession(
             connector=connector,
@@ -92,7 +111,7 @@ class TwilioClient:
             },
             raise_for_status=False,
         ) as session:
-            yield cls(session, base_url, api_base_url=api_base_url)
+            yield cls(session, base_url, api_base_url=api_base_url, egress=egress)
 
     @classmethod
     def open_for(
@@ -105,6 +124,7 @@ class TwilioClient:
             pool_size=config.concurrency,
             timeout_s=config.timeout_s,
             api_base_url=config.api_url,
+            egress=config.egress,
         )
 
     async def send(self, request: Request) -> Reply:
@@ -113,9 +133,10 @@ class TwilioClient:
         ``request.path`` must start with ``/``: it is asked of this client's own base
         URLs only (ValueError otherwise), since the session sends credentials with
         every request. Redirects are not followed. Raises
-        :class:`~bulkops.errors.TransportError` when no answer came (connection
-        failed, timed out) and the errors of :func:`~bulkops.twilio.answers.error_for`
-        and :func:`~bulkops.twilio.answers.reply_for` for answers.
+        :class:`~bulkops.errors.TransportError` when no answer came (its cause: see
+        :func:`~bulkops.twilio.network.transport_error`) and the errors of
+        :func:`~bulkops.twilio.answers.error_for` and
+        :func:`~bulkops.twilio.answers.reply_for` for answers.
         """
         if not request.path.startswith("/"):
             raise ValueError(
@@ -124,22 +145,22 @@ class TwilioClient:
         # An already encoded body: handing aiohttp a dict makes it build a FormData
         # writer per request, a tenth of the client's CPU.
         form = request.encoded_form
+        api_2010 = request.path.startswith(API_2010_PREFIX)
         try:
             async with self._session.request(
                 request.method,
-                (self._api_base if request.path.startswith(API_2010_PREFIX) else self._base)
-                + request.path,
+                (self._api_base if api_2010 else self._base) + request.path,
                 data=form,
                 headers=_FORM if form is not None else None,
                 allow_redirects=False,
+                proxy=self._api_proxy if api_2010 else self._proxy,
             ) as response:
                 raw = await response.read()
                 status = response.status
                 retry_after = response.headers.get("Retry-After")
-        except TimeoutError:
-            raise TransportError(f"{request.target}: timed out") from None
-        except aiohttp.ClientError as exc:
-            raise TransportError(f"{request.target}: {type(exc).__name__}") from None
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            write = request.method != "GET"
+            raise transport_error(exc, target=request.target, write=write) from None
         if 200 <= status < 300:
             return reply_for(status, raw, target=request.target)
         raise error_for(

@@ -17,7 +17,14 @@ from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import aclosing
 from typing import Any, Protocol
 
-from ..errors import ApiError, AuthenticationError, PermanentError, RunAborted, UsageError
+from ..errors import (
+    ApiError,
+    AuthenticationError,
+    PermanentError,
+    RunAborted,
+    TransportError,
+    UsageError,
+)
 from ..model import AccountListing, SenderKind
 from ..retry import Backoff
 from .wire import Listed, Resource, account_list_path, list_path
@@ -81,8 +88,9 @@ class Pager:
     ) -> AsyncGenerator[list[Resource], None]:
         """Yield each page from path ``url`` on, in the API's order; ``what`` names it in errors.
 
-        Raises ``not_found`` on 404 and :class:`RunAborted` on any other final
-        failure (401, another 4xx, or transient failures past ``max_attempts``).
+        Raises ``not_found`` on 404 and :class:`RunAborted` at once when the API
+        cannot be reached (DNS, refused, TLS, proxy), or on any other final failure
+        (401, another 4xx, or transient failures past ``max_attempts``).
         """
         while url is not None:
             items, next_url = await self._page(url, listed, what, not_found)
@@ -107,6 +115,8 @@ class Pager:
                     raise not_found from None
                 raise RunAborted(f"listing {what} was refused: {exc}") from None
             except ApiError as exc:
+                if isinstance(exc, TransportError) and exc.cause.unreachable:
+                    raise RunAborted(f"listing {what}: cannot reach the API: {exc}") from None
                 if not self._backoff.should_retry(attempt, exc):
                     raise RunAborted(
                         f"listing {what} failed after {attempt} attempts: {exc}"
@@ -125,8 +135,8 @@ class ServiceLister(Pager):
     ) -> AsyncGenerator[list[Resource], None]:
         """Yield each page of the service's senders of ``kind``, in the API's order.
 
-        Raises :class:`ServiceNotFound` on 404 and :class:`RunAborted` on any other
-        final failure (see :meth:`Pager.pages_at`).
+        Raises :class:`ServiceNotFound` on 404 and :class:`RunAborted` when the API
+        cannot be reached or on any other final failure (see :meth:`Pager.pages_at`).
         """
         first = list_path(kind, service_sid, self.page_size)
         what = f"{service_sid} {kind.collection}"
@@ -151,7 +161,8 @@ class AccountLister(Pager):
 
         With ``number``, one filtered GET (Twilio's filter may match more than
         the exact number). Raises :class:`RunAborted` when the listing fails for
-        good, a 404 included (no such account at that base URL).
+        good, a 404 included (no such account at that base URL), and at once when
+        the API cannot be reached.
         """
         first = account_list_path(
             listing, self._account_sid, page_size=self.page_size, number=number

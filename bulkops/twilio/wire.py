@@ -8,6 +8,7 @@ vendored in ``tests/data``)::
     GET    /v1/Services/{ServiceSid}/ShortCodes          list   (query: PageSize ≤ 1000)
     GET    /v1/Services/{ServiceSid}/ShortCodes/{Sid}    fetch
     DELETE /v1/Services/{ServiceSid}/ShortCodes/{Sid}    delete
+    GET    /v1/Services/{Sid}                            fetch the service itself
 
 Every other sender collection of a service has the same shape under another name
 (``PhoneNumbers``, ``AlphaSenders``); :class:`~bulkops.model.KindSpec` holds the
@@ -105,6 +106,15 @@ def build_request(op: Op, kind: SenderKind, service_sid: str, sender_sid: str) -
     raise ValueError(f"{op.value!r} is not one request: make a detach, then an attach")
 
 
+def service_request(service_sid: str) -> Request:
+    """``GET /v1/Services/{Sid}``: the Messaging Service itself (spec: 200, or 404 if none).
+
+    Tells a service that does not exist from a sender that is not in it: Twilio
+    answers both with 404 on the sender's own path.
+    """
+    return Request("GET", f"/v1/Services/{service_sid}")
+
+
 def list_path(kind: SenderKind, service_sid: str, page_size: int) -> str:
     """The path of the first page of a service's senders of ``kind``.
 
@@ -172,4 +182,5 @@ __all__ = [
     "build_request",
     "list_path",
     "read_page",
+    "service_request",
 ]

@@ -33,7 +33,7 @@ SHORT_CODE = SenderKind.SHORT_CODE
 
 
 def fast_config(base_url: str, **changes: Any) -> RunConfig:
-    """A run configuration with quick retries and no rate limit, for the sandbox."""
+    """A run configuration with quick retries, a short settle period and no rate limit."""
     settings: dict[str, Any] = {
         "base_url": base_url,
         "concurrency": 8,
@@ -42,6 +42,7 @@ def fast_config(base_url: str, **changes: Any) -> RunConfig:
         "timeout_s": 10.0,
         "backoff_initial_s": 0.01,
         "backoff_cap_s": 0.05,
+        "settle_s": 0.05,
     }
     settings.update(changes)
     return RunConfig(**settings)
@@ -57,7 +58,9 @@ def write_job(path: Path, rows: Iterable[Sequence[str]]) -> Path:
 
 
 def read_records(path: Path) -> list[dict[str, Any]]:
-    """Every record of a result log, in file order."""
+    """Every record of a result log, in file order; none when the run never wrote it."""
+    if not path.exists():
+        return []
     with path.open(encoding="utf-8") as handle:
         return [json.loads(line) for line in handle]
 
@@ -83,6 +86,8 @@ class RunOutcome:
     log: str
     #: Why the run stopped as a whole, if it did.
     aborted: str | None = None
+    #: False when the pre-flight read could not reach the API (nothing sent or written).
+    reached: bool = True
 
     def named(self, event: str) -> list[dict[str, Any]]:
         """The log events called ``event``, e.g. ``bulkops.item.retry``."""
@@ -121,7 +126,7 @@ async def run_job(  # noqa: PLR0913 - a test helper: run_job's arguments plus te
     )
     text = stream.getvalue()
     events = [json.loads(line) for line in text.splitlines() if line.strip()]
-    return RunOutcome(read_records(results), events, text, summary.aborted)
+    return RunOutcome(read_records(results), events, text, summary.aborted, summary.reached)
 
 
 async def fetch_stats(sandbox: Sandbox) -> dict[str, Any]:

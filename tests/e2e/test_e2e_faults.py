@@ -49,7 +49,10 @@ async def test_faults_are_retried_until_every_row_succeeds(
     assert placed == plan
     assert stats["faults"][fault] > 0
     assert any(r["attempts"] > 1 for r in run.records)
-    assert sum(r["attempts"] - 1 for r in run.records) == stats["faults"][fault]
+    posts = stats["by_method"]["POST"]
+    assert sum(r["attempts"] for r in run.records) == posts  # every attach made is recorded
+    # Each retry had a fault; faults on the pre-flight read and read-backs cost GETs.
+    assert 0 < posts - ROWS <= stats["faults"][fault] <= posts - ROWS + stats["by_method"]["GET"]
     assert stats["by_status"]["201"] == ROWS
     assert all(r["throttled"] == 0 for r in run.records)
 
@@ -74,7 +77,9 @@ async def test_stalled_calls_time_out_and_are_retried(tmp_path: Path, results: P
     assert {r["detail"] for r in run.records} <= {"attached", "already_attached"}
     assert placed == plan
     assert stats["faults"]["stall"] > 0
-    assert sum(r["attempts"] - 1 for r in run.records) == stats["faults"]["stall"]
+    posts = stats["by_method"]["POST"]
+    assert sum(r["attempts"] for r in run.records) == posts
+    assert 0 < posts - 20 <= stats["faults"]["stall"] <= posts - 20 + stats["by_method"]["GET"]
 
 
 #: The op, whether the short code starts attached, and the record its retry must produce.
@@ -95,16 +100,17 @@ async def test_a_stalled_call_that_lands_late_reads_as_done(
 ) -> None:
     """A call stalls past the timeout but lands; its retry finds the change made: succeeded.
 
-    The seed makes the sandbox's first fault draw a stall and its second none.
-    Timeline: stall until 0.3 s, client gives up at 0.15 s, retries at about
-    0.55 s (the backoff's jitter is pinned to its ceiling), after the stalled call landed.
+    The seed makes the sandbox's first fault draw (the pre-flight read) clear, its
+    second (the row's first call) a stall and the rest clear. Timeline: stall until
+    0.3 s, client gives up at 0.15 s, retries at about 0.55 s (the backoff's jitter is
+    pinned to its ceiling), after the stalled call landed.
     """
     plan, world = plan_and_world(1)
     ((sender, service),) = plan.items()
     if starts_attached:
         world.attach(service, SHORT_CODE, sender)
     job = write_job(tmp_path / "job.csv", [(op, service, sender)])
-    load = LoadProfile(stall_p=0.5, stall_s=0.3, seed=first_stall_then_clear_seed(0.5))
+    load = LoadProfile(stall_p=0.5, stall_s=0.3, seed=only_the_second_draw_stalls(0.5))
     async with Sandbox(world=world, load=load) as sb:
         config = fast_config(
             sb.base_url, concurrency=1, timeout_s=0.15, backoff_initial_s=0.4, backoff_cap_s=0.4
@@ -122,10 +128,10 @@ async def test_a_stalled_call_that_lands_late_reads_as_done(
     assert placed == (service if op == "attach" else None)
 
 
-def first_stall_then_clear_seed(p: float) -> int:
-    """A seed whose first ``random()`` falls under ``p`` (stall) and second does not."""
-    for seed in range(1000):
+def only_the_second_draw_stalls(p: float) -> int:
+    """A seed whose second of six ``random()`` draws falls under ``p`` (a stall), no other."""
+    for seed in range(10_000):
         rng = random.Random(seed)
-        if rng.random() < p <= rng.random():
+        if [rng.random() < p for _ in range(6)] == [False, True, False, False, False, False]:
             return seed
     raise AssertionError("no such seed")

@@ -50,4 +50,4 @@ async def test_invalid_rows_are_recorded_and_never_sent(tmp_path: Path, results:
         assert problem in record["message"], f"line {line}: {record['message']}"
         assert record["attempts"] == 0
         assert record["http_status"] is None
-    assert stats["requests"] == VALID
+    assert stats["requests"] == VALID + 1  # and the pre-flight read

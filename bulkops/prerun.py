@@ -1,0 +1,119 @@
+"""Before a run's first write: prove the connection, then resolve the numbers the job names.
+
+:func:`get_ready` is what :func:`bulkops.run.run_job` does with its client
+before it opens the result log, in this order:
+
+1. **The pre-flight read** (:func:`~bulkops.twilio.preflight.prove_connection`):
+   ``GET /v1/Services/{Sid}`` of the first valid row's service proves credentials,
+   DNS, proxy and TLS before any other call; what it says of that service is kept
+   for the engine's "does this service exist" check.
+2. **Numbers to SIDs** (:mod:`bulkops.resolve`): the account's listings, through
+   the same client (the 2010 API's host, with the same proxy and CA bundle). A job
+   of SIDs and alpha senders costs no call.
+
+Either raises :class:`~bulkops.errors.RunAborted` (for the pre-flight, its
+:class:`~bulkops.errors.Unreachable`) when it cannot reach the API, gets a 401
+or fails for good: the run then stops with nothing sent or recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .config import Credentials, RunConfig
+from .egress import Egress
+from .engine import EngineHooks
+from .jobs import Job
+from .model import InvalidRow, Row
+from .resolve import numbers_named, resolve_numbers
+from .retry import Backoff
+
+if TYPE_CHECKING:
+    from .twilio.client import TwilioClient
+
+
+@dataclass(frozen=True, slots=True)
+class Ready:
+    """What a run knows before its first write."""
+
+    #: The job's rows, each number it names replaced by its SID where the account has it.
+    rows: Iterable[Row | InvalidRow]
+    #: Services the pre-flight read, and whether they exist (empty if it said neither).
+    services: dict[str, bool]
+
+
+async def get_ready(
+    client: TwilioClient, job: Job, config: RunConfig, credentials: Credentials, hooks: EngineHooks
+) -> Ready:
+    """The pre-flight read, then the numbers resolved (see the module docstring).
+
+    ``credentials.account_sid`` is the account whose numbers are listed; ``hooks``
+    give the clock the retries wait on and the log. Raises :class:`RunAborted`.
+    """
+    services = await _prove(client, job, config, hooks)
+    return Ready(await _resolved_rows(client, job, config, credentials, hooks), services)
+
+
+def _backoff(config: RunConfig) -> Backoff:
+    """How the pre-flight read and the listings retry: as the run's calls do."""
+    return Backoff(
+        initial_s=config.backoff_initial_s,
+        cap_s=config.backoff_cap_s,
+        max_attempts=config.max_attempts,
+    )
+
+
+async def _prove(
+    client: TwilioClient, job: Job, config: RunConfig, hooks: EngineHooks
+) -> dict[str, bool]:
+    """``{sid: exists}`` of the first valid row's service; {} when there is no valid row
+    (nothing will be sent) or the answer says neither (a 429 or 5xx)."""
+    from .twilio.preflight import prove_connection  # with the client: no aiohttp at import
+
+    first = next((row.service_sid for row in job.rows() if isinstance(row, Row)), None)
+    if first is None:
+        return {}
+    clock = hooks.clock
+    exists = await prove_connection(
+        client,
+        first,
+        egress=config.egress or Egress(),
+        backoff=_backoff(config),
+        sleep=clock.sleep,
+        rand=clock.rand,
+    )
+    if config.rate_per_s > 0:  # the read was a call: it takes its place under --rate
+        await clock.sleep(1 / config.rate_per_s)
+    return {} if exists is None else {first: exists}
+
+
+async def _resolved_rows(
+    client: TwilioClient, job: Job, config: RunConfig, credentials: Credentials, hooks: EngineHooks
+) -> Iterable[Row | InvalidRow]:
+    """The job's rows, numbers replaced by SIDs; one pass over the file when it names none."""
+    wanted = numbers_named(job.rows())
+    if not wanted:
+        return job.rows()
+    from .twilio.listing import AccountLister  # with the client: no aiohttp at import
+
+    clock = hooks.clock
+    directory = AccountLister(
+        client,
+        credentials.account_sid,
+        backoff=_backoff(config),
+        sleep=clock.sleep,
+        rand=clock.rand,
+    )
+    resolution = await resolve_numbers(wanted, directory)
+    hooks.log.info(
+        "bulkops.senders.resolved",
+        numbers=sum(map(len, wanted.values())),
+        found=len(resolution.sids),
+        list_calls=directory.pages,
+    )
+    return resolution.rows(job.rows())
+
+
+__all__ = ["Ready", "get_ready"]

@@ -1,0 +1,117 @@
+"""When no HTTP answer came: aiohttp's exceptions as typed causes, and the TLS context.
+
+:func:`transport_error` maps what aiohttp raised to a
+:class:`~bulkops.errors.TransportError` with its :class:`~bulkops.errors.NetworkCause`
+(most specific class first, as aiohttp's hierarchy nests them)::
+
+    ClientConnectorCertificateError        certificate_not_trusted
+    ClientSSLError (any other)             tls_failed
+    ClientProxyConnectionError             proxy_refused   (cannot connect to the proxy)
+    ClientHttpProxyError                   proxy_refused   (the proxy refused the CONNECT)
+    ClientConnectorDNSError                name_not_resolved
+    ClientConnectorError, refused          connection_refused
+    ClientConnectorError, other            connect_failed
+    TimeoutError                           timed_out       (may have been sent)
+    any other ClientError                  connection_lost (may have been sent)
+
+:func:`unreachable` words the one line a run stops with when the API cannot be
+reached: the host, the cause and what to do. :func:`ssl_context` is the TLS
+context of every client: the operating system's trust store (through
+``truststore``) plus the run's CA bundle; verification always on.
+"""
+
+from __future__ import annotations
+
+import ssl
+
+import aiohttp
+import truststore
+
+from ..egress import Egress
+from ..errors import NetworkCause, TransportError, Unreachable
+
+_CA_SETTINGS = "--ca-bundle FILE, REQUESTS_CA_BUNDLE or SSL_CERT_FILE"
+#: What to do, per cause; ``{host}`` and ``{proxy}`` are filled in.
+_ADVICE = {
+    NetworkCause.CERTIFICATE_NOT_TRUSTED: (
+        "its TLS certificate is not trusted ({detail}); if a proxy or firewall inspects "
+        f"TLS, give its CA certificate with {_CA_SETTINGS}"
+    ),
+    NetworkCause.TLS_FAILED: "the TLS handshake failed ({detail}); check the base URL and proxy",
+    NetworkCause.NAME_NOT_RESOLVED: (
+        "the name does not resolve; check --base-url, BULKOPS_BASE_URL, TWILIO_REGION and "
+        "TWILIO_EDGE, and if direct traffic is blocked, set HTTPS_PROXY or --proxy"
+    ),
+    NetworkCause.CONNECTION_REFUSED: (
+        "connection refused; check the base URL's port, and if direct traffic is blocked, "
+        "set HTTPS_PROXY or --proxy"
+    ),
+    NetworkCause.PROXY_REFUSED: "{detail}; check --proxy / HTTPS_PROXY and NO_PROXY",
+    NetworkCause.CONNECT_FAILED: "cannot connect ({detail}); check the network and the base URL",
+    NetworkCause.TIMED_OUT: "no answer within the timeout; check the network or raise --timeout",
+    NetworkCause.CONNECTION_LOST: "the connection was lost ({detail})",
+}
+
+
+def ssl_context(egress: Egress) -> ssl.SSLContext:
+    """A client TLS context: the OS trust store plus ``egress.ca_bundle``; always verifying.
+
+    Raises :class:`ssl.SSLError` or :class:`OSError` for a bundle that cannot be
+    loaded (:func:`bulkops.egress.check_ca_bundle` checks it first).
+    """
+    context = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if egress.ca_bundle is not None:
+        context.load_verify_locations(cafile=egress.ca_bundle)
+    return context
+
+
+def cause_of(exc: BaseException) -> tuple[NetworkCause, str]:
+    """The cause of a failed call, and a short detail safe to print (no URL, no header)."""
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        error = exc.certificate_error
+        detail = getattr(error, "verify_message", None) or type(error).__name__
+        return NetworkCause.CERTIFICATE_NOT_TRUSTED, str(detail)
+    if isinstance(exc, aiohttp.ClientSSLError):
+        return NetworkCause.TLS_FAILED, type(exc).__name__
+    if isinstance(exc, aiohttp.ClientProxyConnectionError):
+        return NetworkCause.PROXY_REFUSED, "cannot connect to the proxy"
+    if isinstance(exc, aiohttp.ClientHttpProxyError):
+        return NetworkCause.PROXY_REFUSED, f"the proxy refused the tunnel (HTTP {exc.status})"
+    if isinstance(exc, aiohttp.ClientConnectorDNSError):
+        return NetworkCause.NAME_NOT_RESOLVED, "name not resolved"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        if isinstance(exc.os_error, ConnectionRefusedError):
+            return NetworkCause.CONNECTION_REFUSED, "connection refused"
+        return NetworkCause.CONNECT_FAILED, exc.os_error.strerror or type(exc.os_error).__name__
+    if isinstance(exc, TimeoutError):
+        return NetworkCause.TIMED_OUT, "timed out"
+    return NetworkCause.CONNECTION_LOST, type(exc).__name__
+
+
+def transport_error(exc: BaseException, *, target: str, write: bool) -> TransportError:
+    """The :class:`TransportError` for ``exc``, raised by a call to ``target`` (``METHOD /path``).
+
+    ``write`` (a POST or DELETE) makes an error after sending ``maybe_applied``.
+    """
+    cause, detail = cause_of(exc)
+    return TransportError(
+        f"{target}: {detail}", cause=cause, maybe_applied=write and cause.after_sending
+    )
+
+
+def unreachable(error: TransportError, *, host: str, egress: Egress) -> Unreachable:
+    """The one-line stop for a call that could not reach ``host`` (``host:port``).
+
+    Names the proxy ``egress`` sends that host's calls through, and names it
+    instead of the host when it is the proxy that failed.
+    """
+    detail = error.message.partition(": ")[2] or error.message
+    proxy = egress.proxy_shown if egress.proxy_to(host.rpartition(":")[0]) else None
+    where = f"{host} through the proxy {proxy}" if proxy else host
+    if error.cause is NetworkCause.PROXY_REFUSED and proxy:
+        where = f"{host}: the proxy {proxy}"
+    advice = _ADVICE[error.cause].format(detail=detail)
+    return Unreachable(f"cannot reach {where}: {advice}", host=host, cause=error.cause)
+
+
+__all__ = ["cause_of", "ssl_context", "transport_error", "unreachable"]
