@@ -11,6 +11,8 @@ from support import SkippingClock, mg, sc
 from bulkops.sandbox import LoadProfile, Sandbox, World
 
 ROWS = 60
+#: Real time that may pass between a 429 and a retry computing what is left of its pause.
+SLACK_S = 0.05
 SERVICES = [mg(1), mg(2), mg(3)]
 
 
@@ -85,6 +87,8 @@ async def test_retry_after_sets_the_wait(
     assert len(waits) == stats["throttled"]
     assert all(any(abs(w - c) < 0.001 for c in clock.waits) for w in waits)  # each was slept
     if expect_floor:  # Retry-After is a floor under the jitter
-        assert min(waits) >= 1.0
+        # Counted from the 429 that set the engine-wide pause: a retry queued behind it
+        # waits what is left, a few real milliseconds later on a loaded machine.
+        assert min(waits) >= 1.0 - SLACK_S
     else:  # first retries wait under the initial backoff
         assert min(waits) < config.backoff_initial_s
