@@ -15,6 +15,7 @@ import signal
 import time
 from collections import Counter
 from collections.abc import Mapping
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -185,7 +186,8 @@ class _Run:
                     with anyio.CancelScope() as scope:
                         if self.handle_signals:
                             self._handle_signals(engine, scope)
-                        await engine.run(self.job.rows())
+                        with closing(self.job.rows()) as rows:  # closed if a bug escapes
+                            await engine.run(rows)
                 finally:
                     self.skipped_done = engine.skipped_done
                     if self.handle_signals:
@@ -193,14 +195,24 @@ class _Run:
         except RunAborted as exc:
             log.error("bulkops.run.aborted", reason=exc.reason)
             self.aborted = exc.reason
-        except (OSError, BaseExceptionGroup) as exc:  # e.g. the disk filled up
-            first = exc.exceptions[0] if isinstance(exc, BaseExceptionGroup) else exc
-            self.aborted = f"{type(first).__name__}: {first}"
-            log.error("bulkops.run.failed", error=self.aborted)
+        except OSError as exc:  # e.g. the disk filled up
+            self._failed(exc)
+        except BaseExceptionGroup as group:  # raised inside the engine's task groups
+            io_errors, others = group.split(OSError)
+            if others is not None or io_errors is None:
+                raise  # a bug, not the world: with its traceback
+            self._failed(*_leaves(io_errors))
         log.info(
             "bulkops.run.finished",
             **{f"{o.value}.{d.value}": n for (o, d), n in journal.counts.items()},
         )
+
+    def _failed(self, first: OSError, *more: BaseException) -> None:
+        """An I/O error stopped the run: keep its own words as the reason."""
+        self.aborted = f"{type(first).__name__}: {first}"
+        if more:
+            self.aborted += f" (and {len(more)} more)"
+        self.log.error("bulkops.run.failed", error=self.aborted)
 
     def _handle_signals(self, engine: Engine, scope: anyio.CancelScope) -> None:
         """First SIGINT/SIGTERM drains (``grace_s`` for calls in flight), a second abandons."""
@@ -226,6 +238,15 @@ class _Run:
 
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _leaves(group: BaseExceptionGroup[OSError]) -> list[OSError]:
+    """The exceptions in ``group`` and in the groups nested in it, in order."""
+    return [
+        leaf
+        for inner in group.exceptions
+        for leaf in (_leaves(inner) if isinstance(inner, BaseExceptionGroup) else [inner])
+    ]
 
 
 def _restore_signals() -> None:
