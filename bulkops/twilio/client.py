@@ -18,9 +18,9 @@ import aiohttp
 from .._version import __version__
 from ..config import Credentials, RunConfig
 from ..errors import TransportError
-from ..model import Op, SenderKind
+from ..model import SenderKind
 from .answers import error_for, read_page, reply_for
-from .wire import Reply, Request, Resource, build_request, list_path
+from .wire import Reply, Request, Resource, list_path
 
 _FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
@@ -28,8 +28,8 @@ _FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 class TwilioClient:
     """Sends requests to one Twilio API base URL over one session; lists senders of ``kind``.
 
-    :meth:`send` is the one request path; :meth:`attach`, :meth:`detach` and
-    :meth:`fetch` are conveniences over it.
+    :meth:`send` is the one request path; build what it sends with
+    :func:`~bulkops.twilio.wire.build_request`.
     """
 
     def __init__(
@@ -42,7 +42,7 @@ class TwilioClient:
     ) -> None:
         """Use ``session`` (its headers carry the credentials) to ask ``base_url``.
 
-        ``kind`` picks the sender collection of the conveniences and the list calls;
+        ``kind`` picks the sender collection of the list calls;
         ``now`` is the clock a ``Retry-After`` date is counted from.
         """
         self._session = session
@@ -126,18 +126,6 @@ class TwilioClient:
         raise error_for(
             status, raw, retry_after=retry_after, target=request.target, now=self._now()
         )
-
-    async def attach(self, service_sid: str, sender_sid: str) -> Reply:
-        """Convenience: ``send(build_request(Op.ATTACH, kind, …))``, the create ``POST``."""
-        return await self.send(build_request(Op.ATTACH, self._kind, service_sid, sender_sid))
-
-    async def detach(self, service_sid: str, sender_sid: str) -> Reply:
-        """Convenience: ``send(build_request(Op.DETACH, kind, …))``, the ``DELETE``."""
-        return await self.send(build_request(Op.DETACH, self._kind, service_sid, sender_sid))
-
-    async def fetch(self, service_sid: str, sender_sid: str) -> Reply:
-        """Convenience: ``send(build_request(Op.FETCH, kind, …))``, the ``GET`` of one sender."""
-        return await self.send(build_request(Op.FETCH, self._kind, service_sid, sender_sid))
 
     def first_page_url(self, service_sid: str, *, page_size: int = 1000) -> str:
         """The path of the first list page of the service's senders (see :func:`list_path`)."""
