@@ -35,7 +35,11 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class LoadGate:
-    """The middleware that applies a :class:`LoadProfile` and records :class:`Stats`."""
+    """The middleware that applies a :class:`LoadProfile` and records :class:`Stats`.
+
+    ``clock`` times the per-second window and ``sleep`` waits the latency; tests
+    pass fakes.
+    """
 
     def __init__(
         self,
@@ -43,10 +47,12 @@ class LoadGate:
         stats: Stats,
         *,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.profile = profile
         self.stats = stats
         self._clock = clock
+        self._sleep = sleep
         self._rng = random.Random(profile.seed)
         self._in_flight = 0
         self._admitted: deque[float] = deque()
@@ -138,7 +144,7 @@ class LoadGate:
             if jitter_ms:
                 delay_ms += self._rng.uniform(-jitter_ms, jitter_ms)
             if delay_ms > 0:
-                await asyncio.sleep(delay_ms / 1000)
+                await self._sleep(delay_ms / 1000)
         if fault is None:
             return await handler(request)
         self.stats.fault(fault)
