@@ -1,43 +1,17 @@
-"""Run reports: percentiles, rows by latest record, torn and bad lines, text and JSON output."""
+"""The summary of a result log: percentiles, rows by latest record, duration, JSON, one line."""
 
 from __future__ import annotations
 
-import argparse
 import json
+from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import pytest
-from support import mg, sc
+from support import record, sc
 
-from bulkops.commands.report import add_arguments, render_text
-from bulkops.errors import Exit, JobFileError
-from bulkops.journal import read_results, summarize, summary_path, to_json, write_summary_json
+from bulkops.journal import summarize, summary_line, summary_path, to_json, write_summary_json
 from bulkops.journal.summary import percentiles
-from bulkops.model import Detail, ItemResult, Outcome
-
-
-def record(line: int = 2, **overrides: Any) -> dict[str, Any]:
-    """A result record as the journal writes it."""
-    fields: dict[str, Any] = {
-        "line": line,
-        "op": "attach",
-        "service_sid": mg(1),
-        "sender_sid": sc(line),
-        "outcome": Outcome.SUCCEEDED,
-        "detail": Detail.ATTACHED,
-        "http_status": 201,
-        "attempts": 1,
-        "elapsed_ms": 100.0,
-        "finished_at": "2024-01-01T00:00:10.000Z",
-    }
-    fields.update(overrides)
-    return ItemResult(**fields).to_record()
-
-
-def write_log(path: Path, records: list[dict[str, Any]], tail: str = "") -> Path:
-    path.write_text("".join(json.dumps(r) + "\n" for r in records) + tail, encoding="utf-8")
-    return path
+from bulkops.model import Detail, Outcome
 
 
 @pytest.mark.parametrize(
@@ -110,50 +84,6 @@ def test_empty_log() -> None:
     report = summarize([])
     assert (report.rows, report.calls, report.duration_s, report.calls_per_s) == (0, 0, None, None)
     assert report.latency.p50_ms is None
-    assert "0 records over 0 rows" in render_text(report)
-
-
-def test_read_results_skips_a_torn_last_line(tmp_path: Path) -> None:
-    """A last line that is not JSON (a kill mid-write) is skipped and counted."""
-    path = write_log(tmp_path / "out.jsonl", [record(2), record(3)], tail='{"line": 4, "op')
-    reader = read_results(path)
-    report = summarize(reader)
-    assert report.rows == 2
-    assert reader.torn_line == 3
-    assert report.torn_lines == 1
-
-
-def test_read_results_rejects_a_bad_line_in_the_middle(tmp_path: Path) -> None:
-    """An unreadable line with records after it raises JobFileError naming that line."""
-    path = tmp_path / "out.jsonl"
-    path.write_text(json.dumps(record(2)) + "\nnot json\n\n" + json.dumps(record(3)) + "\n")
-    with pytest.raises(JobFileError) as caught:
-        list(read_results(path))
-    assert caught.value.line == 2
-    assert "invalid JSON" in caught.value.problem
-
-
-@pytest.mark.parametrize(
-    ("content", "line"),
-    [
-        ('["a list"]\n', 1),
-        ('{"service_sid": "MG1", "op": "attach"}\n', 1),  # a JSON job file, not results
-    ],
-)
-def test_read_results_rejects_what_is_not_a_record(tmp_path: Path, content: str, line: int) -> None:
-    """Valid JSON that is not a result record is an error even on the last line."""
-    path = tmp_path / "job.jsonl"
-    path.write_text(content)
-    with pytest.raises(JobFileError, match="not a result record") as caught:
-        list(read_results(path))
-    assert caught.value.line == line
-
-
-def test_read_results_missing_file(tmp_path: Path) -> None:
-    """A missing file raises JobFileError up front, without a line."""
-    with pytest.raises(JobFileError, match="no such file") as caught:
-        read_results(tmp_path / "nope.jsonl")
-    assert caught.value.line is None
 
 
 def test_to_json_has_stable_keys() -> None:
@@ -210,65 +140,35 @@ def test_write_summary_json(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.summary.json"]
 
 
-def test_render_text_shows_every_figure() -> None:
-    """The text report names records over rows, details, attempts, 429s, rate, latency."""
-    records = [
-        record(2, outcome=Outcome.FAILED, detail=Detail.RETRIES_EXHAUSTED, attempts=6, throttled=6),
-        record(2, attempts=2, throttled=1, elapsed_ms=250.0),
-    ]
-    text = render_text(summarize(records, duration_s=4.0))
-    assert "2 records over 1 rows" in text
-    assert "latest record" in text
-    assert "attached" in text
-    assert "retries_exhausted" not in text  # the row's latest record succeeded
-    assert "7 answered 429" in text
-    assert "2.0 calls/s" in text
-    assert "p50" in text
-    assert "p99" in text
-    assert "4.0 s" in text
-    assert all(len(line) <= 100 for line in text.splitlines())
-
-
-def run(argv: list[str]) -> object:
-    """What ``bulkops report`` with ``argv`` returns."""
-    parser = argparse.ArgumentParser()
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    result: object = args.handler(args)
-    return result
-
-
-def test_run_command_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """``bulkops report LOG`` prints the table to stdout and exits 0."""
-    path = write_log(tmp_path / "out.jsonl", [record(2), record(3)])
-    assert run([str(path)]) is Exit.OK
-    out, err = capsys.readouterr()
-    assert "2 records over 2 rows" in out
-    assert "succeeded" in out
-    assert err == ""
-
-
-def test_run_command_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """``--format json`` prints the JSON summary; a torn tail is a warning on stderr."""
-    path = write_log(tmp_path / "out.jsonl", [record(2)], tail="{")
-    assert run([str(path), "--format", "json"]) is Exit.OK
-    out, err = capsys.readouterr()
-    assert json.loads(out)["rows"] == 1
-    assert f"{path}:2: skipped a torn last line" in err
-
-
-def test_run_command_missing_file(tmp_path: Path) -> None:
-    """A missing log raises JobFileError, which the CLI turns into exit 2."""
-    with pytest.raises(JobFileError):
-        run([str(tmp_path / "missing.jsonl")])
-
-
-def test_run_command_reports_a_record_without_its_newline_as_torn(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    ("counts", "duration_s", "path", "expected"),
+    [
+        (
+            {
+                (Outcome.SUCCEEDED, Detail.ATTACHED): 1200,
+                (Outcome.SUCCEEDED, Detail.ALREADY_ATTACHED): 3,
+                (Outcome.FAILED, Detail.POOL_FULL): 2,
+                (Outcome.FAILED, Detail.RETRIES_EXHAUSTED): 5,
+                (Outcome.INVALID, Detail.INVALID_ROW): 1,
+            },
+            5.0,
+            Path("results/job-x.jsonl"),
+            "1,211 rows in 5.0 s (242/s): 1,203 succeeded (1,200 attached, 3 already_attached); "
+            "7 failed (5 retries_exhausted, 2 pool_full); 1 invalid (1 invalid_row). "
+            "Results: results/job-x.jsonl",
+        ),
+        (
+            {(Outcome.FAILED, Detail.REJECTED): 4, (Outcome.SUCCEEDED, Detail.DETACHED): 0},
+            2.0,
+            None,
+            "4 rows in 2.0 s (2/s): 4 failed (4 rejected)",
+        ),
+        ({}, 0.0, None, "0 rows in 0.0 s (0/s): nothing to do"),
+    ],
+    ids=["mixed", "zero-counts-hidden", "empty"],
+)
+def test_summary_line(
+    counts: dict[tuple[Outcome, Detail], int], duration_s: float, path: Path | None, expected: str
 ) -> None:
-    """A last record lacking its newline is torn, as for --resume: warned about, not counted."""
-    path = write_log(tmp_path / "out.jsonl", [record(2)], tail=json.dumps(record(3)))
-    assert run([str(path), "--format", "json"]) is Exit.OK
-    out, err = capsys.readouterr()
-    assert (json.loads(out)["rows"], json.loads(out)["torn_lines"]) == (1, 1)
-    assert f"{path}:2: skipped a torn last line" in err
+    """One readable line: totals per outcome, details by count, duration, rate, results path."""
+    assert summary_line(Counter(counts), duration_s=duration_s, path=path) == expected

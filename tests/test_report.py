@@ -1,0 +1,84 @@
+"""``bulkops report``: a result log as text tables, or as JSON; a torn tail warned about."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pytest
+from support import record, write_log
+
+from bulkops.commands.report import add_arguments, render_text
+from bulkops.errors import Exit, JobFileError
+from bulkops.journal import summarize
+from bulkops.model import Detail, Outcome
+
+
+def test_render_text_shows_every_figure() -> None:
+    """The text report names records over rows, details, attempts, 429s, rate, latency."""
+    records = [
+        record(2, outcome=Outcome.FAILED, detail=Detail.RETRIES_EXHAUSTED, attempts=6, throttled=6),
+        record(2, attempts=2, throttled=1, elapsed_ms=250.0),
+    ]
+    text = render_text(summarize(records, duration_s=4.0))
+    assert "2 records over 1 rows" in text
+    assert "latest record" in text
+    assert "attached" in text
+    assert "retries_exhausted" not in text  # the row's latest record succeeded
+    assert "7 answered 429" in text
+    assert "2.0 calls/s" in text
+    assert "p50" in text
+    assert "p99" in text
+    assert "4.0 s" in text
+    assert all(len(line) <= 100 for line in text.splitlines())
+
+
+def test_render_text_of_an_empty_log() -> None:
+    """A log without records renders as zero records over zero rows."""
+    assert "0 records over 0 rows" in render_text(summarize([]))
+
+
+def run(argv: list[str]) -> object:
+    """What ``bulkops report`` with ``argv`` returns."""
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    result: object = args.handler(args)
+    return result
+
+
+def test_run_command_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``bulkops report LOG`` prints the table to stdout and exits 0."""
+    path = write_log(tmp_path / "out.jsonl", [record(2), record(3)])
+    assert run([str(path)]) is Exit.OK
+    out, err = capsys.readouterr()
+    assert "2 records over 2 rows" in out
+    assert "succeeded" in out
+    assert err == ""
+
+
+def test_run_command_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``--format json`` prints the JSON summary; a torn tail is a warning on stderr."""
+    path = write_log(tmp_path / "out.jsonl", [record(2)], tail="{")
+    assert run([str(path), "--format", "json"]) is Exit.OK
+    out, err = capsys.readouterr()
+    assert json.loads(out)["rows"] == 1
+    assert f"{path}:2: skipped a torn last line" in err
+
+
+def test_run_command_missing_file(tmp_path: Path) -> None:
+    """A missing log raises JobFileError, which the CLI turns into exit 2."""
+    with pytest.raises(JobFileError):
+        run([str(tmp_path / "missing.jsonl")])
+
+
+def test_run_command_reports_a_record_without_its_newline_as_torn(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A last record lacking its newline is torn, as for --resume: warned about, not counted."""
+    path = write_log(tmp_path / "out.jsonl", [record(2)], tail=json.dumps(record(3)))
+    assert run([str(path), "--format", "json"]) is Exit.OK
+    out, err = capsys.readouterr()
+    assert (json.loads(out)["rows"], json.loads(out)["torn_lines"]) == (1, 1)
+    assert f"{path}:2: skipped a torn last line" in err
