@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
-from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sandbox_worlds import credentials_of, environment_for, world_with
+from sandbox_worlds import command_args, credentials_of, sandbox_env_with, world_with
 from support import FakeClock, mg, sc
 
 from bulkops.commands import verify as verify_mod
@@ -178,17 +177,8 @@ def test_check_row(op: Op, where: dict[str, str], expected: str | None) -> None:
 # -- the command ---------------------------------------------------------------------
 
 
-def parse(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="bulkops verify")
-    verify_mod.add_arguments(parser)
-    return parser.parse_args(argv)
-
-
-@pytest.fixture
-def sandbox_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxThread]:
-    """A sandbox in a thread, with the environment pointing bulkops at it."""
-    with environment_for(monkeypatch, world_with(POOLS)) as sb:
-        yield sb
+parse = partial(command_args, verify_mod.add_arguments)
+sandbox_env = sandbox_env_with(POOLS)
 
 
 def test_command_exits_0_when_everything_holds(
