@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import aiohttp
-from support import sc
+from support import mg, sc
 
 from bulkops.sandbox import Sandbox, World
 
-MG_A = "MG" + "a" * 32
-MG_B = "MG" + "b" * 32
-MG_UNKNOWN = "MG" + "c" * 32
-SC_UNKNOWN = "SC" + "f" * 32
+MG_A, MG_B = mg(0xA), mg(0xB)
+MG_UNKNOWN = mg(0xC)  # well-formed, never seeded
+SC_UNKNOWN = sc(0xFFFF)  # well-formed, numbered past any seeded short code
 
 
 class Api:
