@@ -118,7 +118,7 @@ class ResultJournal:
 
     def _write_failed(self, result: ItemResult) -> None:
         if self._failed_writer is None:
-            self._failed = open(failed_path(self.path), "w", encoding="utf-8", newline="")  # noqa: SIM115
+            self._failed = open(failed_path(self.path), "w", encoding="utf-8", newline="")  # noqa: SIM115 - open across records; close() closes it
             columns = [c.replace("short_code_sid", result.kind.sid_column) for c in FAILED_COLUMNS]
             self._failed_writer = csv.DictWriter(self._failed, columns, lineterminator="\n")
             self._failed_writer.writeheader()
