@@ -12,9 +12,10 @@ from support import FakeClock, mg, sc
 
 from bulkops.commands import verify as verify_mod
 from bulkops.commands.checks import Holdings, Problem, check_row
+from bulkops.commands.cli import main
 from bulkops.commands.connection import Connection
 from bulkops.commands.verify import verify
-from bulkops.errors import JobFileError, RunAborted, UsageError
+from bulkops.errors import Exit, JobFileError, RunAborted, UsageError
 from bulkops.model import Op, Row, SenderKind
 from bulkops.retry import Backoff
 from bulkops.sandbox import LoadProfile, Sandbox, SandboxThread
@@ -240,6 +241,17 @@ def test_command_missing_job_is_a_job_file_error(
     with pytest.raises(JobFileError, match="no such file"):
         verify_mod.run_command(parse([str(tmp_path / "nope.csv")]))
     assert sandbox_env.stats.requests == 0
+
+
+def test_the_job_file_is_checked_before_the_credentials(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A missing job is exit 2 naming it even without credentials, as for ``bulkops run``."""
+    for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_API_KEY", "TWILIO_API_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    missing = tmp_path / "nope.csv"
+    assert main(["verify", str(missing)]) == Exit.USAGE
+    assert capsys.readouterr().err == f"bulkops: error: {missing}: no such file\n"
 
 
 @pytest.mark.asyncio

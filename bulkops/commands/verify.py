@@ -28,7 +28,7 @@ import anyio
 
 from ..config import check_positive, positive_arg
 from ..errors import Exit, RunAborted
-from ..jobs import open_job
+from ..jobs import Job, open_job
 from ..model import Op
 from ..twilio import ServiceLister, ServiceNotFound
 from .checks import Holdings, Problem, VerifyReport, check_rows, plan, tally
@@ -71,7 +71,7 @@ async def list_holdings(
 
 
 async def verify(
-    job: str | Path,
+    job: str | Path | Job,
     *,
     connection: Connection,
     default_op: Op | None = None,
@@ -80,14 +80,16 @@ async def verify(
 ) -> VerifyReport:
     """Check every row of ``job`` against one listing of each of its services.
 
-    ``report`` receives each problem in file order as it is found; up to
-    ``concurrency`` services are listed at once. Raises
+    ``job`` is a path (checked whole first, rows without an op taking
+    ``default_op``) or a :class:`~bulkops.jobs.Job` already opened. ``report``
+    receives each problem in file order as it is found; up to ``concurrency``
+    services are listed at once. Raises
     :class:`~bulkops.errors.JobFileError` for a job that cannot be read (before
     any request), :class:`~bulkops.errors.UsageError` for a ``concurrency``
     below 1, and :class:`RunAborted` when a listing fails for good.
     """
     check_positive("concurrency", concurrency)
-    checked = open_job(job, default_op=default_op)
+    checked = job if isinstance(job, Job) else open_job(job, default_op=default_op)
     services, last = plan(checked.rows())
     async with connection.lister(pool_size=concurrency) as lister:
         holdings = await list_holdings(lister, sorted(services), concurrency=concurrency)
@@ -116,13 +118,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run_command(args: argparse.Namespace) -> int:
     """``bulkops verify``: 0 all hold, 1 mismatches or invalid rows, 3 aborted.
 
-    Bad credentials or a job file that cannot be read raise
-    :class:`~bulkops.errors.UsageError` or :class:`~bulkops.errors.JobFileError`,
-    which the CLI turns into exit 2.
+    A job file that cannot be read, then bad credentials, raise
+    :class:`~bulkops.errors.JobFileError` or :class:`~bulkops.errors.UsageError`
+    (the job is checked first, as ``bulkops run`` does), which the CLI turns
+    into exit 2.
     """
-    default_op = Op(args.op) if args.op else None
-    connection = connection_from_args(args)
     job = str(args.job)
+    checked = open_job(job, default_op=Op(args.op) if args.op else None)
+    connection = connection_from_args(args)
 
     def show(problem: Problem) -> None:
         print(f"{job}:{problem.line}: {problem.message}")
@@ -130,9 +133,8 @@ def run_command(args: argparse.Namespace) -> int:
     try:
         result = asyncio.run(
             verify(
-                job,
+                checked,
                 connection=connection,
-                default_op=default_op,
                 report=show,
                 concurrency=args.concurrency,
             )
