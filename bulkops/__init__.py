@@ -16,10 +16,14 @@ beside. The shared values live at the top: :mod:`.model`, :mod:`.config`,
         results="results/attach.jsonl",
     )
     print(summary.line())
+
+:class:`RunHooks` takes an :class:`Observer` (told each result) and an
+:class:`EngineClock`; :attr:`RunSummary.report` is the log's :class:`RunReport`.
 """
 
 from ._version import __version__
 from .config import Credentials, RunConfig
+from .engine import EngineClock, Observer
 from .errors import (
     ApiError,
     BulkopsError,
@@ -31,6 +35,7 @@ from .errors import (
     UsageError,
 )
 from .jobs import Job, open_job
+from .journal import RunReport
 from .model import Detail, InvalidRow, ItemResult, Op, Outcome, Row, SenderKind
 from .run import RunHooks, RunSummary, run_job
 
@@ -39,11 +44,13 @@ __all__ = [
     "BulkopsError",
     "Credentials",
     "Detail",
+    "EngineClock",
     "Exit",
     "InvalidRow",
     "ItemResult",
     "Job",
     "JobFileError",
+    "Observer",
     "Op",
     "Outcome",
     "PermanentError",
@@ -51,6 +58,7 @@ __all__ = [
     "RunAborted",
     "RunConfig",
     "RunHooks",
+    "RunReport",
     "RunSummary",
     "SenderKind",
     "TransientError",

@@ -197,3 +197,23 @@ class PermanentError(ApiError):
 
 class AuthenticationError(PermanentError):
     """401: the credentials are wrong. The whole run stops."""
+
+
+def io_failure(exc: BaseException) -> str | None:
+    """Why a run stopped, if ``exc`` is the world's doing: an ``OSError`` (a full disk…),
+    alone or as every leaf of an exception group (raised inside the engine's task
+    groups), in its own words; None for anything else, which is a bug to re-raise.
+    """
+    leaves = list(_leaves(exc))
+    if not leaves or not all(isinstance(leaf, OSError) for leaf in leaves):
+        return None
+    first = leaves[0]
+    more = f" (and {len(leaves) - 1} more)" if len(leaves) > 1 else ""
+    return f"{type(first).__name__}: {first}{more}"
+
+
+def _leaves(exc: BaseException) -> list[BaseException]:
+    """``exc``, or the exceptions of the groups nested in it, in order."""
+    if isinstance(exc, BaseExceptionGroup):
+        return [leaf for inner in exc.exceptions for leaf in _leaves(inner)]
+    return [exc]

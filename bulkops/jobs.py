@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -47,8 +47,11 @@ class Job:
     #: Rows the file holds (valid or not): non-blank records after a CSV header.
     rows_total: int
 
-    def rows(self) -> Iterator[Row | InvalidRow]:
-        """Each row in file order, read as it is asked for (a new pass over the file)."""
+    def rows(self) -> Generator[Row | InvalidRow, None, None]:
+        """Each row in file order, read as it is asked for (a new pass over the file).
+
+        ``close()`` it (:func:`contextlib.closing`) to close the file before the end.
+        """
         return _iter_rows(self.path, self.default_op)
 
 
@@ -135,7 +138,7 @@ def _read_header(
     return index, sender[1]
 
 
-def _iter_rows(path: Path, default_op: Op | None) -> Iterator[Row | InvalidRow]:
+def _iter_rows(path: Path, default_op: Op | None) -> Generator[Row | InvalidRow, None, None]:
     name = str(path)
     handle = _open_text(name)
     with handle:

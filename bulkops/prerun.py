@@ -18,7 +18,7 @@ or fails for good: the run then stops with nothing sent or recorded.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -27,7 +27,7 @@ from .egress import Egress
 from .engine import EngineHooks
 from .jobs import Job
 from .model import InvalidRow, Row
-from .resolve import numbers_named, resolve_numbers
+from .resolve import Resolution, numbers_named, resolve_numbers
 from .retry import Backoff
 
 if TYPE_CHECKING:
@@ -42,6 +42,12 @@ class Ready:
     rows: Iterable[Row | InvalidRow]
     #: Services the pre-flight read, and whether they exist (empty if it said neither).
     services: dict[str, bool]
+    #: The pass over the job file that ``rows`` reads from.
+    source: Generator[Row | InvalidRow, None, None]
+
+    def close(self) -> None:
+        """Close the job file, whether ``rows`` was read to its end or not."""
+        self.source.close()
 
 
 async def get_ready(
@@ -53,7 +59,10 @@ async def get_ready(
     give the clock the retries wait on and the log. Raises :class:`RunAborted`.
     """
     services = await _prove(client, job, config, hooks)
-    return Ready(await _resolved_rows(client, job, config, credentials, hooks), services)
+    resolution = await _resolution(client, job, config, credentials, hooks)
+    source = job.rows()
+    rows = source if resolution is None else resolution.rows(source)
+    return Ready(rows, services, source)
 
 
 def _backoff(config: RunConfig) -> Backoff:
@@ -89,13 +98,13 @@ async def _prove(
     return {} if exists is None else {first: exists}
 
 
-async def _resolved_rows(
+async def _resolution(
     client: TwilioClient, job: Job, config: RunConfig, credentials: Credentials, hooks: EngineHooks
-) -> Iterable[Row | InvalidRow]:
-    """The job's rows, numbers replaced by SIDs; one pass over the file when it names none."""
+) -> Resolution | None:
+    """The SIDs of the numbers the job names; None (one pass over the file) when it names none."""
     wanted = numbers_named(job.rows())
     if not wanted:
-        return job.rows()
+        return None
     from .twilio.listing import AccountLister  # with the client: no aiohttp at import
 
     clock = hooks.clock
@@ -113,7 +122,7 @@ async def _resolved_rows(
         found=len(resolution.sids),
         list_calls=directory.pages,
     )
-    return resolution.rows(job.rows())
+    return resolution
 
 
 __all__ = ["Ready", "get_ready"]

@@ -31,7 +31,7 @@ from structlog.typing import FilteringBoundLogger
 
 from .config import Credentials, RunConfig
 from .engine import Engine, EngineClock, EngineHooks, NoObserver, Observer
-from .errors import Exit, RunAborted
+from .errors import Exit, RunAborted, io_failure
 from .jobs import Job, open_job
 from .journal import (
     ResultJournal,
@@ -131,21 +131,20 @@ async def run_job(  # noqa: PLR0913 - public entry point; each keyword is an ind
     :class:`~bulkops.jobs.Job` already opened. Before the first write, one read of
     the first row's service proves the connection (see
     :mod:`bulkops.twilio.preflight`); then the numbers the job names are resolved
-    to SIDs through the account's listings (``credentials.account_sid``'s, at
-    ``config.api_url``; see :mod:`bulkops.resolve`). If either cannot reach the
-    API, gets a 401 or fails for good, the summary says so in one line
+    to SIDs through the account's listings (:mod:`bulkops.resolve`). If either
+    cannot reach the API, gets a 401 or fails for good, the summary says so
     (:attr:`RunSummary.reached` False) and nothing is sent or recorded. A number
-    the account lacks is recorded ``failed``/``sender_not_found`` and never sent.
+    the account lacks is recorded ``failed``/``sender_not_found``, never sent.
 
     ``results`` defaults to ``results/<job>-<UTC time>.jsonl``; with ``resume`` it
     must be given, and rows it records as succeeded or invalid are skipped. Writes
     ``<results>.summary.json`` at the end. ``hooks`` say how the run is watched
     and timed (with ``handle_signals``, Ctrl-C drains the run; before the first
-    write it stops it, nothing recorded, :attr:`RunSummary.interrupts` set). A run stopped as
-    a whole (401, a failure limit, the network gone, an I/O error) is returned
-    with :attr:`RunSummary.aborted` set, not raised. Raises :class:`UsageError`
-    for ``resume`` without ``results`` or a result log that cannot be written,
-    and :class:`JobFileError` for one that cannot be read.
+    write it stops it, nothing recorded). A run stopped as a whole (401, a failure
+    limit, the network gone, an I/O error) is returned with
+    :attr:`RunSummary.aborted` set, not raised. Raises :class:`UsageError` for
+    ``resume`` without ``results`` or a result log that cannot be written, and
+    :class:`JobFileError` for one that cannot be read.
     """
     if not isinstance(job, Job):
         job = open_job(job, default_op=config.default_op)
@@ -189,6 +188,8 @@ async def run_job(  # noqa: PLR0913 - public entry point; each keyword is an ind
 
 class _Run:
     """One run's parts while it executes, and what it leaves for the summary."""
+
+    _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
     def __init__(
         self,
@@ -245,13 +246,16 @@ class _Run:
                     await engine.run(ready.rows)
             finally:
                 self.skipped_done = engine.skipped_done
+                ready.close()  # the job file, also if a bug escapes
         except RunAborted as exc:
             log.error("bulkops.run.aborted", reason=exc.reason)
             self.aborted = exc.reason
         except (OSError, BaseExceptionGroup) as exc:  # e.g. the disk filled up
-            first = exc.exceptions[0] if isinstance(exc, BaseExceptionGroup) else exc
-            self.aborted = f"{type(first).__name__}: {first}"
-            log.error("bulkops.run.failed", error=self.aborted)
+            reason = io_failure(exc)
+            if reason is None:
+                raise  # a bug, not the world: with its traceback
+            self.aborted = reason
+            log.error("bulkops.run.failed", error=reason)
         log.info(
             "bulkops.run.finished",
             **{f"{o.value}.{d.value}": n for (o, d), n in journal.counts.items()},
@@ -266,12 +270,12 @@ class _Run:
             yield
             return
         loop = asyncio.get_running_loop()
-        for sig in _SIGNALS:
+        for sig in self._SIGNALS:
             loop.add_signal_handler(sig, self._on_signal, sig.name)
         try:
             yield
         finally:
-            for sig in _SIGNALS:
+            for sig in self._SIGNALS:
                 loop.remove_signal_handler(sig)
 
     def _on_signal(self, name: str) -> None:
@@ -294,6 +298,3 @@ class _Run:
     def _cancel(self) -> None:
         if self.scope is not None:
             self.scope.cancel()
-
-
-_SIGNALS = (signal.SIGINT, signal.SIGTERM)

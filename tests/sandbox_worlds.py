@@ -1,9 +1,11 @@
-"""Sandbox worlds and credentials shared by the export and verify tests."""
+"""Sandbox worlds, credentials and command flags shared by the export and verify tests."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import argparse
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
 
@@ -43,3 +45,26 @@ def environment_for(monkeypatch: pytest.MonkeyPatch, world: World) -> Iterator[S
         for name, value in sb.env().items():
             monkeypatch.setenv(name, value)
         yield sb
+
+
+def sandbox_env_with(pools: dict[str, list[str]]) -> Any:
+    """A fixture: a sandbox in a thread whose services hold ``pools``, the environment on it.
+
+    A test module assigns it to ``sandbox_env``, the name its tests ask for.
+    """
+
+    @pytest.fixture
+    def sandbox_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxThread]:
+        with environment_for(monkeypatch, world_with(pools)) as sb:
+            yield sb
+
+    return sandbox_env
+
+
+def command_args(
+    add_arguments: Callable[[argparse.ArgumentParser], None], argv: list[str]
+) -> argparse.Namespace:
+    """``argv`` read by a parser given one command's flags by its ``add_arguments``."""
+    parser = argparse.ArgumentParser(prog="bulkops")
+    add_arguments(parser)
+    return parser.parse_args(argv)

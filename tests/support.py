@@ -16,6 +16,10 @@ Clocks, one per kind of test
         An event loop whose own time jumps to the next timer, for code that sleeps
         on the loop (``asyncio.sleep``, ``aiolimiter``) and does no real I/O.
 
+Result records
+    :func:`result`, :func:`record` and :func:`write_log`: a row's final result as
+    a value and as a record, and a result log of records.
+
 Random choices
     :func:`replayable_seed`: ``BULKOPS_TEST_SEED`` or a fresh seed, printed so a
     failing run says how to replay it.
@@ -24,12 +28,16 @@ Random choices
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 import selectors
 import time
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterable
+from pathlib import Path
 from typing import Any, TypeVar
+
+from bulkops.model import Detail, ItemResult, Outcome
 
 T = TypeVar("T")
 
@@ -182,6 +190,42 @@ def run_virtual(coro: Coroutine[Any, Any, T]) -> T:
         loop.close()
 
 
+# --- Result records ------------------------------------------------------------------
+
+
+def result(line: int = 2, **overrides: Any) -> ItemResult:
+    """A row's final result: by default line ``line`` attached ``sc(line)`` to ``mg(1)``.
+
+    201 at the first attempt, 100 ms, finished 2024-01-01T00:00:10Z; ``overrides``
+    set any other :class:`~bulkops.model.ItemResult` field.
+    """
+    fields: dict[str, Any] = {
+        "line": line,
+        "op": "attach",
+        "service_sid": mg(1),
+        "sender_sid": sc(line),
+        "outcome": Outcome.SUCCEEDED,
+        "detail": Detail.ATTACHED,
+        "http_status": 201,
+        "attempts": 1,
+        "elapsed_ms": 100.0,
+        "finished_at": "2024-01-01T00:00:10.000Z",
+    }
+    fields.update(overrides)
+    return ItemResult(**fields)
+
+
+def record(line: int = 2, **overrides: Any) -> dict[str, Any]:
+    """:func:`result` as the journal writes it: one result log record."""
+    return result(line, **overrides).to_record()
+
+
+def write_log(path: Path, records: Iterable[dict[str, Any]], tail: str = "") -> Path:
+    """A result log at ``path``: one JSON line per record, then ``tail`` (a torn line, say)."""
+    path.write_text("".join(json.dumps(r) + "\n" for r in records) + tail, encoding="utf-8")
+    return path
+
+
 # --- Random choices that can be replayed ---------------------------------------------
 
 #: The environment variable that fixes :func:`replayable_seed`.
@@ -212,7 +256,10 @@ __all__ = [
     "ai",
     "mg",
     "pn",
+    "record",
     "replayable_seed",
+    "result",
     "run_virtual",
     "sc",
+    "write_log",
 ]

@@ -1,6 +1,6 @@
 """``bulkops run`` from the command line: exit codes, messages, files, and secrets kept out.
 
-Every test but one calls :func:`bulkops.cli.main` in-process with captured
+Every test but one calls :func:`bulkops.commands.cli.main` in-process with captured
 output, from inside its own temporary directory. Runs that need a Twilio to
 talk to use ``--sandbox`` or a :class:`~bulkops.sandbox.SandboxThread` named by
 environment variables; one test starts ``python -m bulkops`` as a subprocess.

@@ -131,22 +131,6 @@ async def test_send_without_a_form_sends_no_body(
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize("op", [Op.ATTACH, Op.DETACH, Op.FETCH])
-async def test_the_conveniences_send_what_build_request_builds(op: Op) -> None:
-    """attach, detach and fetch make exactly the request send(build_request(op, …)) makes."""
-    built = request(op)
-    with MockedHTTP() as m:
-        m.add(BASE + built.path, built.method, status=200, payload=RESOURCE)
-        m.add(BASE + built.path, built.method, status=200, payload=RESOURCE)
-        async with client_for() as client:
-            via_send = await client.send(built)
-            via_convenience = await getattr(client, op.value)(MG, SC)
-    assert via_send == via_convenience == Reply(200, RESOURCE)
-    first, second = m.requests[(built.method, URL(BASE + built.path))]
-    assert first.kwargs == second.kwargs
-
-
-@pytest.mark.asyncio
 async def test_base_url_with_trailing_slash_joins_cleanly() -> None:
     """A trailing slash on the base URL does not produce a double slash in the path."""
     with MockedHTTP() as m:

@@ -158,13 +158,13 @@ def test_concurrency_bounds_calls_in_flight() -> None:
 
 @pytest.mark.parametrize("rate", [10.0, 50.0, 400.0])
 def test_rate_is_a_promise_in_every_one_second_window(rate: float) -> None:
-    """No one-second window, start-up included, sees more than rate + 2 % + 1 call starts."""
+    """No one-second window, start-up included, sees more than rate + 0.5 % + 1 call starts."""
     n = int(rate * 10)  # a long run: ten seconds, slow start included
     # 0.1 s per call: the concurrency (64) allows 640 calls/s, more than any rate here.
     _, api, _ = run_engine(rows(n), FakeApi(latency_s=0.1), concurrency=64, rate_per_s=rate)
     starts = sorted(api.starts)
     most = max(bisect.bisect_left(starts, t + 1.0) - i for i, t in enumerate(starts))
-    assert most <= rate * 1.02 + 1
+    assert most <= rate * 1.005 + 1
     achieved = (n - 1) / (starts[-1] - starts[0])
     assert achieved >= 0.98 * rate
 

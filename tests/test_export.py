@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
 import csv
-from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sandbox_worlds import credentials_of, environment_for, world_with
+from sandbox_worlds import command_args, credentials_of, sandbox_env_with, world_with
 from support import FakeClock, mg, sc
 
 from bulkops import run_job
@@ -231,17 +230,8 @@ def test_gather_services_keeps_first_occurrence_and_checks_flags(tmp_path: Path)
 # -- the command ---------------------------------------------------------------------
 
 
-def parse(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="bulkops export")
-    export_mod.add_arguments(parser)
-    return parser.parse_args(argv)
-
-
-@pytest.fixture
-def sandbox_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxThread]:
-    """A sandbox in a thread, with the environment pointing bulkops at it."""
-    with environment_for(monkeypatch, world_with({mg(1): [sc(1), sc(2)], mg(2): [sc(3)]})) as sb:
-        yield sb
+parse = partial(command_args, export_mod.add_arguments)
+sandbox_env = sandbox_env_with({mg(1): [sc(1), sc(2)], mg(2): [sc(3)]})
 
 
 def test_run_command_writes_snapshot_and_summary(
@@ -317,6 +307,7 @@ def test_unreadable_services_file_exits_2_before_any_call(
         (["--max-attempts", "two"], "argument --max-attempts: not a whole number: 'two'"),
         (["--timeout", "0"], "argument --timeout: value must be positive, got 0.0"),
         (["--timeout", "-3"], "argument --timeout: value must be positive, got -3.0"),
+        (["--timeout", "inf"], "argument --timeout: value must be a finite number, got inf"),
     ],
 )
 def test_connection_flags_refuse_bad_numbers_with_exit_2(

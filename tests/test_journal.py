@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from support import ai, mg, pn, sc
+from support import ai, mg, pn, record, sc, write_log
 
 from bulkops import jobs
 from bulkops.errors import JobFileError, UsageError
@@ -308,3 +308,46 @@ def test_failed_rows_of_every_kind_are_written_as_one_runnable_job(tmp_path: Pat
         Row(2, Op.ATTACH, mg(1), "+14155550100", SenderKind.PHONE_NUMBER),
         Row(3, Op.DETACH, mg(1), "Acme", SenderKind.ALPHA_SENDER),
     ]
+
+
+def test_read_results_skips_a_torn_last_line(tmp_path: Path) -> None:
+    """A last line that is not JSON (a kill mid-write) is skipped and counted."""
+    path = write_log(tmp_path / "out.jsonl", [record(2), record(3)], tail='{"line": 4, "op')
+    reader = read_results(path)
+    report = summarize(reader)
+    assert report.rows == 2
+    assert reader.torn_line == 3
+    assert report.torn_lines == 1
+
+
+def test_read_results_rejects_a_bad_line_in_the_middle(tmp_path: Path) -> None:
+    """An unreadable line with records after it raises JobFileError naming that line."""
+    path = tmp_path / "out.jsonl"
+    path.write_text(json.dumps(record(2)) + "\nnot json\n\n" + json.dumps(record(3)) + "\n")
+    with pytest.raises(JobFileError) as caught:
+        list(read_results(path))
+    assert caught.value.line == 2
+    assert "invalid JSON" in caught.value.problem
+
+
+@pytest.mark.parametrize(
+    ("content", "line"),
+    [
+        ('["a list"]\n', 1),
+        ('{"service_sid": "MG1", "op": "attach"}\n', 1),  # a JSON job file, not results
+    ],
+)
+def test_read_results_rejects_what_is_not_a_record(tmp_path: Path, content: str, line: int) -> None:
+    """Valid JSON that is not a result record is an error even on the last line."""
+    path = tmp_path / "job.jsonl"
+    path.write_text(content)
+    with pytest.raises(JobFileError, match="not a result record") as caught:
+        list(read_results(path))
+    assert caught.value.line == line
+
+
+def test_read_results_missing_file(tmp_path: Path) -> None:
+    """A missing file raises JobFileError up front, without a line."""
+    with pytest.raises(JobFileError, match="no such file") as caught:
+        read_results(tmp_path / "nope.jsonl")
+    assert caught.value.line is None

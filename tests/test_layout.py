@@ -203,6 +203,17 @@ def test_importing_the_engine_loads_no_http_client() -> None:
     subprocess.run([sys.executable, "-c", check], check=True)
 
 
+def test_the_command_line_loads_no_sandbox_server() -> None:
+    """Loading the commands loads the sandbox's flags and data, never its server."""
+    check = (
+        "import bulkops.commands.cli, sys; "
+        "assert 'bulkops.sandbox.server' not in sys.modules; "
+        "assert 'bulkops.sandbox.app' not in sys.modules; "
+        "assert 'aiohttp.web' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", check], check=True)
+
+
 def test_the_import_reader_resolves_relative_and_nested_imports() -> None:
     """Relative, nested and from-imports are all seen, so the rules can fail."""
     source = "from ..twilio import client\nfrom . import feed\n\ndef f():\n    import bulkops.run\n"

@@ -134,3 +134,18 @@ def test_a_terminal_stream_gets_the_bar(monkeypatch: pytest.MonkeyPatch) -> None
         progress.advance("succeeded")
     assert "bulkops.item.retry line=2" in out.getvalue()
     assert "1 rows" in out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("settings", "name"),
+    [
+        ({"interval_s": 0.0}, "interval_s"),
+        ({"interval_s": float("nan")}, "interval_s"),
+        ({"total_rows": -1}, "total_rows"),
+    ],
+)
+def test_impossible_settings_are_refused_by_name(settings: dict[str, Any], name: str) -> None:
+    """A display that could never print, or a negative total, is a ValueError naming it."""
+    options: dict[str, Any] = {"total_rows": 10, "stream": io.StringIO(), "quiet": False}
+    with pytest.raises(ValueError, match=f"^{name} must be"):
+        Progress.start(**(options | settings))

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import argparse
-from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sandbox_worlds import credentials_of, environment_for, world_with
+from sandbox_worlds import command_args, credentials_of, sandbox_env_with, world_with
 from support import FakeClock, mg, sc
 
 from bulkops.commands import verify as verify_mod
 from bulkops.commands.checks import Holdings, Problem, check_row
+from bulkops.commands.cli import main
 from bulkops.commands.connection import Connection
 from bulkops.commands.verify import verify
-from bulkops.errors import JobFileError, RunAborted, UsageError
+from bulkops.errors import Exit, JobFileError, RunAborted, UsageError
 from bulkops.model import Op, Row, SenderKind
 from bulkops.retry import Backoff
 from bulkops.sandbox import LoadProfile, Sandbox, SandboxThread
@@ -176,17 +176,8 @@ def test_check_row(op: Op, where: dict[str, str], expected: str | None) -> None:
 # -- the command ---------------------------------------------------------------------
 
 
-def parse(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="bulkops verify")
-    verify_mod.add_arguments(parser)
-    return parser.parse_args(argv)
-
-
-@pytest.fixture
-def sandbox_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxThread]:
-    """A sandbox in a thread, with the environment pointing bulkops at it."""
-    with environment_for(monkeypatch, world_with(POOLS)) as sb:
-        yield sb
+parse = partial(command_args, verify_mod.add_arguments)
+sandbox_env = sandbox_env_with(POOLS)
 
 
 def test_command_exits_0_when_everything_holds(
@@ -248,6 +239,17 @@ def test_command_missing_job_is_a_job_file_error(
     with pytest.raises(JobFileError, match="no such file"):
         verify_mod.run_command(parse([str(tmp_path / "nope.csv")]))
     assert sandbox_env.stats.requests == 0
+
+
+def test_the_job_file_is_checked_before_the_credentials(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A missing job is exit 2 naming it even without credentials, as for ``bulkops run``."""
+    for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_API_KEY", "TWILIO_API_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    missing = tmp_path / "nope.csv"
+    assert main(["verify", str(missing)]) == Exit.USAGE
+    assert capsys.readouterr().err == f"bulkops: error: {missing}: no such file\n"
 
 
 @pytest.mark.asyncio

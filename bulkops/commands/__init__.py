@@ -19,7 +19,10 @@ It may import anything below it: :mod:`bulkops.run`, :mod:`bulkops.engine`,
 :mod:`bulkops.twilio`, :mod:`bulkops.journal` and the shared top-level modules.
 The sandbox only lazily (inside a function), for ``--sandbox`` and ``bulkops
 sandbox``; at load time just its flags (:mod:`bulkops.sandbox.flags`,
-:mod:`bulkops.sandbox.profile`), so a run against Twilio never loads the server.
+:mod:`bulkops.sandbox.profile`) and the plain data they name (the world's
+default credentials, the fault kinds), which bring the world, its problems and
+stats along but never the server (:mod:`bulkops.sandbox.app`,
+:mod:`bulkops.sandbox.server`, ``aiohttp.web``): a run against Twilio never loads it.
 Nothing outside imports the commands. Inside, :mod:`~bulkops.commands.cli`
 dispatches to each; ``run`` uses ``dry_run``, ``progress`` and ``report``'s
 tables; export and verify never import each other, only what they share

@@ -24,6 +24,7 @@ from rich.progress import BarColumn, ProgressColumn, Task, TextColumn, TimeRemai
 from rich.progress import Progress as RichProgress
 from rich.text import Text
 
+from ..config import check_non_negative, check_positive
 from ..model import ItemResult, Outcome
 
 Clock = Callable[[], float]
@@ -46,10 +47,9 @@ class Progress:
         terminal ``stream`` (default: ``sys.stderr`` at call time); else a plain line
         at most every ``interval_s`` seconds of ``clock``.
         """
-        if total_rows is not None and total_rows < 0:
-            raise ValueError(f"total_rows must be None or at least 0, got {total_rows!r}")
-        if not interval_s > 0:
-            raise ValueError(f"interval_s must be greater than 0, got {interval_s!r}")
+        if total_rows is not None:
+            check_non_negative("total_rows", total_rows)
+        check_positive("interval_s", interval_s)
         if quiet:
             return Progress()
         out = sys.stderr if stream is None else stream

@@ -31,7 +31,7 @@ import anyio
 
 from ..config import check_positive, positive_arg
 from ..errors import Exit, RunAborted
-from ..jobs import open_job
+from ..jobs import Job, open_job
 from ..model import Op, SenderKind
 from ..resolve import Resolution, numbers_named, resolve_numbers
 from ..twilio import ServiceLister, ServiceNotFound
@@ -79,7 +79,7 @@ async def list_holdings(
 
 
 async def verify(
-    job: str | Path,
+    job: str | Path | Job,
     *,
     connection: Connection,
     default_op: Op | None = None,
@@ -88,14 +88,16 @@ async def verify(
 ) -> VerifyReport:
     """Check every row of ``job`` against one listing of each of its services.
 
-    ``report`` receives each problem in file order as it is found; up to
-    ``concurrency`` services are listed at once. Raises
+    ``job`` is a path (checked whole first, rows without an op taking
+    ``default_op``) or a :class:`~bulkops.jobs.Job` already opened. ``report``
+    receives each problem in file order as it is found; up to ``concurrency``
+    services are listed at once. Raises
     :class:`~bulkops.errors.JobFileError` for a job that cannot be read (before
     any request), :class:`~bulkops.errors.UsageError` for a ``concurrency``
     below 1, and :class:`RunAborted` when a listing fails for good.
     """
     check_positive("concurrency", concurrency)
-    checked = open_job(job, default_op=default_op)
+    checked = job if isinstance(job, Job) else open_job(job, default_op=default_op)
     async with connection.listers(pool_size=concurrency) as listers:
         wanted = numbers_named(checked.rows())
         resolution = await resolve_numbers(wanted, listers.account) if wanted else Resolution({})
@@ -127,13 +129,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run_command(args: argparse.Namespace) -> int:
     """``bulkops verify``: 0 all hold, 1 mismatches or invalid rows, 3 aborted.
 
-    Bad credentials or a job file that cannot be read raise
-    :class:`~bulkops.errors.UsageError` or :class:`~bulkops.errors.JobFileError`,
-    which the CLI turns into exit 2.
+    A job file that cannot be read, then bad credentials, raise
+    :class:`~bulkops.errors.JobFileError` or :class:`~bulkops.errors.UsageError`
+    (the job is checked first, as ``bulkops run`` does), which the CLI turns
+    into exit 2.
     """
-    default_op = Op(args.op) if args.op else None
-    connection = connection_from_args(args)
     job = str(args.job)
+    checked = open_job(job, default_op=Op(args.op) if args.op else None)
+    connection = connection_from_args(args)
 
     def show(problem: Problem) -> None:
         print(f"{job}:{problem.line}: {problem.message}")
@@ -141,9 +144,8 @@ def run_command(args: argparse.Namespace) -> int:
     try:
         result = asyncio.run(
             verify(
-                job,
+                checked,
                 connection=connection,
-                default_op=default_op,
                 report=show,
                 concurrency=args.concurrency,
             )

@@ -127,7 +127,7 @@ class ResultJournal:
 
     def _write_failed(self, result: ItemResult) -> None:
         if self._failed_writer is None:
-            self._failed = open(failed_path(self.path), "w", encoding="utf-8", newline="")  # noqa: SIM115
+            self._failed = open(failed_path(self.path), "w", encoding="utf-8", newline="")  # noqa: SIM115 - open across records; close() closes it
             self._failed_writer = csv.DictWriter(self._failed, FAILED_COLUMNS, lineterminator="\n")
             self._failed_writer.writeheader()
         self._failed_writer.writerow(

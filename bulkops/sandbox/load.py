@@ -44,7 +44,11 @@ def route_of(request: web.Request) -> str:
 
 
 class LoadGate:
-    """The middleware that applies a :class:`LoadProfile` and records :class:`Stats`."""
+    """The middleware that applies a :class:`LoadProfile` and records :class:`Stats`.
+
+    ``clock`` times the per-second window and ``sleep`` waits the latency; tests
+    pass fakes.
+    """
 
     def __init__(
         self,
@@ -52,10 +56,12 @@ class LoadGate:
         stats: Stats,
         *,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.profile = profile
         self.stats = stats
         self._clock = clock
+        self._sleep = sleep
         self._rng = random.Random(profile.seed)
         self._in_flight = 0
         self._admitted: deque[float] = deque()
@@ -149,7 +155,7 @@ class LoadGate:
             if jitter_ms:
                 delay_ms += self._rng.uniform(-jitter_ms, jitter_ms)
             if delay_ms > 0:
-                await asyncio.sleep(delay_ms / 1000)
+                await self._sleep(delay_ms / 1000)
         if fault is None and self.profile.hold_writes_s > 0 and request.method in _WRITES:
             return await self._hold(request, handler)
         if fault is None:

@@ -22,7 +22,7 @@ import aiohttp
 from .._version import __version__
 from ..config import Credentials, RunConfig, api_base_for
 from ..egress import Egress
-from ..model import Op, SenderKind
+from ..model import SenderKind
 from .answers import error_for, reply_for
 from .network import ssl_context, transport_error
 from .wire import (
@@ -31,7 +31,6 @@ from .wire import (
     Reply,
     Request,
     Resource,
-    build_request,
     list_path,
     read_page,
 )
@@ -42,8 +41,8 @@ _FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 class TwilioClient:
     """Sends requests to Twilio's APIs over one session; lists senders of ``kind``.
 
-    :meth:`send` is the one request path; :meth:`attach`, :meth:`detach` and
-    :meth:`fetch` are conveniences over it. Paths of the 2010 API
+    :meth:`send` is the one request path; build what it sends with
+    :func:`~bulkops.twilio.wire.build_request`. Paths of the 2010 API
     (``/2010-04-01/…``) go to ``api_base_url``, every other path to ``base_url``.
     """
 
@@ -61,10 +60,10 @@ class TwilioClient:
 
         ``api_base_url`` is the 2010 API's (default: :func:`~bulkops.config.api_base_for`
         of ``base_url``: ``https://api.twilio.com`` for Twilio's Messaging host, else
-        ``base_url`` itself); ``kind`` picks the sender collection of the
-        conveniences and the list calls; ``now`` is the clock a ``Retry-After``
-        date is counted from; ``egress`` says which proxy each host's requests go
-        through (None: direct; its CA bundle is the session's, see :meth:`open`).
+        ``base_url`` itself); ``kind`` picks the sender collection of the list
+        calls; ``now`` is the clock a ``Retry-After`` date is counted from;
+        ``egress`` says which proxy each host's requests go through (None: direct;
+        its CA bundle is the session's, see :meth:`open`).
         """
         egress = egress or Egress()
         self._session = session
@@ -166,18 +165,6 @@ class TwilioClient:
         raise error_for(
             status, raw, retry_after=retry_after, target=request.target, now=self._now()
         )
-
-    async def attach(self, service_sid: str, sender_sid: str) -> Reply:
-        """Convenience: ``send(build_request(Op.ATTACH, kind, …))``, the create ``POST``."""
-        return await self.send(build_request(Op.ATTACH, self._kind, service_sid, sender_sid))
-
-    async def detach(self, service_sid: str, sender_sid: str) -> Reply:
-        """Convenience: ``send(build_request(Op.DETACH, kind, …))``, the ``DELETE``."""
-        return await self.send(build_request(Op.DETACH, self._kind, service_sid, sender_sid))
-
-    async def fetch(self, service_sid: str, sender_sid: str) -> Reply:
-        """Convenience: ``send(build_request(Op.FETCH, kind, …))``, the ``GET`` of one sender."""
-        return await self.send(build_request(Op.FETCH, self._kind, service_sid, sender_sid))
 
     def first_page_url(
         self, service_sid: str, *, page_size: int = 1000, kind: SenderKind | None = None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import random
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,8 @@ import pytest
 from e2e_support import SHORT_CODE, fast_config, fetch_stats, run_job, service_of, write_job
 from support import mg, sc
 
+from bulkops.journal import ResultJournal
+from bulkops.model import ItemResult
 from bulkops.sandbox import LoadProfile, Sandbox, World
 
 ROWS = 40
@@ -135,3 +139,45 @@ def only_the_second_draw_stalls(p: float) -> int:
         if [rng.random() < p for _ in range(6)] == [False, True, False, False, False, False]:
             return seed
     raise AssertionError("no such seed")
+
+
+# --- Faults of our own: the disk, and bugs ----------------------------------------------
+
+
+def record_raising(error: Exception) -> Callable[[ResultJournal, ItemResult], None]:
+    """A ResultJournal.record that fails with ``error``, as a full disk would."""
+
+    def record(journal: ResultJournal, result: ItemResult) -> None:
+        raise error
+
+    return record
+
+
+@pytest.mark.asyncio
+async def test_a_disk_error_inside_the_engine_stops_the_run_in_its_own_words(
+    tmp_path: Path, results: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An OSError raised in the engine's task groups is the run's reason, not "ExceptionGroup"."""
+    plan, world = plan_and_world(3)
+    job = write_job(tmp_path / "job.csv", [("attach", mg_, sc_) for sc_, mg_ in plan.items()])
+    full = OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(ResultJournal, "record", record_raising(full))
+    async with Sandbox(world=world) as sb:
+        run = await run_job(sb, job, results, fast_config(sb.base_url, concurrency=1))
+
+    assert run.aborted == "OSError: [Errno 28] No space left on device"
+
+
+@pytest.mark.asyncio
+async def test_a_bug_inside_the_engine_is_raised_with_its_traceback(
+    tmp_path: Path, results: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Any other exception from the engine's task groups leaves run_job: a bug is no abort."""
+    plan, world = plan_and_world(3)
+    job = write_job(tmp_path / "job.csv", [("attach", mg_, sc_) for sc_, mg_ in plan.items()])
+    monkeypatch.setattr(ResultJournal, "record", record_raising(ZeroDivisionError("oops")))
+    async with Sandbox(world=world) as sb:
+        with pytest.raises(ExceptionGroup) as caught:
+            await run_job(sb, job, results, fast_config(sb.base_url, concurrency=1))
+
+    assert caught.group_contains(ZeroDivisionError, match="oops")

@@ -12,7 +12,7 @@ from support import mg, sc
 from bulkops.sandbox import Sandbox, World
 
 MG_A, MG_B, MG_FULL = mg(0xA), mg(0xB), mg(0xF)
-SC_UNKNOWN = "SC" + "e" * 32  # well-formed, not on the account
+SC_UNKNOWN = sc(0xFFFF)  # well-formed, not on the account
 POOL = 4  # senders a service may hold in this world
 
 #: Row, then what its record must say: (op, service, sender), (outcome, detail, http, code).

@@ -10,8 +10,9 @@ from e2e_support import SHORT_CODE
 from support import mg, sc
 
 from bulkops.config import Credentials
+from bulkops.model import Op
 from bulkops.sandbox import Sandbox, World
-from bulkops.twilio import Resource, TwilioClient
+from bulkops.twilio import Resource, TwilioClient, build_request
 
 MG_A, MG_B = mg(0xA), mg(0xB)
 ATTACHED = 23
@@ -87,7 +88,7 @@ async def test_paging_survives_detaches_between_pages() -> None:
             items, url = await client.list_page(url)
             seen += [item["sid"] for item in items]
             for item in items:  # detach what this page showed, before the next page
-                await client.detach(MG_A, item["sid"])
+                await client.send(build_request(Op.DETACH, SHORT_CODE, MG_A, item["sid"]))
         left = list(sb.world.pool(MG_A, SHORT_CODE))
 
     assert seen == [sc(i) for i in range(1, ATTACHED + 1)]

@@ -16,7 +16,7 @@ ROWS = 60  # 1.5 s at RATE: the one test that spends real time on purpose
 
 @pytest.mark.asyncio
 async def test_no_one_second_window_sees_more_than_the_rate(tmp_path: Path, results: Path) -> None:
-    """At --rate 40, the sandbox never sees more than 40 (+1 %, +1) requests in any second."""
+    """At --rate 40, the sandbox never sees more than 40 (+0.5 %, +1) requests in any second."""
     plan = {sc(i): mg(1) for i in range(1, ROWS + 1)}
     job = write_job(tmp_path / "job.csv", [("attach", mg_, sc_) for sc_, mg_ in plan.items()])
     world = World()
@@ -28,6 +28,6 @@ async def test_no_one_second_window_sees_more_than_the_rate(tmp_path: Path, resu
 
     assert [r["outcome"] for r in run.records] == ["succeeded"] * ROWS
     assert stats["by_method"]["POST"] == ROWS
-    assert stats["peak_per_second"] <= RATE * 1.02 + 1
+    assert stats["peak_per_second"] <= RATE * 1.005 + 1
     # The first full second shows the limit is reached, not just respected by going slow.
     assert stats["per_second"]["requests"][0] >= RATE * 0.5

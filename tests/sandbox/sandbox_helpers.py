@@ -5,25 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 import aiohttp
-from support import sc
+from support import mg, pn, sc
 
 from bulkops.model import SenderKind
 from bulkops.sandbox import Sandbox, World
 
-MG_A = "MG" + "a" * 32
-MG_B = "MG" + "b" * 32
-MG_UNKNOWN = "MG" + "c" * 32
-SC_UNKNOWN = "SC" + "f" * 32
-PN_UNKNOWN = "PN" + "f" * 32
+MG_A, MG_B = mg(0xA), mg(0xB)
+MG_UNKNOWN = mg(0xC)  # well-formed, never seeded
+SC_UNKNOWN = sc(0xFFFF)  # well-formed, numbered past any seeded short code
+PN_UNKNOWN = pn(0xFFFF)  # well-formed, numbered past any seeded phone number
 
 SHORT_CODE = SenderKind.SHORT_CODE
 PHONE_NUMBER = SenderKind.PHONE_NUMBER
 ALPHA_SENDER = SenderKind.ALPHA_SENDER
-
-
-def pn(n: int = 0) -> str:
-    """A valid phone number SID (``PN`` + 32 hex digits) numbered ``n``."""
-    return f"PN{n:032x}"
 
 
 def sid_of(kind: SenderKind, n: int) -> str:

@@ -63,7 +63,7 @@ def test_attach_rules_raise_twilio_problems() -> None:
     world = World()
     world.seed(service_sids=[MG_A, MG_B], short_code_sids=[sc(1)])
     codes = []
-    for service_sid, sid in ((MG_A, "SC" + "9" * 32), (MG_A, sc(1)), (MG_A, sc(1)), (MG_B, sc(1))):
+    for service_sid, sid in ((MG_A, sc(9)), (MG_A, sc(1)), (MG_A, sc(1)), (MG_B, sc(1))):
         try:
             world.attach(service_sid, SHORT_CODE, sid)
         except TwilioProblem as problem:

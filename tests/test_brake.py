@@ -5,7 +5,7 @@ from __future__ import annotations
 from bulkops.engine.brake import FailureBrake
 from bulkops.model import Outcome
 
-S, F, I = Outcome.SUCCEEDED, Outcome.FAILED, Outcome.INVALID  # noqa: E741
+S, F, I = Outcome.SUCCEEDED, Outcome.FAILED, Outcome.INVALID  # noqa: E741 - I for invalid, beside S and F
 
 
 def trips_at(brake: FailureBrake, outcomes: list[Outcome]) -> int | None:

@@ -1,4 +1,4 @@
-"""The result journal: JSON lines flushed at once, fsynced on an injected clock; the summary."""
+"""The result journal's writer: JSON lines flushed at once, fsynced on an injected clock."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import FakeClock, mg, sc
+from support import FakeClock, mg, result, sc
 
-from bulkops.journal import ResultJournal, default_results_path, summary_line
-from bulkops.model import Detail, ItemResult, Outcome
+from bulkops.journal import ResultJournal, default_results_path
+from bulkops.model import Detail, Outcome
 
 FIELDS = {
     "line",
@@ -32,23 +32,6 @@ FIELDS = {
     "elapsed_ms",
     "finished_at",
 }
-
-
-def result(line: int = 2, **overrides: Any) -> ItemResult:
-    fields: dict[str, Any] = {
-        "line": line,
-        "op": "attach",
-        "service_sid": mg(1),
-        "sender_sid": sc(line),
-        "outcome": Outcome.SUCCEEDED,
-        "detail": Detail.ATTACHED,
-        "http_status": 201,
-        "attempts": 1,
-        "elapsed_ms": 12.5,
-        "finished_at": "2024-01-01T00:00:00.000Z",
-    }
-    fields.update(overrides)
-    return ItemResult(**fields)
 
 
 def records(path: Path) -> list[dict[str, Any]]:
@@ -110,8 +93,8 @@ def test_each_record_is_one_json_line_with_the_documented_fields(tmp_path: Path)
         "twilio_code": None,
         "message": None,
         "attempts": 1,
-        "elapsed_ms": 12.5,
-        "finished_at": "2024-01-01T00:00:00.000Z",
+        "elapsed_ms": 100.0,
+        "finished_at": "2024-01-01T00:00:10.000Z",
         "throttled": 0,
     }
     assert (second["outcome"], second["detail"], second["message"]) == (
@@ -248,37 +231,3 @@ def test_default_results_path_uses_utc_now_when_not_given() -> None:
     stamp = path.stem.removeprefix("job-")
     assert path.parent == Path("results")
     assert before <= stamp <= after
-
-
-@pytest.mark.parametrize(
-    ("counts", "duration_s", "path", "expected"),
-    [
-        (
-            {
-                (Outcome.SUCCEEDED, Detail.ATTACHED): 1200,
-                (Outcome.SUCCEEDED, Detail.ALREADY_ATTACHED): 3,
-                (Outcome.FAILED, Detail.POOL_FULL): 2,
-                (Outcome.FAILED, Detail.RETRIES_EXHAUSTED): 5,
-                (Outcome.INVALID, Detail.INVALID_ROW): 1,
-            },
-            5.0,
-            Path("results/job-x.jsonl"),
-            "1,211 rows in 5.0 s (242/s): 1,203 succeeded (1,200 attached, 3 already_attached); "
-            "7 failed (5 retries_exhausted, 2 pool_full); 1 invalid (1 invalid_row). "
-            "Results: results/job-x.jsonl",
-        ),
-        (
-            {(Outcome.FAILED, Detail.REJECTED): 4, (Outcome.SUCCEEDED, Detail.DETACHED): 0},
-            2.0,
-            None,
-            "4 rows in 2.0 s (2/s): 4 failed (4 rejected)",
-        ),
-        ({}, 0.0, None, "0 rows in 0.0 s (0/s): nothing to do"),
-    ],
-    ids=["mixed", "zero-counts-hidden", "empty"],
-)
-def test_summary_line(
-    counts: dict[tuple[Outcome, Detail], int], duration_s: float, path: Path | None, expected: str
-) -> None:
-    """One readable line: totals per outcome, details by count, duration, rate, results path."""
-    assert summary_line(Counter(counts), duration_s=duration_s, path=path) == expected
