@@ -2,6 +2,8 @@
 
 Routes, for every :class:`~bulkops.model.SenderKind` (the spec's path templates):
 
+* Messaging v1, ``GET /v1/Services``: the account's Messaging Services, paged
+  (:mod:`.services`);
 * Messaging v1, ``/v1/Services/{ServiceSid}/{Collection}[/{Sid}]``: create,
   list, fetch, delete of short codes, phone numbers and alpha senders
   (:mod:`.messaging`);
@@ -29,7 +31,7 @@ from typing import Any
 from aiohttp import web
 
 from ..model import SenderKind
-from . import accounts, messaging, problems
+from . import accounts, messaging, problems, services
 from .context import BASE_URL, GATE, STATS, WORLD, json_response
 from .load import Handler, LoadGate
 from .problems import TwilioProblem
@@ -60,6 +62,7 @@ def build_app(
     app[GATE] = gate
     app[BASE_URL] = base_url.rstrip("/")
     app.on_shutdown.append(gate.on_shutdown)
+    services.add_routes(app.router)
     for kind in SenderKind:
         messaging.add_routes(app.router, kind)
         accounts.add_routes(app.router, kind)
