@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shlex
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -170,10 +171,15 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError(f"{out}: cannot write the plan: {exc.strerror or exc}") from None
     render(planned, desired=desired, out=sys.stderr)
     rows = len(planned.plan.steps)
+    again = ["bulkops", "run", str(out)]
+    if args.sandbox:
+        again += ["--sandbox", *(["--state", args.state] if args.state else [])]
     print(
-        f"bulkops: wrote {out} ({rows:,} rows) and {summary}; run it with: bulkops run {out}",
+        f"bulkops: wrote {out} ({rows:,} rows) and {summary}; run it with: {shlex.join(again)}",
         file=sys.stderr,
     )
+    if args.sandbox and not args.state:
+        print("bulkops: the sandbox's world is gone: keep it with --state FILE", file=sys.stderr)
     return exit_code(planned.plan, detailed=args.detailed_exitcode)
 
 
