@@ -11,7 +11,7 @@ from .._version import __version__
 from ..errors import Exit, JobFileError, UsageError
 from ..model import Op
 from ..sandbox import flags as sandbox_flags
-from . import export, report, verify
+from . import export, plan, report, verify
 from . import run as runner
 from .connection import add_egress_arguments
 
@@ -48,6 +48,8 @@ def _add_run(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     add("--dry-run", action="store_true", help="validate, print what would be sent, send nothing")
     add("--sandbox", action="store_true",
         help="run against an embedded local sandbox seeded from the job")
+    add("--state", metavar="FILE",
+        help="with --sandbox: the sandbox's world from FILE if it exists (not seeded); saved back")
     add("--log-format", choices=["console", "json"], default="console",
         help="event log on stderr: for people (default) or JSON lines")
     add("-v", "--verbose", action="store_true", help="log every retry")
@@ -86,6 +88,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_arguments(snapshot)
     snapshot.set_defaults(handler=export.run_command)
+    planner = commands.add_parser(
+        "plan",
+        help="write the job that puts every sender where a file says",
+        description="List where senders are and write the job that puts them where DESIRED says.",
+    )
+    plan.add_arguments(planner)
+    planner.set_defaults(handler=plan.run_command)
     check = commands.add_parser(
         "verify",
         help="check that the world holds what a job asks",

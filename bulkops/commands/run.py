@@ -29,6 +29,7 @@ from ..sandbox.profile import LoadProfile
 from .dry_run import dry_run
 from .progress import Progress
 from .report import render_text
+from .sandboxed import embedded_sandbox, sandbox_world
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +89,8 @@ def prepare(args: argparse.Namespace, job: Job, config: RunConfig) -> Plan:
         load = load_profile_from_args(args)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    if args.state and not args.sandbox:
+        raise UsageError("--state applies only with --sandbox")
     if args.sandbox:
         if args.base_url:
             raise UsageError("--sandbox and --base-url exclude each other")
@@ -106,11 +109,11 @@ async def execute(plan: Plan, log: FilteringBoundLogger, progress: Progress) -> 
     hooks = RunHooks(log=log, observer=progress, handle_signals=True)
     if plan.credentials is not None:
         return await _run(plan, plan.config, plan.credentials, hooks)
-    from ..sandbox import Sandbox, World, seed_from_job  # only a sandbox run needs it
+    from ..sandbox import seed_from_job  # only a sandbox run needs it
 
-    world = World()
-    seed_from_job(world, plan.job, stage=True)
-    async with Sandbox(world=world, load=plan.load) as sandbox:
+    state = plan.args.state
+    world = sandbox_world(state, lambda w: seed_from_job(w, plan.job, stage=True))
+    async with embedded_sandbox(world, state, load=plan.load) as sandbox:
         log.info("bulkops.sandbox.started", base_url=sandbox.base_url, **world.summary())
         config = replace(plan.config, base_url=sandbox.base_url)
         summary = await _run(plan, config, sandbox.credentials(), hooks)

@@ -26,17 +26,19 @@ from collections.abc import Callable, Iterable, Mapping
 from contextlib import aclosing
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import anyio
 
 from ..config import check_positive, positive_arg
-from ..errors import Exit, RunAborted
+from ..errors import Exit, RunAborted, UsageError
 from ..jobs import Job, open_job
 from ..model import Op, SenderKind
 from ..resolve import Resolution, numbers_named, resolve_numbers
 from ..twilio import ServiceLister, ServiceNotFound
 from .checks import Holdings, Problem, VerifyReport, check_rows, plan, tally
 from .connection import Connection, add_connection_arguments, connection_from_args
+from .sandboxed import embedded_sandbox, sandbox_world
 
 
 async def list_holdings(
@@ -123,7 +125,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="services listed at once (default 4)",
     )
+    parser.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="verify against an embedded sandbox (seeded from JOB unless --state names a world)",
+    )
+    parser.add_argument(
+        "--state",
+        metavar="FILE",
+        help="with --sandbox: the sandbox's world from FILE if it exists; saved back",
+    )
     add_connection_arguments(parser)
+
+
+async def _verify_in_sandbox(job: str | Job, args: argparse.Namespace, **options: Any) -> VerifyReport:
+    """:func:`verify` against an embedded sandbox: ``--state``'s world, else seeded from the job."""
+    from ..sandbox import seed_from_job
+
+    checked = job if isinstance(job, Job) else open_job(job, default_op=options.get("default_op"))
+    world = sandbox_world(args.state, lambda w: seed_from_job(w, checked))
+    async with embedded_sandbox(world, args.state) as sandbox:
+        connection = Connection(base_url=sandbox.base_url, credentials=sandbox.credentials())
+        return await verify(checked, connection=connection, **options)
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -134,22 +157,28 @@ def run_command(args: argparse.Namespace) -> int:
     (the job is checked first, as ``bulkops run`` does), which the CLI turns
     into exit 2.
     """
+    default_op = Op(args.op) if args.op else None
+    if args.state and not args.sandbox:
+        raise UsageError("--state applies only with --sandbox")
+    if args.sandbox and args.base_url:
+        raise UsageError("--sandbox and --base-url exclude each other")
     job = str(args.job)
-    checked = open_job(job, default_op=Op(args.op) if args.op else None)
-    connection = connection_from_args(args)
+    checked = open_job(job, default_op=default_op)  # the job first, then the credentials
 
     def show(problem: Problem) -> None:
         print(f"{job}:{problem.line}: {problem.message}")
 
+    options: dict[str, Any] = {
+        "default_op": default_op,
+        "report": show,
+        "concurrency": args.concurrency,
+    }
     try:
-        result = asyncio.run(
-            verify(
-                checked,
-                connection=connection,
-                report=show,
-                concurrency=args.concurrency,
-            )
-        )
+        if args.sandbox:
+            result = asyncio.run(_verify_in_sandbox(checked, args, **options))
+        else:
+            connection = connection_from_args(args)
+            result = asyncio.run(verify(checked, connection=connection, **options))
     except RunAborted as exc:
         print(f"bulkops: verify aborted, nothing verified: {exc.reason}", file=sys.stderr)
         return Exit.ABORTED

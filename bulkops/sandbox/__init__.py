@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from .app import build_app
     from .problems import TwilioProblem
     from .profile import LoadProfile
-    from .seeding import seed_from_job
+    from .seeding import seed_from_job, spread_from_job
     from .senders import Sender
     from .server import Sandbox, SandboxThread
     from .stats import Fault, Stats
@@ -40,6 +40,7 @@ _HOME = {
     "LoadProfile": "profile",
     "TwilioProblem": "problems",
     "seed_from_job": "seeding",
+    "spread_from_job": "seeding",
     "Sandbox": "server",
     "SandboxThread": "server",
     "Fault": "stats",
@@ -72,4 +73,5 @@ __all__ = [
     "World",
     "build_app",
     "seed_from_job",
+    "spread_from_job",
 ]

@@ -2,6 +2,8 @@
 
 Routes, for every :class:`~bulkops.model.SenderKind` (the spec's path templates):
 
+* Messaging v1, ``GET /v1/Services``: the account's Messaging Services, paged
+  (:mod:`.services`);
 * Messaging v1, ``/v1/Services/{ServiceSid}/{Collection}[/{Sid}]``: create,
   list, fetch, delete of short codes, phone numbers and alpha senders
   (:mod:`.messaging`);
@@ -64,6 +66,7 @@ def build_app(
     app[GATE] = gate
     app[BASE_URL] = base_url.rstrip("/")
     app.on_shutdown.append(gate.on_shutdown)
+    services.add_routes(app.router)
     for kind in SenderKind:
         messaging.add_routes(app.router, kind)
         accounts.add_routes(app.router, kind)

@@ -4,11 +4,15 @@ A row may name its sender by SID (it gets a number), by number (it gets a SID)
 or, for an alpha sender, by its text, which needs nothing on the account: Twilio
 creates an alpha sender when it is added to a service. ``stage`` also puts each
 sender where the job expects to find it, so ``bulkops run JOB --sandbox`` shows
-a detach or a migration doing real work.
+a detach or a migration doing real work. :func:`spread_from_job` spreads the
+senders of a desired file over services instead, so ``bulkops plan --sandbox``
+has attaches, moves and senders already in place to show.
 """
 
 from __future__ import annotations
 
+import hashlib
+import zlib
 from contextlib import suppress
 
 from ..jobs import Job
@@ -42,6 +46,44 @@ def seed_from_job(world: World, job: Job, *, stage: bool = False) -> tuple[int, 
         if stage:
             _stage(world, row, value, staged)
     return used, skipped
+
+
+def spread_from_job(world: World, job: Job) -> tuple[int, int]:
+    """Seed as :func:`seed_from_job` does, then spread the senders; returns (rows used, skipped).
+
+    By a hash of each sender (so the same file spreads the same way every
+    time): a third stay in no service, a third go to the row's own service (in
+    place) and a third to another: the next service the file names, or, when it
+    names one, a service of the sandbox's own ("elsewhere"). The first row of a
+    sender decides; a full pool or a sender already placed is left as it is.
+    """
+    used, skipped = seed_from_job(world, job)
+    services = sorted({row.service_sid for row in job.rows() if isinstance(row, Row)})
+    placed: set[tuple[SenderKind, str]] = set()
+    for row in job.rows():
+        if not isinstance(row, Row):
+            continue
+        value = _seed_sender(world, row)
+        if (row.kind, value) in placed:
+            continue
+        placed.add((row.kind, value))
+        bucket = zlib.crc32(f"{row.kind.value}:{value}".encode()) % 3
+        if bucket == 0:
+            continue
+        target = row.service_sid if bucket == 1 else _another(world, services, row.service_sid)
+        with suppress(TwilioProblem):
+            world.attach(target, row.kind, value)
+    return used, skipped
+
+
+def _another(world: World, services: list[str], service_sid: str) -> str:
+    """The service after ``service_sid`` among ``services``; the sandbox's own if it is alone."""
+    others = [s for s in services if s != service_sid]
+    if others:
+        return next((s for s in others if s > service_sid), others[0])
+    elsewhere = "MG" + hashlib.blake2b(b"bulkops sandbox: elsewhere", digest_size=16).hexdigest()
+    world.add_service(elsewhere)
+    return elsewhere
 
 
 def _seed_sender(world: World, row: Row) -> str:

@@ -27,7 +27,7 @@ from ..errors import (
 )
 from ..model import AccountListing, SenderKind
 from ..retry import Backoff
-from .wire import Listed, Resource, account_list_path, list_path
+from .wire import SERVICES, Listed, Resource, account_list_path, list_path, services_path
 
 #: The largest ``PageSize`` Twilio's spec allows on a list call.
 MAX_PAGE_SIZE = 1000
@@ -142,6 +142,20 @@ class ServiceLister(Pager):
         what = f"{service_sid} {kind.collection}"
         return self.pages_at(first, kind, what=what, not_found=ServiceNotFound(service_sid))
 
+    def services(self) -> AsyncGenerator[list[str], None]:
+        """Yield each page of the account's Messaging Service SIDs (``GET /v1/Services``).
+
+        Raises :class:`RunAborted` when the list fails for good, a 404 included
+        (no Messaging API at that base URL).
+        """
+        missing = RunAborted(
+            "listing the account's Messaging Services answered 404: check the base URL or region"
+        )
+        pages = self.pages_at(
+            services_path(self.page_size), SERVICES, what="Messaging Services", not_found=missing
+        )
+        return _sids(pages)
+
 
 class AccountLister(Pager):
     """Lists the account's numbers of a kind (the 2010 API), as :mod:`bulkops.resolve` asks.
@@ -184,3 +198,9 @@ async def _pairs(
                 (str(item.get(listing.number_field) or ""), str(item.get("sid") or ""))
                 for item in page
             ]
+
+
+async def _sids(pages: AsyncGenerator[list[Resource], None]) -> AsyncGenerator[list[str], None]:
+    async with aclosing(pages):
+        async for page in pages:
+            yield [str(item.get("sid") or "") for item in page]

@@ -18,6 +18,9 @@ the 2010 API (``twilio_api_v2010.json``, on its own host; see
 
     GET /2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers.json  (query: PhoneNumber, PageSize)
     GET /2010-04-01/Accounts/{AccountSid}/SMS/ShortCodes.json        (query: ShortCode, PageSize)
+
+and the account's Messaging Services themselves, ``GET /v1/Services`` (query:
+``PageSize`` ≤ 1000; items under ``services``, schema ``messaging.v1.service``).
 """
 
 from __future__ import annotations
@@ -141,6 +144,27 @@ def account_list_path(
     return f"{listing.path_for(account_sid)}?{urlencode(query)}"
 
 
+def services_path(page_size: int) -> str:
+    """The path of the first page of the account's Messaging Services.
+
+    ``GET /v1/Services?PageSize=N`` (spec: ``ListService``; ``PageSize`` 1 to
+    1000); items under :data:`SERVICES`'s ``list_key``, each with its ``sid``;
+    later pages from ``meta.next_page_url``, as every Messaging v1 list.
+    """
+    return f"/v1/Services?PageSize={page_size}"
+
+
+@dataclass(frozen=True, slots=True)
+class ServicesList:
+    """How the services list is read: items under ``services`` (spec: ListServiceResponse)."""
+
+    list_key: str = "services"
+
+
+#: The account's Messaging Services list, as :func:`read_page` reads it.
+SERVICES = ServicesList()
+
+
 class Listed(Protocol):
     """What a list page is read by: the key of its items (a SenderKind, an AccountListing)."""
 
@@ -173,14 +197,17 @@ def read_page(reply: Reply, listed: Listed, *, target: str) -> tuple[list[Resour
 
 __all__ = [
     "API_2010_PREFIX",
+    "SERVICES",
     "Form",
     "Listed",
     "Reply",
     "Request",
     "Resource",
+    "ServicesList",
     "account_list_path",
     "build_request",
     "list_path",
     "read_page",
     "service_request",
+    "services_path",
 ]

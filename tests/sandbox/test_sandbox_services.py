@@ -1,72 +1,68 @@
-"""The sandbox's issue-11 routes and faults with issue 10's kinds.
+"""``GET /v1/Services``: the account's Messaging Services, paged, as Twilio's spec says.
 
-``GET /v1/Services/{Sid}`` is checked against Twilio's spec (its ``links`` name
-every kind's collection), and held writes (``hold_writes_s``) land for every
-kind's create and delete, even after the client gave up.
+Each page validates against the spec's ListServiceResponse (items are
+``messaging.v1.service``); following ``next_page_url`` reads every service
+once, in SID order; bulkops' lister reads them the same way.
 """
 
 from __future__ import annotations
 
-import asyncio
+from contextlib import aclosing
 
-import aiohttp
 import pytest
-from contract_support import MESSAGING, response_validator
-from sandbox_helpers import (
-    ALPHA_SENDER,
-    MG_A,
-    MG_UNKNOWN,
-    PHONE_NUMBER,
-    SHORT_CODE,
-    pn,
-    seeded_world,
-)
-from support import sc
+from contract_support import MESSAGING, response_validator, schema
+from support import mg
 
-from bulkops.model import SenderKind
-from bulkops.sandbox import LoadProfile
+from bulkops.commands.connection import Connection
+from bulkops.sandbox import Sandbox, World
+
+SERVICES = [mg(n) for n in (5, 1, 4, 2, 3)]
 
 
-@pytest.mark.asyncio
-async def test_the_service_reads_as_the_spec_says_and_links_every_kind(open_api) -> None:
-    """200 with ``messaging.v1.service``; an unknown service is 404/20404."""
-    async with open_api() as api:
-        status, body, _ = await api.call("GET", f"{api.base_url}/v1/Services/{MG_A}")
-        missing, error, _ = await api.call("GET", f"{api.base_url}/v1/Services/{MG_UNKNOWN}")
-        stats = await api.stats()
-    assert status == 200
-    response_validator(MESSAGING, "/v1/Services/{Sid}", "get", "200").validate(body)
-    assert body["sid"] == MG_A
-    for kind in SenderKind:
-        assert body["links"][kind.list_key] == f"{body['url']}/{kind.collection}"
-    assert (missing, error["code"]) == (404, 20404)
-    assert stats["by_route"]["GET /v1/Services/{Sid}"] == 2
+def world_of_services() -> World:
+    world = World()
+    for sid in SERVICES:
+        world.add_service(sid)
+    return world
 
 
 @pytest.mark.asyncio
-async def test_held_writes_of_every_kind_land_after_the_client_gave_up(open_api) -> None:
-    """A create of each kind and a delete, each held 0.3 s, the client gone after 0.05 s:
-    all applied once the hold is over. A read is not held."""
-    world = seeded_world(short_codes=2, phone_numbers=2)
-    world.attach(MG_A, PHONE_NUMBER, pn(2))
-    gave_up = aiohttp.ClientTimeout(total=0.05)
-    async with open_api(world_=world, load=LoadProfile(hold_writes_s=0.3)) as api:
-        writes = [
-            api.create(MG_A, sc(1), SHORT_CODE, timeout=gave_up),
-            api.create(MG_A, pn(1), PHONE_NUMBER, timeout=gave_up),
-            api.create(MG_A, "Acme", ALPHA_SENDER, timeout=gave_up),
-            api.delete(MG_A, pn(2), PHONE_NUMBER, timeout=gave_up),
-        ]
-        for write in writes:
-            with pytest.raises(TimeoutError):
-                await write
-        status, _, _ = await api.call(
-            "GET", f"{api.base_url}/v1/Services/{MG_A}", timeout=gave_up
-        )  # a read: answered at once
-        assert world.attached(MG_A, PHONE_NUMBER, pn(1)) is None  # still held
-        await asyncio.sleep(0.5)
-    assert status == 200
-    assert world.attached(MG_A, SHORT_CODE, sc(1)) is not None
-    assert world.attached(MG_A, PHONE_NUMBER, pn(1)) is not None
-    assert world.attached(MG_A, PHONE_NUMBER, pn(2)) is None
-    assert [s.number for s in world.senders.values() if s.kind is ALPHA_SENDER] == ["Acme"]
+async def test_every_page_matches_the_spec_and_lists_each_service_once(open_api) -> None:
+    """PageSize=2 over five services: three pages, each valid, every SID once, sorted."""
+    listed_v = response_validator(MESSAGING, "/v1/Services", "get", "200")
+    resource = schema(MESSAGING, "components", "schemas", "messaging.v1.service")
+    meta = schema(MESSAGING, "paths", "/v1/Services", "get", "responses", "200", "content")
+    meta_keys = set(meta["application/json"]["schema"]["properties"]["meta"]["properties"])
+    seen: list[str] = []
+    async with open_api(world_=world_of_services()) as api:
+        url: str | None = f"{api.sandbox.base_url}/v1/Services?PageSize=2"
+        pages = 0
+        while url:
+            status, page, _ = await api.call("GET", url)
+            assert status == 200
+            listed_v.validate(page)
+            assert set(page["meta"]) == meta_keys
+            assert page["meta"]["key"] == "services"
+            for item in page["services"]:
+                assert set(item) == set(resource["properties"])
+                assert item["account_sid"] == api.sandbox.account_sid
+            seen += [item["sid"] for item in page["services"]]
+            url = page["meta"]["next_page_url"]
+            pages += 1
+    assert pages == 3
+    assert seen == sorted(SERVICES)
+
+
+@pytest.mark.asyncio
+async def test_the_lister_reads_every_page_of_services() -> None:
+    """ServiceLister.services(): each page's SIDs, one call a page (PageSize 2 → 3 calls)."""
+    async with Sandbox(world=world_of_services()) as sb:
+        connection = Connection(base_url=sb.base_url, credentials=sb.credentials(), page_size=2)
+        async with (
+            connection.listers() as listers,
+            aclosing(listers.services.services()) as pages,
+        ):
+            found = [page async for page in pages]
+        assert found == [sorted(SERVICES)[:2], sorted(SERVICES)[2:4], sorted(SERVICES)[4:]]
+        assert listers.services.pages == 3
+        assert sb.stats.by_route["GET /v1/Services"] == 3
