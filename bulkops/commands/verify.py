@@ -138,7 +138,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_connection_arguments(parser)
 
 
-async def _verify_in_sandbox(job: str | Job, args: argparse.Namespace, **options: Any) -> VerifyReport:
+async def _verify_in_sandbox(
+    job: str | Job, args: argparse.Namespace, **options: Any
+) -> VerifyReport:
     """:func:`verify` against an embedded sandbox: ``--state``'s world, else seeded from the job."""
     from ..sandbox import seed_from_job
 
