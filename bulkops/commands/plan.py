@@ -79,10 +79,10 @@ def render(planned: Planned, *, desired: str, out: TextIO) -> None:
         print(f"{'service':<{width}}  before → after  (limit {plan.limit})", file=out)
         for s in plan.services:
             full = "  full" if s.after >= plan.limit else ""
-            print(f"{s.service_sid:<{width}}  {s.before:>6} → {s.after:<5}{full}", file=out)
+            print(f"{s.service_sid:<{width}}  {s.before:>6} → {s.after:>5}{full}", file=out)
     print(
-        f"bulkops: the run will make {plan.calls:,} calls "
-        f"(this plan took {planned.list_calls:,} list calls)",
+        f"bulkops: the run will make {plan.calls:,} calls, after one read that proves the "
+        f"connection (this plan took {planned.list_calls:,} list calls)",
         file=out,
     )
 
