@@ -55,8 +55,10 @@ class TwilioClient:
         kind: SenderKind = SenderKind.SHORT_CODE,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         egress: Egress | None = None,
+        authorization: str | None = None,
     ) -> None:
-        """Use ``session`` (its headers carry the credentials) to ask ``base_url``.
+        """Use ``session`` to ask ``base_url``; ``authorization`` is the header value
+        every request carries (None: the session's own headers say it).
 
         ``api_base_url`` is the 2010 API's (default: :func:`~bulkops.config.api_base_for`
         of ``base_url``: ``https://api.twilio.com`` for Twilio's Messaging host, else
@@ -66,6 +68,11 @@ class TwilioClient:
         its CA bundle is the session's, see :meth:`open`).
         """
         egress = egress or Egress()
+        # The credentials go on each request, never in the session's default headers:
+        # aiohttp copies those into a proxy's CONNECT, handing the token to the proxy.
+        auth = {"Authorization": authorization} if authorization else {}
+        self._headers = auth or None
+        self._form_headers = {**auth, **_FORM}
         self._session = session
         self._base = base_url.rstrip("/")
         self._api_base = (api_base_url or api_base_for(self._base)).rstrip("/")
@@ -103,14 +110,16 @@ class TwilioClient:
         async with aiohttp.ClientSession(
             connector=connector,
             timeout=aiohttp.ClientTimeout(total=timeout_s),
-            headers={
-                "Authorization": "Basic " + basic.decode("ascii"),
-                "User-Agent": f"bulkops/{__version__}",
-                "Accept": "application/json",
-            },
+            headers={"User-Agent": f"bulkops/{__version__}", "Accept": "application/json"},
             raise_for_status=False,
         ) as session:
-            yield cls(session, base_url, api_base_url=api_base_url, egress=egress)
+            yield cls(
+                session,
+                base_url,
+                api_base_url=api_base_url,
+                egress=egress,
+                authorization="Basic " + basic.decode("ascii"),
+            )
 
     @classmethod
     def open_for(
@@ -150,7 +159,7 @@ class TwilioClient:
                 request.method,
                 (self._api_base if api_2010 else self._base) + request.path,
                 data=form,
-                headers=_FORM if form is not None else None,
+                headers=self._form_headers if form is not None else self._headers,
                 allow_redirects=False,
                 proxy=self._api_proxy if api_2010 else self._proxy,
             ) as response:

@@ -20,6 +20,8 @@ class ConnectProxy:
         self.routes = routes
         #: The ``host:port`` of every CONNECT asked, in order.
         self.connects: list[str] = []
+        #: The header lines of every CONNECT (all a proxy ever sees in clear).
+        self.connect_headers: list[str] = []
         self._server: asyncio.Server | None = None
         self._pipes: set[asyncio.Task[None]] = set()
 
@@ -57,7 +59,9 @@ class ConnectProxy:
 
     async def _tunnel(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
-        method, target, _ = head.split("\r\n", 1)[0].split(" ", 2)
+        first, _, rest = head.partition("\r\n")
+        method, target, _ = first.split(" ", 2)
+        self.connect_headers += [line for line in rest.split("\r\n") if line]
         host, _, _ = target.rpartition(":")
         if method != "CONNECT" or host not in self.routes:
             writer.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")

@@ -80,6 +80,11 @@ async def test_a_run_behind_a_proxy_with_a_corporate_ca_succeeds(
     assert {tls_sandbox.world.senders[s].service_sid for s in plan} == {mg(1)}
     assert proxy.connects
     assert set(proxy.connects) == {f"{HOST}:{tls_sandbox.port}"}
+    # The proxy sees where, never who: no Authorization, no Proxy-Authorization, no token.
+    seen = "\n".join(proxy.connect_headers)
+    assert proxy.connect_headers
+    assert "authorization" not in seen.lower()
+    assert tls_sandbox.auth_token not in seen
 
 
 @pytest.mark.parametrize(
