@@ -80,12 +80,14 @@ class Detail(StrEnum):
     #: The row repeats an earlier row of the same job (same key); not sent.
     DUPLICATE = "duplicate"
     #: A migration detached from the source, the attach failed for good, and the
-    #: sender was put back in the source service.
+    #: sender was put back in the source service (or settling found it in neither
+    #: service after writes that got no answer, and put it back).
     ROLLED_BACK = "rolled_back"
     #: A migration moved the sender (or found it already moved).
     MIGRATED = "migrated"
     #: A migration's attach failed for good AND putting the sender back in the
-    #: source failed too: the sender may be in no service. Needs a person.
+    #: source failed too, or settling still read it back in neither service after
+    #: its last attempt to mend the move: the sender may be in no service. Needs a person.
     ROLLBACK_FAILED = "rollback_failed"
     #: A 404 on a detach or fetch, and ``GET /v1/Services/{Sid}`` says the service
     #: itself does not exist (Twilio answers 404 for both).

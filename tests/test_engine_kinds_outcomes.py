@@ -107,15 +107,17 @@ def test_a_detach_after_a_lost_alpha_attach_deletes_the_sid_the_read_back_found(
 
 
 def test_a_lost_phone_number_detach_is_read_back_by_its_sid() -> None:
-    """A phone number is read back with one GET of its SID in the service."""
+    """A phone number is read back with one GET of its SID in the service: not attached,
+    as that GET's 404 shows (it cannot show whose detach did it)."""
     api = Services({mg(1): {PHONE: {pn(1): "+14155550101"}}})
     api.lose[("DELETE", mg(1))] = 1
     journal = run([Row(2, Op.DETACH, mg(1), pn(1), PHONE)], api, max_attempts=1)
     (result,) = journal.results
-    assert (result.outcome, result.detail, result.settled) == (
+    assert (result.outcome, result.detail, result.settled, result.http_status) == (
         Outcome.SUCCEEDED,
-        Detail.DETACHED,
+        Detail.NOT_ATTACHED,
         True,
+        404,
     )
     assert api.calls[-1] == ("GET", f"/v1/Services/{mg(1)}/PhoneNumbers/{pn(1)}")
 

@@ -7,6 +7,7 @@ import pytest
 from support import mg, sc
 from test_engine import FakeApi, run_engine
 
+from bulkops.engine.settle import MAX_REPAIRS
 from bulkops.errors import NetworkCause, PermanentError, RunAborted, TransportError
 from bulkops.model import Detail, Op, Outcome, Row
 from bulkops.twilio.wire import Reply
@@ -133,3 +134,51 @@ def test_a_later_row_on_the_sender_waits_for_the_settle_period() -> None:
         (2, Outcome.SUCCEEDED, True),
         (3, Outcome.SUCCEEDED, False),
     ]
+
+
+def test_a_migrate_read_back_in_no_service_is_mended_a_bounded_number_of_times() -> None:
+    """No write of the move ever gets an answer and the reads find it in neither service:
+    the move is finished (then put back) at most MAX_REPAIRS times, then recorded as lost."""
+    rounds = MAX_REPAIRS + 1  # the first read, and one after each mend
+    scripts = {
+        ("detach", mg(1), sc(1)): [timed_out()],
+        ("attach", mg(2), sc(1)): [timed_out()] * MAX_REPAIRS,
+        ("attach", mg(1), sc(1)): [timed_out()] * MAX_REPAIRS,
+        ("fetch", mg(2), sc(1)): [NOT_FOUND] * rounds,
+        ("fetch", mg(1), sc(1)): [NOT_FOUND] * rounds,
+    }
+    row = Row(2, Op.MIGRATE, mg(2), sc(1), from_service_sid=mg(1))
+    journal, api, _ = run_engine([row], FakeApi(scripts), max_attempts=1, settle_s=5.0)
+    (record,) = journal.results
+    assert (record.outcome, record.detail, record.settled) == (
+        Outcome.FAILED,
+        Detail.ROLLBACK_FAILED,
+        True,
+    )
+    assert api.calls.count(("attach", mg(2), sc(1))) == MAX_REPAIRS
+    assert api.calls.count(("fetch", mg(2), sc(1))) == rounds
+    assert (record.message or "").count(f"in neither {mg(1)} nor {mg(2)}") == rounds
+    assert record.http_status == 404  # the read that showed it, not an answer no call gave
+
+
+def test_a_migrate_read_back_in_its_source_after_a_lost_detach_keeps_its_failure() -> None:
+    """The detach never landed: the sender is safe in its source; not its last row, so
+    nothing more is done and the record says where it is."""
+    scripts = {
+        ("detach", mg(1), sc(1)): [timed_out()],
+        ("fetch", mg(2), sc(1)): [NOT_FOUND],
+        ("fetch", mg(1), sc(1)): [Reply(200, {"sid": sc(1)})],
+    }
+    rows = [
+        Row(2, Op.MIGRATE, mg(2), sc(1), from_service_sid=mg(1)),
+        Row(3, Op.FETCH, mg(1), sc(1)),
+    ]
+    journal, api, _ = run_engine(rows, FakeApi(scripts), max_attempts=1, settle_s=5.0)
+    record = journal.by_line()[2]
+    assert (record.outcome, record.detail, record.settled) == (
+        Outcome.FAILED,
+        Detail.RETRIES_EXHAUSTED,
+        True,
+    )
+    assert f"in {mg(1)}, not in {mg(2)}" in (record.message or "")
+    assert [c for c in api.calls if c[0] != "fetch"] == [("detach", mg(1), sc(1))]

@@ -18,111 +18,26 @@ Both use what the run knows of its services (:class:`~.services.ServiceFacts`):
 a move into a service known to be full (21714) is not started, and a 404 from
 the source is told apart from "no such source service" (``service_not_found``)
 by reading that service once.
+
+A move whose writes got no answer is settled by reading the sender back in both
+services (:mod:`.settle`), which finishes or undoes one found half done
+(:meth:`~.steps.Steps.mend`).
 """
 
 from __future__ import annotations
 
 import anyio
-from structlog.typing import FilteringBoundLogger
 
 from ..errors import RunAborted
 from ..model import Detail, ItemResult, Op, Outcome, Row
 from ..twilio.codes import TwilioCode
-from ..twilio.wire import build_request
 from . import outcomes
 from .actions import created_sid
-from .calls import CallLoop
-from .directory import ServiceDirectory
-from .records import CallReport, RecordMaker, acted_on, ambiguous_at
-from .services import ServiceFacts
+from .records import CallReport
+from .steps import Steps
 
 
-class _Steps:
-    """One migrate row's calls and steps so far, and how its record is made."""
-
-    #: The calls of a move that goes as planned, in order: (op, "source" or "target").
-    PLAN: tuple[tuple[Op, str], ...] = ()
-
-    def __init__(  # noqa: PLR0913 - the row and its calls, then the run's parts
-        self,
-        row: Row,
-        calls: CallLoop,
-        *,
-        log: FilteringBoundLogger,
-        records: RecordMaker,
-        directory: ServiceDirectory,
-        facts: ServiceFacts,
-    ) -> None:
-        if row.from_service_sid is None:
-            raise ValueError(f"line {row.line}: a migrate row needs from_service_sid")
-        self._row = row
-        self._source = row.from_service_sid
-        self._calls = calls
-        self._log = log
-        self._records = records
-        self._directory = directory
-        self._facts = facts
-        self._made: list[CallReport] = []
-        self._steps: list[str] = []
-        #: The SID acted on in the target, once known.
-        self._sid = row.sender_sid
-
-    @property
-    def ambiguous_at(self) -> float | None:
-        """When the last write of the move that may have landed unanswered ended; None if none."""
-        return ambiguous_at(self._made)
-
-    async def run(self) -> ItemResult:
-        """Make the move; returns the row's record. Raises :class:`Abandoned` if stopped first."""
-        if self._facts.is_full(self._row.service_sid, self._row.kind):
-            return self._records.pool_full(self._row)  # the attach could only fail: do nothing
-        return await self._move()
-
-    async def _move(self) -> ItemResult:
-        raise NotImplementedError
-
-    async def _source_missing(self, *, abandonable: bool = True) -> bool:
-        """After a 404 from the source: True when the source service does not exist."""
-        exists, check = await self._facts.exists(
-            self._source, self._row.line, abandonable=abandonable
-        )
-        if check is not None:  # a call of the row's (attempts), not a step of the move
-            self._made.append(check)
-        return exists is False
-
-    async def _call(
-        self, op: Op, service_sid: str, step: str, value: str, *, abandonable: bool = True
-    ) -> CallReport:
-        request = build_request(op, self._row.kind, service_sid, value)
-        report = await self._calls.call(request, self._row.line, abandonable=abandonable)
-        self._facts.observe(op, self._row.kind, service_sid, report)
-        self._made.append(report)
-        self._steps.append(report.step(step))
-        return report
-
-    def _interrupted(self, note: str) -> None:
-        self._log.error(
-            "bulkops.migrate.interrupted",
-            line=self._row.line,
-            sender=self._row.sender,
-            sender_sid=self._sid,
-            source=self._source,
-            note=note,
-        )
-
-    def _done(
-        self, outcome: Outcome, detail: Detail, *, reason: CallReport | None = None
-    ) -> ItemResult:
-        return self._records.sent(
-            acted_on(self._row, self._sid),
-            (outcome, detail),
-            self._made,
-            extra={"steps": self._steps},
-            reason=reason,
-        )
-
-
-class Move(_Steps):
+class Move(Steps):
     """Detach from the source, attach to the target, put it back on failure (by SID)."""
 
     PLAN = ((Op.DETACH, "source"), (Op.ATTACH, "target"))
@@ -160,21 +75,45 @@ class Move(_Steps):
         ):
             # It was somewhere else all along: nothing to restore.
             return self._done(*outcomes.for_error(Op.ATTACH, error), reason=attach)
-        restored = back.error is None or back.error.code == TwilioCode.ALREADY_IN_SERVICE
-        if not restored:
-            self._log.error(
-                "bulkops.migrate.rollback_failed",
-                line=self._row.line,
-                sender_sid=self._sid,
-                source=self._source,
-                steps=self._steps,
-            )
-        detail = Detail.ROLLED_BACK if restored else Detail.ROLLBACK_FAILED
         # The record carries the attach's answer: the reason the move failed.
-        return self._done(Outcome.FAILED, detail, reason=attach)
+        return self._put_back(back, failed=outcomes.for_error(Op.ATTACH, error), reason=attach)
+
+    async def _finish(self) -> ItemResult:
+        return await self._attach(moved=True)
+
+    async def _restore(self) -> ItemResult:
+        back = await self._call(Op.ATTACH, self._source, "reattach", self._sid, abandonable=False)
+        failed = (Outcome.FAILED, Detail.RETRIES_EXHAUSTED)
+        if back.error is not None:
+            failed = outcomes.for_error(Op.ATTACH, back.error)
+        return self._put_back(back, failed=failed, reason=None)
+
+    def _put_back(
+        self, back: CallReport, *, failed: tuple[Outcome, Detail], reason: CallReport | None
+    ) -> ItemResult:
+        """The record once ``back`` (the attach to the source) answered.
+
+        ``rolled_back`` when it is back; ``rollback_failed`` (logged: a person is
+        needed) when it was refused. When a write of the move may still land (the
+        target's attach or ``back`` got no answer), it is not knowingly lost: the
+        record is ``failed`` (``failed``'s detail) and the read-back settles it.
+        """
+        restored = back.error is None or back.error.code == TwilioCode.ALREADY_IN_SERVICE
+        if restored:
+            return self._done(Outcome.FAILED, Detail.ROLLED_BACK, reason=reason)
+        if self.ambiguous_at is not None:
+            return self._done(*failed, reason=reason)
+        self._log.error(
+            "bulkops.migrate.rollback_failed",
+            line=self._row.line,
+            sender_sid=self._sid,
+            source=self._source,
+            steps=self._steps,
+        )
+        return self._done(Outcome.FAILED, Detail.ROLLBACK_FAILED, reason=reason)
 
 
-class CopyThenDelete(_Steps):
+class CopyThenDelete(Steps):
     """Create the sender in the target by its text, then delete it from the source."""
 
     PLAN = ((Op.ATTACH, "target"), (Op.DETACH, "source"))
@@ -206,13 +145,23 @@ class CopyThenDelete(_Steps):
             # A mistyped source; the copy in the target stays (it is in a service either way).
             return self._done(Outcome.FAILED, Detail.SERVICE_NOT_FOUND, reason=found.calls[-1])
         if found.sid is not None:
-            delete = await self._call(
-                Op.DETACH, self._source, "detach", found.sid, abandonable=False
-            )
-            if delete.error is not None and delete.error.status != 404:
-                return self._done(*outcomes.for_error(Op.DETACH, delete.error))
-            directory.note(row, self._source, None)
+            return await self._drop_source(found.sid)
         return self._done(Outcome.SUCCEEDED, Detail.MIGRATED)
+
+    async def _finish(self) -> ItemResult:
+        return await self._move()
+
+    async def _restore(self) -> ItemResult:
+        row = self._row
+        back = await self._call(
+            Op.ATTACH, self._source, "reattach", row.create_value, abandonable=False
+        )
+        if back.error is None:  # the record names the SID it has in the source now
+            self._sid = created_sid(row, back.reply)
+            self._directory.note(row, self._source, self._sid)
+        if back.error is None or back.error.code == TwilioCode.ALREADY_IN_SERVICE:
+            return self._done(Outcome.FAILED, Detail.ROLLED_BACK)
+        return self._done(*outcomes.for_error(Op.ATTACH, back.error))
 
     async def _find(self, service_sid: str) -> str | None:
         found = await self._directory.find(self._row, service_sid, abandonable=False)
@@ -224,7 +173,7 @@ class CopyThenDelete(_Steps):
         self._steps += [call.step("list") for call in calls]
 
 
-def migration_for(row: Row) -> type[_Steps]:
+def migration_for(row: Row) -> type[Steps]:
     """The move a ``migrate`` row of this kind makes: by its kind's description."""
     return CopyThenDelete if row.kind.spec.creates_by_text else Move
 

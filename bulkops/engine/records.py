@@ -205,7 +205,7 @@ class RecordMaker:
             resource=extra or {},
         )
 
-    def settled(
+    def settled(  # noqa: PLR0913 - the result and its read, then keyword-only choices
         self,
         result: ItemResult,
         checks: Sequence[CallReport],
@@ -213,15 +213,18 @@ class RecordMaker:
         verdict: tuple[Outcome, Detail] | None,
         message: str,
         carried_attempts: int = 0,
+        decided_by: CallReport | None = None,
     ) -> ItemResult:
         """``result`` as established by reading its sender back (``checks``); ``settled`` set.
 
-        ``checks`` are the read's calls (one GET of the sender, or the pages of its
-        service's list for a sender named by text). ``verdict`` replaces the outcome
-        and detail, and the last check's status replaces the status and code; None
-        keeps the result's own and adds ``message`` to its message. Attempts and 429s
-        add the checks', and ``carried_attempts`` (those of an earlier result of the
-        row that was never recorded).
+        ``checks`` are the read's calls (GETs of the sender, or the pages of its
+        service's list for a sender named by text, and any read of a service).
+        ``verdict`` replaces the outcome and detail, and the status and code of the
+        read that established it (``decided_by``, else the last check) replace the
+        result's: the record shows what was read, never an answer no call gave.
+        None keeps the result's own and adds ``message`` to its message. Attempts
+        and 429s add the checks', and ``carried_attempts`` (those of earlier results
+        of the row that were never recorded).
         """
         read = replace(
             result,
@@ -234,12 +237,14 @@ class RecordMaker:
             shown = f"{result.message}; {message}" if result.message else message
             return replace(read, message=shown)
         outcome, detail = verdict
+        shown_by = decided_by or (checks[-1] if checks else None)
+        error = shown_by.error if shown_by is not None else None
         return replace(
             read,
             outcome=outcome,
             detail=detail,
-            http_status=checks[-1].status if checks else None,
-            twilio_code=None,
+            http_status=shown_by.status if shown_by is not None else None,
+            twilio_code=error.code if error is not None else None,
             message=message,
         )
 

@@ -18,6 +18,7 @@ from ..model import Op, Row
 from .actions import SenderActions
 from .migration import migration_for
 from .records import RowDone
+from .steps import Placement, Steps
 
 
 class RowRunner:
@@ -25,22 +26,35 @@ class RowRunner:
 
     def __init__(self, actions: SenderActions, *, log: FilteringBoundLogger) -> None:
         self.actions = actions
-        self._log = log
+        #: The run's event log (the settler logs a sender left in no service here).
+        self.log = log
 
     async def run(self, row: Row) -> RowDone:
         """Make the row's calls; raises :class:`~.calls.Abandoned` or ``RunAborted`` as they do."""
-        actions = self.actions
         if row.op is Op.MIGRATE:
-            move = migration_for(row)(
-                row,
-                actions.calls,
-                log=self._log,
-                records=actions.records,
-                directory=actions.directory,
-                facts=actions.facts,
-            )
+            move = self._move(row)
             return RowDone(await move.run(), move.ambiguous_at)
-        return await actions.run(row)
+        return await self.actions.run(row)
+
+    async def mend(self, row: Row, place: Placement, *, finish: bool) -> RowDone | None:
+        """Finish or undo a migrate row's move from where it was read back; None: not half done.
+
+        See :meth:`~.steps.Steps.mend`; raises what the calls raise.
+        """
+        move = self._move(row)
+        result = await move.mend(place, finish=finish)
+        return None if result is None else RowDone(result, move.ambiguous_at)
+
+    def _move(self, row: Row) -> Steps:
+        actions = self.actions
+        return migration_for(row)(
+            row,
+            actions.calls,
+            log=self.log,
+            records=actions.records,
+            directory=actions.directory,
+            facts=actions.facts,
+        )
 
 
 __all__ = ["RowDone", "RowRunner"]

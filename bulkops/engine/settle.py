@@ -3,23 +3,38 @@
 A write that timed out or lost its connection after it was sent may be applied
 by Twilio now or later: a client timeout does not mean "not applied". Such a
 sender is *unsettled* until ``settle_s`` seconds after that attempt ended; then
-it is read back in the row's service, as its kind allows: a ``GET`` of the
-sender by its SID, or, for a sender named by its text (an alpha sender, whose
-``AI…`` SID exists only in a service), the service's list read afresh through
-the run's :class:`~.directory.ServiceDirectory`:
+it is read back (:class:`~.readback.Reader`): in the row's service, and for a
+``migrate`` in its source too, each as its kind allows (a ``GET`` of the sender
+by its SID, or the service's list read afresh for a sender named by its text).
+A 404 there is judged like any other (:meth:`~.services.ServiceFacts.exists`):
+a service that does not exist makes the row ``failed``/``service_not_found``.
+It is read back:
 
 * before the next row on the same sender runs, so a late write can never
   overtake a later operation (attach timed out, detach, then the attach lands);
 * at the end of the run, against where the job's last row for it leaves it
-  (attached to the row's service; for a detach, not attached to it). If it is
-  not there, that row's operation is applied again and the outcome recorded.
+  (attached to the row's service; for a detach, not attached to it; for a
+  migrate, in the target and not in the source). If it is not there, that row's
+  operation is applied again and the outcome recorded.
+
+A migration found half done is finished or undone whichever row it is, since a
+sender is never knowingly left in no service (:meth:`~.steps.Steps.mend`):
+found in neither service, the move is finished when it is the sender's last row
+(else the sender is put back in the source: ``rolled_back``); found in both (an
+alpha sender created in the target, not yet deleted from the source), it is
+deleted from the source. After each such write that again got no answer, the
+sender is read back again, up to :data:`MAX_REPAIRS` times.
 
 A row that failed with such an attempt is recorded only once it is read back,
 with ``settled: true``: ``succeeded`` when the sender is where the row leaves
-it, else its failure (or, for a sender's last row, the outcome of applying it
-again). A row that succeeded is recorded at once (its answer is definite), but
-its sender is still read back before the next row and at the end. A write that
-lands after the settle period is seen by nobody: ``bulkops verify`` checks later.
+it, else its failure (or the outcome of what was done about it); its message
+says what each read found and what was done. The read claims no more than it
+saw: a detach read back as not attached is ``not_attached`` (the read cannot
+tell whether this run's detach or someone else's did it), and the record's
+status and code are those of the read that showed it. A row that succeeded is
+recorded at once (its answer is definite), but its sender is still read back
+before the next row and at the end. A write that lands after the settle period
+is seen by nobody: ``bulkops verify`` checks later.
 """
 
 from __future__ import annotations
@@ -29,14 +44,18 @@ from dataclasses import dataclass, replace
 
 import anyio
 
-from ..model import ItemResult, Op, Outcome, Row
-from ..twilio.wire import build_request
+from ..model import Detail, ItemResult, Op, Outcome, Row
 from . import outcomes
+from .readback import ReadBack, Reader
 from .records import CallReport, RowDone
 from .rows import RowRunner
 
 #: Takes a result to write, and the earlier record of the same row it replaces (or None).
 Record = Callable[[ItemResult, ItemResult | None], None]
+
+#: How many times settling one row may write (apply the row again, or finish or undo
+#: a move) and read the sender back again, before its record says where it was found.
+MAX_REPAIRS = 3
 
 
 @dataclass(slots=True)
@@ -52,16 +71,28 @@ class _Unsettled:
     recorded: ItemResult | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class _ReadBack:
-    """What reading a sender back found: is it where its row leaves it, and how it was read."""
+@dataclass(slots=True)
+class _Settling:
+    """One row being settled: the result so far, and what reading back and mending made."""
 
-    #: True when it is where the row leaves it; None when it could not be read.
-    holds: bool | None
-    #: The read's calls (one GET, or the pages of the service's list).
+    result: ItemResult
+    #: Whether ``result`` was never recorded (its attempts then count in the record).
+    unrecorded: bool
     checks: list[CallReport]
-    #: The SID the sender has in the row's service (None: not there, or not read).
-    sid: str | None = None
+    notes: list[str]
+    carried: int = 0
+    #: A move was finished or undone; the row was applied again.
+    mended: bool = False
+    applied: bool = False
+
+    def replace_result(self, result: ItemResult) -> None:
+        if self.unrecorded:
+            self.carried += self.result.attempts
+        self.result, self.unrecorded = result, True
+
+    @property
+    def message(self) -> str:
+        return "; ".join(self.notes)
 
 
 class Settler:
@@ -76,10 +107,11 @@ class Settler:
         monotonic: Callable[[], float],
         sleep: Callable[[float], Awaitable[object]],
     ) -> None:
+        actions = runner.actions
         self._runner = runner
-        self._calls = runner.actions.calls
-        self._records = runner.actions.records
-        self._directory = runner.actions.directory
+        self._records = actions.records
+        self._reader = Reader(actions.calls, actions.directory, actions.facts)
+        self._log = runner.log
         self._record = record
         self._settle_s = settle_s
         self._monotonic = monotonic
@@ -140,86 +172,117 @@ class Settler:
         earlier = state.recorded
         if earlier is None or earlier.outcome is not Outcome.SUCCEEDED:
             return  # a definite failure: its record already says the world is not so
-        read = await self._read_back(state.last)
-        if read.holds is False:
-            self._record(await self._apply_again(state.last, read), earlier)
+        read = await self._reader.read(state.last)
+        if not read.readable or (read.missing is None and read.holds(state.last)):
+            return  # as recorded, or it cannot be told: the record stands
+        settling = _Settling(earlier, unrecorded=False, checks=[], notes=[])
+        self._record(await self._settle_from(state.last, settling, read, last=True), earlier)
 
     async def _settle(self, row: Row, provisional: ItemResult, *, last: bool) -> ItemResult:
         """The record of a row that failed with a possibly-applied write, as read back."""
-        read = await self._read_back(row)
-        if read.holds:
-            return self._settled(provisional, read)
-        if read.holds is None or not last:
-            where = self._where(row, read)
-            return self._records.settled(provisional, read.checks, verdict=None, message=where)
-        return await self._apply_again(row, read, carried=provisional.attempts)
+        settling = _Settling(provisional, unrecorded=True, checks=[], notes=[])
+        return await self._settle_from(row, settling, await self._reader.read(row), last=last)
 
-    async def _apply_again(self, row: Row, read: _ReadBack, *, carried: int = 0) -> ItemResult:
-        """The job's last row for a sender that is not where it leaves it: applied again.
+    async def _settle_from(
+        self, row: Row, settling: _Settling, read: ReadBack, *, last: bool
+    ) -> ItemResult:
+        """Judge ``read``; mend or apply again while that may help; the record it ends with.
 
-        ``carried`` counts the attempts of the row's result that was never recorded.
+        ``last``: the row is its sender's last so far (a row that is not there is
+        applied again). Each write that gets no answer is read back after the
+        settle period, up to :data:`MAX_REPAIRS` writes.
         """
-        where = self._where(row, read)
-        done = await self._runner.run(row)
-        result, checks = done.result, list(read.checks)
-        if done.ambiguous_at is not None and result.outcome is Outcome.FAILED:
-            await self._wait_until(done.ambiguous_at + self._settle_s)
-            again = await self._read_back(row)
-            if again.holds:
-                carried += sum(check.attempts for check in checks)
-                return self._settled(result, again, carried=carried)
-            checks += again.checks
+        repairs = 0
+        while True:
+            settling.checks += read.checks
+            settling.notes.append(read.where(row))
+            if (
+                not read.readable
+                or read.missing is not None
+                or read.holds(row)
+                or repairs == MAX_REPAIRS
+                or (repair := await self._repair(row, settling, read, last=last)) is None
+            ):
+                return self._judged(row, settling, read)
+            repairs += 1
+            settling.replace_result(repair.result)
+            if repair.ambiguous_at is None or repair.result.outcome is not Outcome.FAILED:
+                return self._records.settled(
+                    settling.result,
+                    settling.checks,
+                    verdict=None,
+                    message=settling.message,
+                    carried_attempts=settling.carried,
+                )
+            await self._wait_until(repair.ambiguous_at + self._settle_s)
+            read = await self._reader.read(row)
+
+    async def _repair(
+        self, row: Row, settling: _Settling, read: ReadBack, *, last: bool
+    ) -> RowDone | None:
+        """Mend a half-done move, or apply the sender's last row again; None: nothing to do."""
+        place = read.placement
+        if place is not None:
+            done = await self._runner.mend(row, place, finish=last)
+            if done is not None:
+                settling.mended = True
+                if place.in_target:
+                    settling.notes.append("deleted from the source")
+                elif last:
+                    settling.notes.append(f"moved on to {row.service_sid}")
+                else:
+                    settling.notes.append(f"put back in {row.from_service_sid}")
+                return done
+        if not last or settling.applied:
+            return None
+        settling.applied = True
+        settling.notes.append("applied again")
+        return await self._runner.run(row)
+
+    def _judged(self, row: Row, settling: _Settling, read: ReadBack) -> ItemResult:
+        """The record of a row whose last read is final: as that read shows it."""
+        result, row_op = settling.result, row.op
+        verdict: tuple[Outcome, Detail] | None = None
+        decided_by: CallReport | None = None
+        if not read.readable:
+            pass  # the result's own failure, and why it could not be told
+        elif (gone := read.missing) is not None:
+            verdict, decided_by = (Outcome.FAILED, Detail.SERVICE_NOT_FOUND), gone.decided_by
+        elif read.holds(row):
+            # A detach read back as not there cannot tell who detached it: not_attached.
+            detail = Detail.NOT_ATTACHED if row_op is Op.DETACH else outcomes.SUCCESS[row_op]
+            verdict, decided_by = (Outcome.SUCCEEDED, detail), read.target.decided_by
+            if read.target.sid is not None and row_op is not Op.DETACH:
+                result = replace(result, sender_sid=read.target.sid)
+        elif (place := read.placement) is not None and not place.in_target:
+            verdict, decided_by = self._left(settling, read, place.in_source)
         return self._records.settled(
             result,
-            checks,
-            verdict=None,
-            message=f"{where}; applied again",
-            carried_attempts=carried,
+            settling.checks,
+            verdict=verdict,
+            message=settling.message,
+            carried_attempts=settling.carried,
+            decided_by=decided_by,
         )
 
-    def _settled(self, result: ItemResult, read: _ReadBack, *, carried: int = 0) -> ItemResult:
-        """``result`` turned into success: the read-back found the sender in place.
-
-        A sender found in the service by its text is recorded with the SID it has there.
-        """
-        row_op = Op(result.op)
-        if read.sid is not None and row_op is not Op.DETACH:
-            result = replace(result, sender_sid=read.sid)
-        verdict = Outcome.SUCCEEDED, outcomes.SUCCESS[row_op]
-        where = "not attached to" if row_op is Op.DETACH else "attached to"
-        message = f"read back after the settle period: {where} {result.service_sid}"
-        return self._records.settled(
-            result, read.checks, verdict=verdict, message=message, carried_attempts=carried
+    def _left(
+        self, settling: _Settling, read: ReadBack, in_source: bool
+    ) -> tuple[tuple[Outcome, Detail] | None, CallReport | None]:
+        """A move left undone: ``rolled_back`` when it was put back, or in no service (logged)."""
+        assert read.source is not None  # a placement has both
+        if in_source:
+            if settling.mended:
+                return (Outcome.FAILED, Detail.ROLLED_BACK), read.source.decided_by
+            return None, None
+        result = settling.result
+        self._log.error(
+            "bulkops.settle.in_no_service",
+            line=result.line,
+            sender=result.sender,
+            source=read.source.service_sid,
+            target=read.target.service_sid,
         )
-
-    async def _read_back(self, row: Row) -> _ReadBack:
-        """Whether the sender is where ``row`` leaves it (None: the read failed), and the read.
-
-        By its SID, one ``GET`` of the sender in the row's service (404: not there);
-        by its text, the service's list read afresh (see the module docstring).
-        """
-        leaves_attached = row.op is not Op.DETACH
-        if not row.sender_sid:
-            found = await self._directory.reread(row, row.service_sid)
-            if found.error is not None:
-                return _ReadBack(None, found.calls)
-            return _ReadBack((found.sid is not None) is leaves_attached, found.calls, found.sid)
-        request = build_request(Op.FETCH, row.kind, row.service_sid, row.sender_sid)
-        check = await self._calls.call(request, row.line)
-        if check.error is not None and check.error.status != 404:
-            return _ReadBack(None, [check])
-        attached = check.error is None
-        sid = row.sender_sid if attached else None
-        return _ReadBack(attached is leaves_attached, [check], sid)
-
-    @staticmethod
-    def _where(row: Row, read: _ReadBack) -> str:
-        if read.holds is None:
-            return (
-                f"could not read it back after the settle period ({read.checks[-1].step('read')})"
-            )
-        state = "attached to" if row.op is Op.DETACH else "not attached to"
-        return f"read back after the settle period: {state} {row.service_sid}"
+        return (Outcome.FAILED, Detail.ROLLBACK_FAILED), read.target.decided_by
 
     async def _wait_until(self, deadline: float) -> None:
         delay_s = deadline - self._monotonic()
@@ -227,4 +290,4 @@ class Settler:
             await self._sleep(delay_s)
 
 
-__all__ = ["Settler"]
+__all__ = ["MAX_REPAIRS", "Settler"]
