@@ -182,3 +182,46 @@ def test_a_migrate_read_back_in_its_source_after_a_lost_detach_keeps_its_failure
     )
     assert f"in {mg(1)}, not in {mg(2)}" in (record.message or "")
     assert [c for c in api.calls if c[0] != "fetch"] == [("detach", mg(1), sc(1))]
+
+
+@pytest.mark.parametrize(
+    ("rate_per_s", "sent"),
+    [
+        pytest.param(10.0, 1, id="rate-spaces-starts-past-the-answer"),
+        pytest.param(0.0, 8, id="no-rate-the-window-starts-at-once"),
+    ],
+)
+def test_attaches_waiting_their_turn_are_not_sent_once_the_service_is_full(
+    rate_per_s: float, sent: int
+) -> None:
+    """30 attaches to a full service, 8 workers: the service is asked again right before
+    each call is sent, so only calls already in flight when the first 21714 arrives go
+    out. At 10/s the second start comes 0.1 s after the first, past its 0.05 s answer:
+    one call. With no rate all 8 start together, before any answer: 8, the bound."""
+    full = PermanentError(412, 21714, "pool full")
+    scripts = {("attach", mg(1), sc(i)): [full] for i in range(30)}
+    rows = [Row(2 + i, Op.ATTACH, mg(1), sc(i)) for i in range(30)]
+    journal, api, _ = run_engine(rows, FakeApi(scripts), concurrency=8, rate_per_s=rate_per_s)
+    assert len(api.calls) == sent
+    assert {(r.outcome, r.detail, r.twilio_code) for r in journal.results} == {
+        (Outcome.FAILED, Detail.POOL_FULL, 21714)
+    }
+    assert sorted(r.attempts for r in journal.results) == [0] * (30 - sent) + [1] * sent
+
+
+def test_a_migrate_into_a_service_found_full_while_it_waited_never_detaches() -> None:
+    """The move's first call (the detach from the source) is withheld too: nothing moves."""
+    full = PermanentError(412, 21714, "pool full")
+    rows = [
+        Row(2, Op.ATTACH, mg(1), sc(1)),
+        Row(3, Op.MIGRATE, mg(1), sc(2), from_service_sid=mg(2)),
+    ]
+    api = FakeApi({("attach", mg(1), sc(1)): [full]})
+    journal, _, _ = run_engine(rows, api, concurrency=2, rate_per_s=10.0)
+    record = journal.by_line()[3]
+    assert (record.outcome, record.detail, record.attempts) == (
+        Outcome.FAILED,
+        Detail.POOL_FULL,
+        0,
+    )
+    assert api.calls == [("attach", mg(1), sc(1))]

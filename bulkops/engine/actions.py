@@ -11,8 +11,11 @@ detach and ``not_found`` for a fetch, with no call of its own.
 
 What the run knows of its services (:class:`~bulkops.engine.services.ServiceFacts`)
 is used too: an attach of a pooled kind to a service known to be full is not
-sent, and a 404 on a detach or a fetch (or on the list of an alpha sender's
-service) is told apart from "no such service" by reading the service once.
+sent (asked before the row starts and again right before the call is sent, after
+its waits for the rate and a window slot, so that at most the attaches already
+in flight when the first 21714 arrives are sent), and a 404 on a detach or a
+fetch (or on the list of an alpha sender's service) is told apart from "no such
+service" by reading the service once.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from ..model import Detail, ItemResult, Op, Outcome, Row
 from ..twilio.codes import TwilioCode
 from ..twilio.wire import Reply, build_request
 from . import outcomes
-from .calls import CallLoop
+from .calls import CallLoop, Withheld
 from .directory import ServiceDirectory
 from .records import CallReport, RecordMaker, RowDone, acted_on, ambiguous_at, fetched_fields
 from .services import ServiceFacts
@@ -70,7 +73,12 @@ class SenderActions:
 
     async def _attach(self, row: Row) -> RowDone:
         request = build_request(Op.ATTACH, row.kind, row.service_sid, row.create_value)
-        done = await self.calls.call(request, row.line)
+        try:
+            done = await self.calls.call(
+                request, row.line, withhold=lambda: self.facts.is_full(row.service_sid, row.kind)
+            )
+        except Withheld:  # found full while this call waited its turn: not sent
+            return RowDone(self.records.pool_full(row))
         self.facts.observe(Op.ATTACH, row.kind, row.service_sid, done)
         if done.error is None:
             sid = created_sid(row, done.reply)

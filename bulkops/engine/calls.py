@@ -37,6 +37,13 @@ class Abandoned(Exception):
     """The run is stopping and this call gave up before it started; the row gets no record."""
 
 
+class Withheld(Exception):
+    """The call's ``withhold`` said no right before it was sent (e.g. its service is full).
+
+    Raised before the first attempt only: nothing was sent.
+    """
+
+
 class CallLoop:
     """Makes calls for the engine's workers; see :meth:`call`."""
 
@@ -72,15 +79,25 @@ class CallLoop:
         self._unreachable_since: float | None = None
         self._unreachable_calls = 0
 
-    async def call(self, request: Request, line: int, *, abandonable: bool = True) -> CallReport:
+    async def call(
+        self,
+        request: Request,
+        line: int,
+        *,
+        abandonable: bool = True,
+        withhold: Callable[[], bool] | None = None,
+    ) -> CallReport:
         """Send ``request`` until it succeeds, fails for good or runs out of attempts.
 
         Waits for a window slot, any engine-wide pause and the rate gate before
         each attempt. Once the run is stopping, an ``abandonable`` call raises
         :class:`Abandoned` instead of starting or retrying: nothing changed, and
-        a resume makes it again. Raises :class:`RunAborted` on a 401, and when the
-        network is gone (see :data:`OUTAGE_S`). A write whose attempt may have been
-        applied without an answer is marked in the report (``ambiguous_at``).
+        a resume makes it again. ``withhold`` is asked after those waits, right
+        before the first attempt is sent: True raises :class:`Withheld` (what was
+        learnt while the call waited, e.g. that its service is full, makes it
+        pointless). Raises :class:`RunAborted` on a 401, and when the network is
+        gone (see :data:`OUTAGE_S`). A write whose attempt may have been applied
+        without an answer is marked in the report (``ambiguous_at``).
         """
         throttle = self.throttle
         attempt = throttled = 0
@@ -92,8 +109,7 @@ class CallLoop:
                 while (pause_s := throttle.pause_remaining_s()) > 0:
                     await self._sleep(pause_s)  # the whole engine backs off together
                 await self.gate.acquire()
-                if abandonable and self._stopping():
-                    raise Abandoned  # stopped while it waited: the call never starts
+                self._check_start(abandonable, withhold if attempt == 1 else None)
                 ticket = throttle.on_start()
                 if attempt == 1:
                     started = self._monotonic()
@@ -115,6 +131,13 @@ class CallLoop:
             if abandonable and self._stopping():
                 raise Abandoned
             await self._wait_to_retry(request, line, attempt, error)
+
+    def _check_start(self, abandonable: bool, withhold: Callable[[], bool] | None) -> None:
+        """Right before an attempt is sent, after its waits: raise if it must not start."""
+        if abandonable and self._stopping():
+            raise Abandoned  # stopped while it waited: the call never starts
+        if withhold is not None and withhold():
+            raise Withheld  # what was learnt while it waited makes it pointless
 
     def _after_failure(self, error: ApiError, ambiguous_at: float | None) -> float | None:
         """The new ``ambiguous_at``: now if ``error`` may have been applied, else unchanged.

@@ -15,9 +15,10 @@ moves (:func:`migration_for`):
   nothing.
 
 Both use what the run knows of its services (:class:`~.services.ServiceFacts`):
-a move into a service known to be full (21714) is not started, and a 404 from
-the source is told apart from "no such source service" (``service_not_found``)
-by reading that service once.
+a move into a service known to be full (21714) is not started (asked again right
+before its first call is sent, after that call's waits), and a 404 from the
+source is told apart from "no such source service" (``service_not_found``) by
+reading that service once.
 
 A move whose writes got no answer is settled by reading the sender back in both
 services (:mod:`.settle`), which finishes or undoes one found half done
@@ -43,7 +44,7 @@ class Move(Steps):
     PLAN = ((Op.DETACH, "source"), (Op.ATTACH, "target"))
 
     async def _move(self) -> ItemResult:
-        detach = await self._call(Op.DETACH, self._source, "detach", self._sid)
+        detach = await self._call(Op.DETACH, self._source, "detach", self._sid, first=True)
         if detach.error is not None and detach.error.status != 404:
             outcome, detail = outcomes.for_error(Op.DETACH, detach.error)
             return self._done(outcome, detail)
@@ -120,7 +121,9 @@ class CopyThenDelete(Steps):
 
     async def _move(self) -> ItemResult:
         row = self._row
-        attach = await self._call(Op.ATTACH, row.service_sid, "attach", row.create_value)
+        attach = await self._call(
+            Op.ATTACH, row.service_sid, "attach", row.create_value, first=True
+        )
         error = attach.error
         if error is not None and error.code != TwilioCode.ALREADY_IN_SERVICE:
             return self._done(*outcomes.for_error(Op.ATTACH, error))  # nothing changed

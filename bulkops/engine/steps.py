@@ -1,13 +1,13 @@
 """What every ``migrate`` row's move shares: its calls, steps and record, and its mending.
 
 :class:`Steps` is the base of the two moves of :mod:`.migration`: it makes each
-step's call, keeps the ``steps`` a record lists, and turns a 404 from the source
-into "no such source service" when that service does not exist. :meth:`Steps.mend`
-finishes or undoes a move that a read-back (:mod:`.settle`) found half done, from
-its :class:`Placement`: in neither service, the move is finished (the sender's
-last row) or the sender is put back in the source; in both (an alpha sender
-created in the target, not yet deleted from the source), it is deleted from the
-source.
+step's call (the first one not sent once the target is known full), keeps the
+``steps`` a record lists, and turns a 404 from the source into "no such source
+service" when that service does not exist. :meth:`Steps.mend` finishes or undoes
+a move that a read-back (:mod:`.settle`) found half done, from its
+:class:`Placement`: in neither service, the move is finished (the sender's last
+row) or the sender is put back in the source; in both (an alpha sender created
+in the target, not yet deleted from the source), it is deleted from the source.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from structlog.typing import FilteringBoundLogger
 from ..model import Detail, ItemResult, Op, Outcome, Row
 from ..twilio.wire import build_request
 from . import outcomes
-from .calls import CallLoop
+from .calls import CallLoop, Withheld
 from .directory import ServiceDirectory
 from .records import CallReport, RecordMaker, acted_on, ambiguous_at
 from .services import ServiceFacts
@@ -76,7 +76,10 @@ class Steps:
         """Make the move; returns the row's record. Raises :class:`Abandoned` if stopped first."""
         if self._target_full():
             return self._records.pool_full(self._row)  # the attach could only fail: do nothing
-        return await self._move()
+        try:
+            return await self._move()
+        except Withheld:  # known full while the first call waited: nothing was sent
+            return self._records.pool_full(self._row)
 
     async def mend(self, place: Placement, *, finish: bool) -> ItemResult | None:
         """Finish or undo a move a read-back found half done; None when it is not.
@@ -124,11 +127,25 @@ class Steps:
             self._made.append(check)
         return exists is False
 
-    async def _call(
-        self, op: Op, service_sid: str, step: str, value: str, *, abandonable: bool = True
+    async def _call(  # noqa: PLR0913 - the call, then keyword-only choices
+        self,
+        op: Op,
+        service_sid: str,
+        step: str,
+        value: str,
+        *,
+        abandonable: bool = True,
+        first: bool = False,
     ) -> CallReport:
+        """Make one step's call. ``first``: the move's first call, not sent once the target
+        is known full (raises :class:`Withheld`)."""
         request = build_request(op, self._row.kind, service_sid, value)
-        report = await self._calls.call(request, self._row.line, abandonable=abandonable)
+        report = await self._calls.call(
+            request,
+            self._row.line,
+            abandonable=abandonable,
+            withhold=self._target_full if first else None,
+        )
         self._facts.observe(op, self._row.kind, service_sid, report)
         self._made.append(report)
         self._steps.append(report.step(step))

@@ -113,3 +113,28 @@ async def test_the_world_ends_as_the_rows_asked(tmp_path: Path, results: Path) -
         9: None,  # seeded, never named
         **{i: MG_FULL for i in range(10, 10 + POOL)},
     }
+
+
+@pytest.mark.asyncio
+async def test_a_full_service_is_sent_one_attach_not_one_per_worker(
+    tmp_path: Path, results: Path
+) -> None:
+    """30 attaches to a service holding its 400, 4 workers at 10 calls/s: each worker's row
+    passed the "known full?" check before waiting for the rate, but it is asked again right
+    before sending, so only the attach in flight when the 21714 arrived (one: the next start
+    is 0.1 s later, a loopback answer takes milliseconds) reaches the sandbox."""
+    world = World()  # the real limit: 400 phone numbers and short codes per service
+    world.seed(service_sids=[MG_FULL], short_code_sids=[sc(i) for i in range(430)])
+    for i in range(400):
+        world.attach(MG_FULL, SHORT_CODE, sc(i))
+    job = write_job(tmp_path / "job.csv", [("attach", MG_FULL, sc(i)) for i in range(400, 430)])
+    async with Sandbox(world=world) as sb:
+        config = fast_config(sb.base_url, concurrency=4, rate_per_s=10.0)
+        run = await run_job(sb, job, results, config)
+        stats = await fetch_stats(sb)
+
+    assert stats["by_status"]["412"] == 1
+    assert {(r["outcome"], r["detail"], r["twilio_code"]) for r in run.records} == {
+        ("failed", "pool_full", 21714)
+    }
+    assert sorted(r["attempts"] for r in run.records) == [0] * 29 + [1]
