@@ -69,6 +69,13 @@ class KindSpec:
     #: True when the sender counts toward a service's 400-sender limit (Twilio error
     #: 21714): phone numbers and short codes together; alpha senders do not.
     in_sender_pool: bool
+    #: True when the sender can be in one service at a time. A phone number or short
+    #: code is one account resource that a service takes by its SID; adding it to a
+    #: second service is refused (409/21712, "associated with another Messaging
+    #: Service"). An alpha sender is created inside a service from its text (the
+    #: spec's ``CreateAlphaSender`` takes only ``AlphaSender``; each service gets an
+    #: ``AI…`` SID of its own), so the same text may be in several services at once.
+    one_service_at_a_time: bool
     #: How the account's numbers of this kind resolve to SIDs; None for alpha senders.
     account_listing: AccountListing | None
     #: The spec's SID pattern, e.g. ``^PN[0-9a-fA-F]{32}$`` (from ``sid_prefix``).
@@ -83,6 +90,19 @@ class KindSpec:
         """The resource field a job names the sender by: its text if created by text, else sid."""
         return self.number_field if self.creates_by_text else "sid"
 
+    def identity(self, written: str, sid: str | None = None) -> str:
+        """How bulkops tells one sender of this kind from another, across services and rows.
+
+        The text (``written``) for a kind created by text, whose ``AI…`` SID
+        belongs to one service; else the SID, or ``written`` (the number) while
+        the SID is not known. Unique across kinds as well: SIDs carry their
+        kind's prefix, a number is digits (short code) or ``+`` and digits (phone
+        number), and an alpha sender has a letter and at most 11 characters.
+        """
+        if self.creates_by_text:
+            return written
+        return sid or written
+
 
 _KINDS: dict[str, KindSpec] = {
     "short_code": KindSpec(
@@ -96,6 +116,7 @@ _KINDS: dict[str, KindSpec] = {
         number_rule="3 to 8 digits",
         creates_by_text=False,
         in_sender_pool=True,
+        one_service_at_a_time=True,
         account_listing=AccountListing(
             "/2010-04-01/Accounts/{AccountSid}/SMS/ShortCodes.json",
             "ShortCode",
@@ -114,6 +135,7 @@ _KINDS: dict[str, KindSpec] = {
         number_rule="+ and 8 to 15 digits (E.164)",
         creates_by_text=False,
         in_sender_pool=True,
+        one_service_at_a_time=True,
         account_listing=AccountListing(
             "/2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers.json",
             "PhoneNumber",
@@ -133,6 +155,7 @@ _KINDS: dict[str, KindSpec] = {
         number_rule="1 to 11 of A-Z a-z 0-9 space + - _ &, at least one letter",
         creates_by_text=True,
         in_sender_pool=False,
+        one_service_at_a_time=False,
         account_listing=None,
     ),
 }

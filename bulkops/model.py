@@ -132,13 +132,9 @@ class Row:
     def identity(self) -> str:
         """The resolved sender: the alpha text, else the SID (the number until resolved).
 
-        Unique across kinds as well: SIDs carry their kind's prefix, a number is
-        digits (short code) or ``+`` and digits (phone number), and an alpha
-        sender has a letter and at most 11 characters.
+        See :meth:`~bulkops.kinds.KindSpec.identity`.
         """
-        if self.kind.spec.creates_by_text:
-            return self.sender
-        return self.sender_sid or self.sender
+        return self.kind.spec.identity(self.sender, self.sender_sid)
 
     @property
     def key(self) -> tuple[str, str, str, str, str]:

@@ -87,6 +87,28 @@ def test_only_alpha_senders_are_created_by_text_and_outside_the_sender_pool() ->
     assert SenderKind.ALPHA_SENDER.spec.account_listing is None
 
 
+def test_only_alpha_senders_may_be_in_several_services_at_once() -> None:
+    """One declaration says which kinds are in one service at a time: not alpha senders."""
+    several = {k for k in SenderKind if not k.spec.one_service_at_a_time}
+    assert several == {SenderKind.ALPHA_SENDER}
+
+
+@pytest.mark.parametrize(
+    ("kind", "written", "sid", "identity"),
+    [
+        (SenderKind.SHORT_CODE, "12345", "SC" + "a" * 32, "SC" + "a" * 32),
+        (SenderKind.PHONE_NUMBER, "+14155550100", None, "+14155550100"),
+        (SenderKind.PHONE_NUMBER, "+14155550100", "", "+14155550100"),
+        (SenderKind.ALPHA_SENDER, "Acme", "AI" + "b" * 32, "Acme"),
+    ],
+)
+def test_identity_is_the_text_of_a_kind_created_by_text_else_the_sid_once_known(
+    kind: SenderKind, written: str, sid: str | None, identity: str
+) -> None:
+    """The one rule rows, plans, holdings and result records name a sender by."""
+    assert kind.spec.identity(written, sid) == identity
+
+
 def test_the_old_properties_keep_their_values() -> None:
     """collection, create_param, list_key, sid_column, sid_pattern read through the spec."""
     short = SenderKind.SHORT_CODE

@@ -3,10 +3,11 @@
 The calls, for a desired file (:func:`survey`):
 
 1. ``GET /v1/Services``, paged: the account's Messaging Services;
-2. one paged list per service and kind: every service for phone numbers and
-   short codes when the file names any (to find where each is; both count
-   toward the 400 limit), and the desired services for alpha senders too when
-   the file names one or ``prune`` is asked (alpha senders elsewhere never move);
+2. one paged list per service and kind: every service for the kinds that are in
+   one service at a time (phone numbers and short codes) when the file names
+   any, to find where each is; the desired services for the kinds the 400 limit
+   counts, and for alpha senders too when the file names one or ``prune`` is
+   asked (an alpha sender may be in several services; elsewhere it never moves);
 3. ownership, through the account's listings (the 2010 API), only for what the
    service lists did not show: numbers by :func:`bulkops.resolve.resolve_numbers`'
    fewest calls, and, when a SID of a kind is in no service, that kind's whole
@@ -28,7 +29,12 @@ from ..planning import Current, Held, Wanted
 from ..resolve import NumberDirectory, resolve_numbers
 from ..twilio import ServiceLister, ServiceNotFound
 
+#: Kinds that count toward a service's 400-sender limit: listed in every desired service.
 POOL_KINDS = tuple(kind for kind in SenderKind if kind.spec.in_sender_pool)
+#: Kinds in one service at a time: listed in every service, to find where each is.
+ONE_SERVICE_KINDS = tuple(kind for kind in SenderKind if kind.spec.one_service_at_a_time)
+#: Kinds that may be in several services: listed only where the file wants them.
+SEVERAL_SERVICES_KINDS = tuple(k for k in SenderKind if not k.spec.one_service_at_a_time)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,13 +63,13 @@ async def survey(
     valid = [row for row in rows if isinstance(row, Row)]
     account_services = await _services(services)
     desired = {row.service_sid for row in valid} & account_services
-    names_pool = any(row.kind.spec.in_sender_pool for row in valid)
-    alpha = prune or not all(row.kind.spec.in_sender_pool for row in valid)
+    finds = any(row.kind.spec.one_service_at_a_time for row in valid)
+    several = prune or any(not row.kind.spec.one_service_at_a_time for row in valid)
     to_list: dict[str, set[SenderKind]] = {}
     for service_sid in account_services:
-        kinds = set(POOL_KINDS) if names_pool or service_sid in desired else set()
-        if service_sid in desired and alpha:
-            kinds |= {kind for kind in SenderKind if not kind.spec.in_sender_pool}
+        kinds = set(ONE_SERVICE_KINDS) if finds else set()
+        if service_sid in desired:
+            kinds |= set(POOL_KINDS) | (set(SEVERAL_SERVICES_KINDS) if several else set())
         if kinds:
             to_list[service_sid] = kinds
     held = await list_held(services, to_list, concurrency=concurrency)
@@ -150,7 +156,7 @@ async def _owned(
     owned = _Owned({}, {})
     for senders in held.values():
         for h in senders:
-            if h.kind.spec.in_sender_pool:
+            if h.kind.spec.account_listing is not None:  # the account's own: not created by text
                 owned.note(h.kind, h.number, h.sid)
     numbers, unseen_sids = _unknown(rows, owned)
     for kind in unseen_sids:
@@ -168,7 +174,7 @@ def _unknown(rows: list[Row], owned: _Owned) -> tuple[dict[SenderKind, set[str]]
     numbers: dict[SenderKind, set[str]] = {}
     unseen_sids: set[SenderKind] = set()
     for row in rows:
-        if not row.kind.spec.in_sender_pool:
+        if row.kind.spec.account_listing is None:
             continue
         if row.sender_sid and row.sender_sid not in owned.numbers:
             unseen_sids.add(row.kind)
@@ -180,7 +186,7 @@ def _unknown(rows: list[Row], owned: _Owned) -> tuple[dict[SenderKind, set[str]]
 async def _read_listing(kind: SenderKind, account: NumberDirectory, owned: _Owned) -> None:
     """Every number of ``kind`` the account has, paged: a SID can be checked no other way."""
     listing = kind.spec.account_listing
-    assert listing is not None  # every kind in the sender pool has one
+    assert listing is not None  # _unknown gives only kinds with a listing
     async with aclosing(account.numbers(listing)) as pages:
         async for page in pages:
             for number, sid in page:
@@ -188,7 +194,7 @@ async def _read_listing(kind: SenderKind, account: NumberDirectory, owned: _Owne
 
 
 def _wanted(row: Row, owned: _Owned) -> Wanted:
-    if not row.kind.spec.in_sender_pool:
+    if row.kind.spec.account_listing is None:  # no account listing: Twilio creates it
         return Wanted(row.line, row.service_sid, row.kind, row.sender, None, row.sender)
     if row.sender_sid:
         number = owned.numbers.get(row.sender_sid)
@@ -198,4 +204,11 @@ def _wanted(row: Row, owned: _Owned) -> Wanted:
     return Wanted(row.line, row.service_sid, row.kind, row.sender, sid, row.sender)
 
 
-__all__ = ["POOL_KINDS", "Survey", "list_held", "survey"]
+__all__ = [
+    "ONE_SERVICE_KINDS",
+    "POOL_KINDS",
+    "SEVERAL_SERVICES_KINDS",
+    "Survey",
+    "list_held",
+    "survey",
+]

@@ -51,15 +51,13 @@ def record_key(record: dict[str, Any]) -> tuple[str, ...]:
     records have no ``kind`` and are all short codes).
     """
     kind = _KINDS.get(str(record.get("kind") or ""), SenderKind.SHORT_CODE)
-    if kind.spec.creates_by_text:
-        sender = record.get("sender")
-    else:
-        sender = record.get("sender_sid") or record.get(kind.sid_column) or record.get("sender")
+    sid = record.get("sender_sid") or record.get(kind.sid_column)
+    sender = kind.spec.identity(str(record.get("sender") or ""), str(sid or ""))
     return (
         str(record.get("op") or ""),
         str(record.get("service_sid") or ""),
         kind.value,
-        str(sender or ""),
+        sender,
         str(record.get("from_service_sid") or ""),
     )
 

@@ -70,13 +70,13 @@ def make_plan(
     draft = _Draft()
     wanted = _admissible(items, current, draft)
     draft.desired = {w.service_sid for w in wanted}
-    where = {h.sid: s for s, held in current.held.items() for h in held if _in_pool_kind(h.kind)}
+    where = {h.sid: s for s, held in current.held.items() for h in held if _one_service(h.kind)}
     alpha = {
-        (s, h.number) for s, held in current.held.items() for h in held if not _in_pool_kind(h.kind)
+        (s, h.number) for s, held in current.held.items() for h in held if not _one_service(h.kind)
     }
     desired_in: dict[str, set[str]] = {}
     for w in wanted:
-        if _in_pool_kind(w.kind):
+        if _one_service(w.kind):
             desired_in.setdefault(w.identity, set()).add(w.service_sid)
     conflicted = {sender for sender, services in desired_in.items() if len(services) > 1}
     seen: set[tuple[str, str]] = set()
@@ -92,7 +92,7 @@ def make_plan(
                 _conflict(w, Problem.TWO_SERVICES, f"is also desired in {others}; it can be in one")
             )
             continue
-        if _in_pool_kind(w.kind):
+        if _one_service(w.kind):
             now = where.get(w.identity)
             in_place = now == w.service_sid
         else:  # an alpha sender is in place when the service has its text; never moved
@@ -144,7 +144,7 @@ def _prunes(
             sender = held.identity
             if (service_sid, sender) in named or sender in conflicted:
                 continue
-            if _in_pool_kind(held.kind) and sender in desired_in:
+            if _one_service(held.kind) and sender in desired_in:
                 continue  # wanted in another service: moved, not detached
             steps.append(Step(Op.DETACH, service_sid, held.kind, sender, held.number))
     return steps
@@ -152,17 +152,17 @@ def _prunes(
 
 def _fit(draft: _Draft, current: Current, limit: int) -> Plan:
     """Leave out the enters that would pass ``limit``; then order, count and cost the plan."""
-    before = {s: sum(1 for h in held if _in_pool_kind(h.kind)) for s, held in current.held.items()}
+    before = {s: sum(1 for h in held if _counted(h.kind)) for s, held in current.held.items()}
     refused: set[int] = set()
     while True:  # a refused move keeps its sender in the source, which then has less room
         count = dict(before)
         for step in draft.detaches + [s for i, s in enumerate(draft.enters) if i not in refused]:
             source = step.service_sid if step.op is Op.DETACH else step.from_service_sid
-            if source is not None and _in_pool_kind(step.kind):
+            if source is not None and _counted(step.kind):
                 count[source] = count.get(source, 0) - 1
         more = False
         for i, step in enumerate(draft.enters):
-            if i in refused or not _in_pool_kind(step.kind):
+            if i in refused or not _counted(step.kind):
                 continue
             if count.get(step.service_sid, 0) >= limit:
                 refused.add(i)
@@ -201,16 +201,27 @@ def _calls(steps: Iterable[Step], current: Current) -> int:
     listed: set[str] = set()
     for step in steps:
         calls += 2 if step.op is Op.MIGRATE else 1
-        if step.op is Op.DETACH and not _in_pool_kind(step.kind):
+        if step.op is Op.DETACH and _by_text(step.kind):
             listed.add(step.service_sid)
     for service_sid in listed:
-        alphas = sum(1 for h in current.held.get(service_sid, ()) if not _in_pool_kind(h.kind))
+        alphas = sum(1 for h in current.held.get(service_sid, ()) if _by_text(h.kind))
         calls += max(1, -(-alphas // _ALPHA_PAGE))
     return calls
 
 
-def _in_pool_kind(kind: SenderKind) -> bool:
+def _one_service(kind: SenderKind) -> bool:
+    """In one service at a time (moved, not copied); else it may be in several."""
+    return kind.spec.one_service_at_a_time
+
+
+def _counted(kind: SenderKind) -> bool:
+    """Counted toward :data:`~bulkops.planning.values.SENDER_LIMIT`."""
     return kind.spec.in_sender_pool
+
+
+def _by_text(kind: SenderKind) -> bool:
+    """Its SID is a service's own: a detach lists the service to find it."""
+    return kind.spec.creates_by_text
 
 
 def _step(op: Op, wanted: Wanted, *, source: str | None = None) -> Step:

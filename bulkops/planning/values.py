@@ -39,14 +39,12 @@ class Wanted:
     @property
     def owned(self) -> bool:
         """True when the account has this sender (alpha senders: always, Twilio creates them)."""
-        return self.kind.spec.creates_by_text or self.sid is not None
+        return self.kind.spec.account_listing is None or self.sid is not None
 
     @property
     def identity(self) -> str:
         """The sender as a plan names it: the alpha text, else the SID (the number if none)."""
-        if self.kind.spec.creates_by_text:
-            return self.sender
-        return self.sid or self.sender
+        return self.kind.spec.identity(self.sender, self.sid)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +59,7 @@ class Held:
     @property
     def identity(self) -> str:
         """As :attr:`Wanted.identity`: the alpha text, else the SID."""
-        return self.number if self.kind.spec.creates_by_text else self.sid
+        return self.kind.spec.identity(self.number, self.sid)
 
 
 @dataclass(frozen=True, slots=True)
