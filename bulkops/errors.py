@@ -108,9 +108,9 @@ class Unreachable(RunAborted):
 class NetworkCause(StrEnum):
     """Why a call got no HTTP answer, as the client saw it.
 
-    The first six happen before the request is sent (:attr:`unreachable`); a call
-    that timed out or lost its connection may have been sent, and a write may then
-    have been applied, now or later (:attr:`after_sending`).
+    The first seven happen before the request is sent (:attr:`unreachable`); a call
+    that timed out or lost its connection once connected may have been sent, and a
+    write may then have been applied, now or later (:attr:`after_sending`).
     """
 
     #: The host's name does not resolve (DNS).
@@ -125,7 +125,10 @@ class NetworkCause(StrEnum):
     PROXY_REFUSED = "proxy_refused"
     #: The connection failed for another reason (network unreachable, reset).
     CONNECT_FAILED = "connect_failed"
-    #: No answer within the timeout: the request may have been sent.
+    #: No connection within the connect timeout (the TCP connect or the TLS
+    #: handshake, to the API or the proxy, never finished): nothing was sent.
+    CONNECT_TIMED_OUT = "connect_timed_out"
+    #: Connected, but no answer within the timeout: the request may have been sent.
     TIMED_OUT = "timed_out"
     #: The connection closed before the answer: the request may have been sent.
     CONNECTION_LOST = "connection_lost"

@@ -23,6 +23,10 @@ Result records
 Random choices
     :func:`replayable_seed`: ``BULKOPS_TEST_SEED`` or a fresh seed, printed so a
     failing run says how to replay it.
+
+A host that never answers
+    :func:`silent_listener`: a loopback port that accepts connections and never
+    sends a byte (a TLS handshake to it never finishes).
 """
 
 from __future__ import annotations
@@ -33,7 +37,8 @@ import os
 import random
 import selectors
 import time
-from collections.abc import Coroutine, Iterable
+from collections.abc import AsyncIterator, Coroutine, Iterable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -263,3 +268,27 @@ __all__ = [
     "sc",
     "write_log",
 ]
+
+
+# --- A host that never answers --------------------------------------------------------
+
+
+@asynccontextmanager
+async def silent_listener() -> AsyncIterator[tuple[int, list[asyncio.StreamWriter]]]:
+    """A loopback port that accepts every connection and never writes to it.
+
+    Yields the port and the connections accepted so far (held open until the end).
+    """
+    accepted: list[asyncio.StreamWriter] = []
+
+    async def hold(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(writer)
+
+    server = await asyncio.start_server(hold, "127.0.0.1", 0)
+    try:
+        yield server.sockets[0].getsockname()[1], accepted
+    finally:
+        for writer in accepted:
+            writer.close()
+        server.close()
+        await server.wait_closed()

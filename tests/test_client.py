@@ -18,13 +18,14 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from aioresponses import aioresponses
-from support import mg, sc
+from support import mg, sc, silent_listener
 from yarl import URL
 
 from bulkops.config import Credentials
 from bulkops.errors import (
     ApiError,
     AuthenticationError,
+    NetworkCause,
     PermanentError,
     RunAborted,
     ServerError,
@@ -350,6 +351,25 @@ async def test_no_answer_is_a_transport_error(exception: Exception, words: str) 
     assert (error.status, error.code, error.retry_after_s) == (None, None, None)
     assert f"GET /v1/Services/{MG}/ShortCodes/{SC}" in error.message
     assert words in error.message
+
+
+@pytest.mark.asyncio
+async def test_a_connection_that_never_completes_is_never_sent_not_maybe_applied() -> None:
+    """A host that accepts TCP and never does TLS: the connect times out on its own limit,
+    before the call's, so a POST is known never sent and counts as the network failing."""
+    async with silent_listener() as (port, accepted):
+        base_url = f"https://127.0.0.1:{port}"
+        opened = TwilioClient.open(
+            base_url=base_url, credentials=CREDENTIALS, pool_size=2, timeout_s=0.4
+        )
+        async with opened as client:
+            with pytest.raises(TransportError) as caught:
+                await client.send(request(Op.ATTACH))
+        connections = len(accepted)
+    error = caught.value
+    assert (error.cause, error.maybe_applied) == (NetworkCause.CONNECT_TIMED_OUT, False)
+    assert error.cause.unreachable
+    assert connections == 1
 
 
 LEAKY = f"https://{ACCOUNT}:{PASSWORD}@messaging.twilio.com ({BASIC})"

@@ -3,6 +3,7 @@ writes that may have landed. A scripted fake API, on a loop whose clock jumps.""
 
 from __future__ import annotations
 
+import aiohttp
 import pytest
 from support import mg, sc
 from test_engine import FakeApi, run_engine
@@ -10,6 +11,7 @@ from test_engine import FakeApi, run_engine
 from bulkops.engine.settle import MAX_REPAIRS
 from bulkops.errors import NetworkCause, PermanentError, RunAborted, TransportError
 from bulkops.model import Detail, Op, Outcome, Row
+from bulkops.twilio.network import transport_error
 from bulkops.twilio.wire import Reply
 
 
@@ -66,11 +68,22 @@ def test_after_a_21714_attaches_to_that_service_are_not_sent_until_a_detach() ->
     assert by_line[6].detail is Detail.ATTACHED  # the detach made room again
 
 
-def test_a_network_that_is_gone_stops_the_run_instead_of_spending_every_attempt() -> None:
-    """Every call refused for OUTAGE_S: the run stops, rows in flight unrecorded (resumable)."""
-    refused = TransportError("POST …: connection refused", cause=NetworkCause.CONNECTION_REFUSED)
+@pytest.mark.parametrize(
+    "failure",
+    [
+        TransportError("POST …: connection refused", cause=NetworkCause.CONNECTION_REFUSED),
+        # As the client maps aiohttp's: a connection that never completed was never sent.
+        transport_error(aiohttp.ConnectionTimeoutError("to host"), target="POST …", write=True),
+    ],
+    ids=["refused", "connect-timed-out"],
+)
+def test_a_network_that_is_gone_stops_the_run_instead_of_spending_every_attempt(
+    failure: TransportError,
+) -> None:
+    """Every call failing to connect for OUTAGE_S: the run stops, rows in flight unrecorded
+    (resumable)."""
     rows = [Row(2 + i, Op.ATTACH, mg(1), sc(i)) for i in range(40)]
-    scripts = {("attach", mg(1), sc(i)): [refused] * 100 for i in range(40)}
+    scripts = {("attach", mg(1), sc(i)): [failure] * 100 for i in range(40)}
     with pytest.raises(RunAborted, match="the network is gone"):
         run_engine(rows, FakeApi(scripts), concurrency=4, max_attempts=100, backoff_cap_s=2.0)
 

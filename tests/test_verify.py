@@ -14,6 +14,7 @@ from bulkops.commands import verify as verify_mod
 from bulkops.commands.checks import Holdings, Problem, check_row
 from bulkops.commands.cli import main
 from bulkops.commands.connection import Connection
+from bulkops.commands.export import export
 from bulkops.commands.verify import verify
 from bulkops.errors import Exit, JobFileError, RunAborted, UsageError
 from bulkops.model import Op, Row, SenderKind
@@ -298,3 +299,62 @@ async def test_a_detach_from_a_service_that_does_not_exist_is_a_mismatch(tmp_pat
         (3, f"{sc(2)} expected detached from {mg(7)} but service {mg(7)} does not exist"),
     ]
     assert (report.matches, report.mismatches) == (1, 1)
+
+
+@pytest.mark.asyncio
+async def test_an_alpha_sender_in_three_services_is_checked_in_each(tmp_path: Path) -> None:
+    """A snapshot of one text in three services, then removed from one: that row is a mismatch."""
+    alpha = SenderKind.ALPHA_SENDER
+    world = world_with({}, extra_services=(mg(1), mg(2), mg(3)))
+    for service in (mg(1), mg(2), mg(3)):
+        world.attach(service, alpha, "Acme Alerts")
+    problems: list[Problem] = []
+    async with Sandbox(world=world) as sb:
+        snapshot = tmp_path / "snap.csv"
+        await export([mg(1), mg(2), mg(3)], snapshot, connection=to(sb))
+        held = world.by_number(alpha, "Acme Alerts", service_sid=mg(2))
+        assert held is not None
+        world.detach(mg(2), alpha, held.sid)
+        report = await verify(snapshot, connection=to(sb), report=problems.append)
+    assert [(p.line, p.message) for p in problems] == [
+        (3, f"Acme Alerts expected attached to {mg(2)} but it is attached to {mg(1)}, {mg(3)}"),
+    ]
+    assert (report.rows, report.matches, report.mismatches, report.superseded) == (3, 2, 1, 0)
+
+
+@pytest.mark.asyncio
+async def test_an_alpha_sender_moved_after_it_was_attached_is_checked_by_its_move(
+    tmp_path: Path,
+) -> None:
+    """Attach a text to A, then move it A → B: the move says where it ends (the attach is not)."""
+    job = write_job(
+        tmp_path,
+        [f"{mg(1)},Brand,attach,", f"{mg(2)},Brand,migrate,{mg(1)}", f"{mg(3)},Brand,attach,"],
+        header="service_sid,alpha_sender,op,from_service_sid\n",
+    )
+    world = world_with({}, extra_services=(mg(1), mg(2), mg(3)))
+    world.attach(mg(2), SenderKind.ALPHA_SENDER, "Brand")
+    world.attach(mg(3), SenderKind.ALPHA_SENDER, "Brand")
+    problems: list[Problem] = []
+    async with Sandbox(world=world) as sb:
+        report = await verify(job, connection=to(sb), report=problems.append)
+    assert problems == []
+    assert (report.rows, report.matches, report.superseded) == (3, 2, 1)
+
+
+@pytest.mark.asyncio
+async def test_a_number_attached_to_two_services_is_two_mismatches(tmp_path: Path) -> None:
+    """Two attaches of one short code to different services cannot both hold: both reported."""
+    job = write_job(tmp_path, [f"{mg(1)},{sc(1)},attach,", f"{mg(2)},{sc(1)},attach,"])
+    problems: list[Problem] = []
+    async with Sandbox(world=world_with(POOLS)) as sb:
+        report = await verify(job, connection=to(sb), report=problems.append)
+    assert [(p.line, p.message) for p in problems] == [
+        (
+            2,
+            f"{sc(1)} expected attached to {mg(1)} but superseded by line 3, which attaches "
+            f"it to {mg(2)}: a short code can be in one service",
+        ),
+        (3, f"{sc(1)} expected attached to {mg(2)} but it is attached to {mg(1)}"),
+    ]
+    assert (report.mismatches, report.superseded, report.ok) == (2, 0, False)

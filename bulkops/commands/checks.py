@@ -16,7 +16,13 @@ Senders are matched by their identity (:attr:`~bulkops.model.Row.identity`:
 the SID, or an alpha sender's text), so a row naming a number is checked once
 its number is resolved; a number the account does not own is a mismatch. Only
 a sender's last row says where the job leaves it (:func:`plan`); its earlier
-rows are counted as superseded, not checked.
+rows are counted as superseded, not checked. "Its last row" is per sender for
+a kind in one service at a time (phone numbers, short codes), and per sender
+and service for a kind that may be in several (alpha senders: the same text in
+three services is three senders to check; a migrate row speaks of its source
+too). One exception: an earlier attach of a phone number or short code to
+another service than its last row's attach cannot hold with it (it can be in
+one service), so it is reported as a mismatch, not superseded.
 """
 
 from __future__ import annotations
@@ -80,24 +86,55 @@ class VerifyReport:
         )
 
 
-def plan(items: Iterable[Row | InvalidRow]) -> tuple[dict[str, set[SenderKind]], dict[str, int]]:
-    """The services to list, with their kinds; each sender named by several rows → its last line.
+@dataclass(frozen=True, slots=True)
+class LastRow:
+    """The last row that speaks of a sender (in a service, for a kind that may be in several)."""
+
+    line: int
+    op: Op
+    service_sid: str
+
+
+#: A sender as :func:`sender_keys` names it → its last row, for senders named more than once.
+LastRows = dict[tuple[str, ...], LastRow]
+
+
+def sender_keys(row: Row) -> tuple[tuple[str, ...], ...]:
+    """What ``row`` says something about: its sender, or its sender in each service it names.
+
+    ``(kind, identity)`` for a kind in one service at a time; for a kind that may
+    be in several, ``(kind, identity, service)`` for the row's service and, for
+    a migrate, its source.
+    """
+    kind, identity = row.kind.value, row.identity
+    if row.kind.spec.one_service_at_a_time:
+        return ((kind, identity),)
+    keys = [(kind, identity, row.service_sid)]
+    if row.from_service_sid:
+        keys.append((kind, identity, row.from_service_sid))
+    return tuple(keys)
+
+
+def plan(items: Iterable[Row | InvalidRow]) -> tuple[dict[str, set[SenderKind]], LastRows]:
+    """The services to list, with their kinds; each sender named by several rows → its last row.
 
     Only a sender's last row says where the job leaves it; earlier rows of the
-    same sender are not checked. An alpha sender's migrate row also lists its
-    source. Memory: one digest per row, a dict entry per repeated sender.
+    same sender (see :func:`sender_keys`) are not checked. An alpha sender's
+    migrate row also lists its source. Memory: one digest per row and service
+    it names, a dict entry per repeated sender.
     """
     services: dict[str, set[SenderKind]] = {}
     seen = DigestSet()
-    last: dict[str, int] = {}
+    last: LastRows = {}
     for item in items:
         if not isinstance(item, Row):
             continue
         services.setdefault(item.service_sid, set()).add(item.kind)
-        if item.from_service_sid and item.kind.spec.creates_by_text:
+        if item.from_service_sid and not item.kind.spec.one_service_at_a_time:
             services.setdefault(item.from_service_sid, set()).add(item.kind)
-        if not seen.add(key_digest((item.identity,))):  # named before: remember the last
-            last[item.identity] = item.line
+        for key in sender_keys(item):
+            if not seen.add(key_digest(key)):  # named before: remember the last
+                last[key] = LastRow(item.line, item.op, item.service_sid)
     return services, last
 
 
@@ -132,24 +169,44 @@ def check_row(row: Row, holdings: Holdings) -> str | None:
 
 
 def check_rows(
-    items: Iterable[Row | InvalidRow], holdings: Holdings, last: dict[str, int] | None = None
+    items: Iterable[Row | InvalidRow], holdings: Holdings, last: LastRows | None = None
 ) -> Iterator[Problem | int | None]:
     """One entry per row, in file order: None when it holds, else its :class:`Problem`.
 
     A row whose sender a later row acts on (``last``, from :func:`plan`) is not
-    checked: its entry is the line of that later row.
+    checked: its entry is the line of that later row, unless the two cannot
+    both hold (:func:`_cannot_both_hold`): then it is a :class:`Problem`.
     """
     last = last or {}
     for item in items:
         if isinstance(item, InvalidRow):
             yield Problem(item.line, f"invalid row: {item.problem}", invalid=True)
             continue
-        later = last.get(item.identity, item.line)
-        if later != item.line:
-            yield later
+        later = max(
+            (last[key] for key in sender_keys(item) if key in last),
+            key=lambda row: row.line,
+            default=None,
+        )
+        if later is not None and later.line > item.line:
+            message = _cannot_both_hold(item, later)
+            yield later.line if message is None else Problem(item.line, message)
             continue
         message = check_row(item, holdings)
         yield None if message is None else Problem(item.line, message)
+
+
+def _cannot_both_hold(row: Row, later: LastRow) -> str | None:
+    """Why ``row`` and the later row of its sender cannot both hold; None if the later one just
+    says where the job leaves the sender (a detach, a move, the same service again)."""
+    if not row.kind.spec.one_service_at_a_time or later.service_sid == row.service_sid:
+        return None
+    if row.op is not Op.ATTACH or later.op is not Op.ATTACH:
+        return None
+    return (
+        f"{row.identity} expected attached to {row.service_sid} but superseded by line "
+        f"{later.line}, which attaches it to {later.service_sid}: a {row.kind.spec.label} "
+        "can be in one service"
+    )
 
 
 def tally(
@@ -183,4 +240,15 @@ def tally(
     )
 
 
-__all__ = ["Holdings", "Problem", "VerifyReport", "check_row", "check_rows", "plan", "tally"]
+__all__ = [
+    "Holdings",
+    "LastRow",
+    "LastRows",
+    "Problem",
+    "VerifyReport",
+    "check_row",
+    "check_rows",
+    "plan",
+    "sender_keys",
+    "tally",
+]

@@ -24,7 +24,7 @@ from ..config import Credentials, RunConfig, api_base_for
 from ..egress import Egress
 from ..model import SenderKind
 from .answers import error_for, reply_for
-from .network import ssl_context, transport_error
+from .network import connect_timeout_s, ssl_context, transport_error
 from .wire import (
     API_2010_PREFIX,
     Listed,
@@ -98,6 +98,10 @@ class TwilioClient:
     ) -> AsyncIterator[TwilioClient]:
         """A client with its own session: keep-alive pool of ``pool_size``, TLS verified.
 
+        Each call may take ``timeout_s``; making a connection, less
+        (:func:`~bulkops.twilio.network.connect_timeout_s`), so one that never
+        comes is known as never sent.
+
         ``api_base_url`` is the 2010 API's, as for the constructor. ``egress`` gives
         the proxy and the CA bundle trusted besides the operating system's store
         (see :mod:`bulkops.egress`); the environment is not read here.
@@ -109,7 +113,9 @@ class TwilioClient:
         basic = base64.b64encode(f"{credentials.username}:{credentials.password}".encode())
         async with aiohttp.ClientSession(
             connector=connector,
-            timeout=aiohttp.ClientTimeout(total=timeout_s),
+            timeout=aiohttp.ClientTimeout(
+                total=timeout_s, sock_connect=connect_timeout_s(timeout_s)
+            ),
             headers={"User-Agent": f"bulkops/{__version__}", "Accept": "application/json"},
             raise_for_status=False,
         ) as session:

@@ -11,8 +11,15 @@
     ClientConnectorDNSError                name_not_resolved
     ClientConnectorError, refused          connection_refused
     ClientConnectorError, other            connect_failed
-    TimeoutError                           timed_out       (may have been sent)
+    ConnectionTimeoutError                 connect_timed_out (never sent)
+    TimeoutError (any other)               timed_out       (may have been sent)
     any other ClientError                  connection_lost (may have been sent)
+
+A connection has a timeout of its own (:func:`connect_timeout_s`, shorter than
+the call's), so a connection that never completes (a firewall that drops the
+traffic, a host that accepts but never does TLS) is told apart from a request
+that got no answer: it was never sent, so a write cannot land later, and it
+counts as the network failing (the pre-flight's one-line stop, the outage stop).
 
 :func:`unreachable` words the one line a run stops with when the API cannot be
 reached: the host, the cause and what to do. :func:`ssl_context` is the TLS
@@ -31,6 +38,9 @@ from ..egress import Egress
 from ..errors import NetworkCause, TransportError, Unreachable
 
 _CA_SETTINGS = "--ca-bundle FILE, REQUESTS_CA_BUNDLE or SSL_CERT_FILE"
+#: The longest a connection may take (TCP connect, then the TLS handshake; each, to
+#: a proxy too), unless the call's own timeout is short (:func:`connect_timeout_s`).
+CONNECT_TIMEOUT_S = 10.0
 #: What to do, per cause; ``{host}`` and ``{proxy}`` are filled in.
 _ADVICE = {
     NetworkCause.CERTIFICATE_NOT_TRUSTED: (
@@ -48,9 +58,23 @@ _ADVICE = {
     ),
     NetworkCause.PROXY_REFUSED: "{detail}; check --proxy / HTTPS_PROXY and NO_PROXY",
     NetworkCause.CONNECT_FAILED: "cannot connect ({detail}); check the network and the base URL",
+    NetworkCause.CONNECT_TIMED_OUT: (
+        "no connection in time ({detail}); check the base URL and the proxy, and whether "
+        "a firewall drops the traffic"
+    ),
     NetworkCause.TIMED_OUT: "no answer within the timeout; check the network or raise --timeout",
     NetworkCause.CONNECTION_LOST: "the connection was lost ({detail})",
 }
+
+
+def connect_timeout_s(timeout_s: float) -> float:
+    """How long making a connection may take, within a call's ``timeout_s``.
+
+    :data:`CONNECT_TIMEOUT_S`, or half of ``timeout_s`` when that is shorter: it
+    must end before the call's own timeout, which would otherwise fire first and
+    make a connection that never came look like a request that got no answer.
+    """
+    return min(CONNECT_TIMEOUT_S, timeout_s / 2)
 
 
 def ssl_context(egress: Egress) -> ssl.SSLContext:
@@ -83,6 +107,8 @@ def cause_of(exc: BaseException) -> tuple[NetworkCause, str]:
         if isinstance(exc.os_error, ConnectionRefusedError):
             return NetworkCause.CONNECTION_REFUSED, "connection refused"
         return NetworkCause.CONNECT_FAILED, exc.os_error.strerror or type(exc.os_error).__name__
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return NetworkCause.CONNECT_TIMED_OUT, "the TCP connect or TLS handshake timed out"
     if isinstance(exc, TimeoutError):
         return NetworkCause.TIMED_OUT, "timed out"
     return NetworkCause.CONNECTION_LOST, type(exc).__name__
@@ -114,4 +140,11 @@ def unreachable(error: TransportError, *, host: str, egress: Egress) -> Unreacha
     return Unreachable(f"cannot reach {where}: {advice}", host=host, cause=error.cause)
 
 
-__all__ = ["cause_of", "ssl_context", "transport_error", "unreachable"]
+__all__ = [
+    "CONNECT_TIMEOUT_S",
+    "cause_of",
+    "connect_timeout_s",
+    "ssl_context",
+    "transport_error",
+    "unreachable",
+]

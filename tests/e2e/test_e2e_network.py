@@ -17,7 +17,7 @@ import pytest_asyncio
 import trustme
 from e2e_support import fast_config, run_job, write_job
 from proxy_support import ConnectProxy
-from support import mg, sc
+from support import mg, sc, silent_listener
 
 from bulkops.egress import resolve_egress
 from bulkops.sandbox import Sandbox, World
@@ -165,6 +165,25 @@ async def test_a_refused_connection_stops_at_once(
     assert run.aborted is not None
     assert run.aborted.startswith(f"cannot reach 127.0.0.1:{unused_tcp_port}: connection refused")
     assert run.records == []
+
+
+@pytest.mark.asyncio
+async def test_a_host_that_accepts_but_never_does_tls_stops_at_once(
+    tmp_path: Path, results: Path
+) -> None:
+    """The connection never completes (TCP accepted, no TLS handshake): never sent, so the
+    pre-flight read is not retried; one line, no record, one connection made."""
+    job = write_job(tmp_path / "job.csv", [("attach", mg(1), sc(1))])
+    async with Sandbox() as sandbox, silent_listener() as (port, accepted):
+        config = fast_config(f"https://127.0.0.1:{port}", timeout_s=0.4, max_attempts=6)
+        run = await run_job(sandbox, job, results, config)
+        connections = len(accepted)
+    assert not run.reached
+    assert run.aborted is not None
+    assert run.aborted.startswith(f"cannot reach 127.0.0.1:{port}: no connection in time (")
+    assert "\n" not in run.aborted
+    assert run.records == []
+    assert connections == 1
 
 
 def test_the_cli_prints_one_line_and_exits_3_without_the_ca(
