@@ -3,7 +3,9 @@
 Spreadsheets save "Unicode text" as UTF-16 with a byte-order mark, and older
 ones save "CSV" in the machine's 8-bit code page (Windows-1252, Latin-1). A job
 file must be UTF-8; :func:`not_utf8_error` says which of these a file is, where
-its first bad byte sits, and how to convert it.
+its first bad byte sits, and how to convert it. UTF-16 saved without a
+byte-order mark reads as UTF-8 with a NUL between letters: :func:`nul_error`
+names it from the NULs of its first line.
 """
 
 from __future__ import annotations
@@ -27,6 +29,23 @@ _SAVE_AS_UTF8 = (
 )
 
 
+def nul_error(name: str, first_line: str, line: int) -> JobFileError:
+    """The error for a file whose first line (``first_line``, at ``line``) holds NULs.
+
+    UTF-16 saved without a byte-order mark decodes as UTF-8 (NUL is valid UTF-8),
+    every other byte a NUL, so its header would name no column bulkops knows; the
+    NULs say what it is: little-endian when a NUL follows the first letter (what
+    Windows writes), big-endian when one leads.
+    """
+    encoding = "UTF-16BE" if first_line.startswith("\x00") else "UTF-16LE"
+    return JobFileError(
+        name,
+        f"not UTF-8 text: its first line holds NUL characters, so it looks like {encoding} "
+        "saved without a byte-order mark" + _SAVE_AS_UTF8.replace("<its encoding>", encoding),
+        line=line,
+    )
+
+
 def not_utf8_error(name: str) -> JobFileError:
     """The error for a file that is not UTF-8: what it looks like, where, and how to fix it.
 
@@ -37,7 +56,7 @@ def not_utf8_error(name: str) -> JobFileError:
         head = raw.read(4)
     for bom, encoding in _BOMS:
         if head.startswith(bom):
-            return JobFileError(name, f"not UTF-8 text: it is {encoding} {_SAVE_AS_UTF8}", line=1)
+            return JobFileError(name, f"not UTF-8 text: it is {encoding}{_SAVE_AS_UTF8}", line=1)
     decoder = codecs.getincrementaldecoder("utf-8")("strict")
     lines, column = 0, 0
     with open(name, "rb") as raw:
@@ -54,15 +73,15 @@ def not_utf8_error(name: str) -> JobFileError:
                 return JobFileError(
                     name,
                     f"not UTF-8 text: byte 0x{bad:02X} at byte {column} of the line "
-                    f"(perhaps Windows-1252 or Latin-1) {_SAVE_AS_UTF8}",
+                    f"(perhaps Windows-1252 or Latin-1){_SAVE_AS_UTF8}",
                     line=line,
                 )
             newline = chunk.rfind(b"\n")
             column = len(chunk) - newline - 1 if newline >= 0 else column + len(chunk)
             lines += chunk.count(b"\n")
     return JobFileError(
-        name, f"not UTF-8 text (truncated character at the end) {_SAVE_AS_UTF8}", line=lines + 1
+        name, f"not UTF-8 text (truncated character at the end){_SAVE_AS_UTF8}", line=lines + 1
     )
 
 
-__all__ = ["not_utf8_error"]
+__all__ = ["not_utf8_error", "nul_error"]

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from .encoding import not_utf8_error
+from .encoding import not_utf8_error, nul_error
 from .errors import JobFileError
 from .model import InvalidRow, Op, Row
 from .rows import (
@@ -68,7 +68,7 @@ def open_job(path: str | Path, *, default_op: Op | None = None) -> Job:
     with handle:
         try:
             if name.endswith(".jsonl"):
-                total = sum(1 for text in handle if text.strip())
+                total = _count_jsonl(handle, name)
             else:
                 total = _check_csv(handle, name, default_op)
         except UnicodeDecodeError:
@@ -81,6 +81,17 @@ def _open_text(name: str) -> IO[str]:
         return open(name, encoding="utf-8-sig", newline="")
     except OSError as exc:
         raise JobFileError.unreadable(name, exc) from None
+
+
+def _count_jsonl(handle: IO[str], name: str) -> int:
+    total = 0
+    for line, text in enumerate(handle, start=1):
+        if not text.strip():
+            continue
+        if not total and "\x00" in text:
+            raise nul_error(name, text, line)
+        total += 1
+    return total
 
 
 def _check_csv(handle: IO[str], name: str, default_op: Op | None) -> int:
@@ -109,6 +120,8 @@ def _read_header(
         header = next(reader, None)
     if header is None:
         raise JobFileError(name, "empty file: expected a header line", line=1)
+    if any("\x00" in cell for cell in header):
+        raise nul_error(name, ",".join(header), header_line)
     spellings = [cell.strip().lower() for cell in header]
     clash = first_clash(spellings)
     if clash is not None:

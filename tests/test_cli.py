@@ -95,10 +95,10 @@ def sandbox_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxThread]:
     ("rows", "code", "counts"),
     [
         (attach_rows(3), 0, "3 succeeded (3 attached)"),
-        (
-            [*attach_rows(2), ("fetch", MG_A, sc(9))],
+        (  # the sandbox stages sc(9) in MG_B, where the job detaches it first
+            [*attach_rows(2), ("detach", MG_B, sc(9)), ("fetch", MG_A, sc(9))],
             1,
-            "2 succeeded (2 attached); 1 failed (1 not_found)",
+            "3 succeeded (2 attached, 1 detached); 1 failed (1 not_found)",
         ),
         ([*attach_rows(2), ("attach", "MG-nope", sc(9))], 1, "1 invalid (1 invalid_row)"),
         ([*attach_rows(2), ("attach", MG_A, sc(1))], 1, "1 skipped (1 duplicate)"),
@@ -124,7 +124,9 @@ def test_failed_rows_are_written_as_a_job_to_run_again(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """A run with failures names a CSV of exactly the failed rows, itself a valid job."""
-    job = job_file("job.csv", [*attach_rows(2), ("fetch", MG_A, sc(8)), ("fetch", MG_B, sc(9))])
+    elsewhere = [("detach", MG_B, sc(8)), ("detach", MG_A, sc(9))]  # staged there, then gone
+    fetches = [("fetch", MG_A, sc(8)), ("fetch", MG_B, sc(9))]
+    job = job_file("job.csv", [*attach_rows(2), *elsewhere, *fetches])
     status, _, err = run(capsys, "run", job, "--sandbox", "--rate", "0", "--results", "r.jsonl")
 
     assert status == 1
@@ -136,6 +138,17 @@ def test_failed_rows_are_written_as_a_job_to_run_again(
     )
     status, _, _ = run(capsys, "run", "r.failed.csv", "--dry-run")
     assert status == 0
+
+
+def test_a_job_of_fetches_finds_its_senders_in_the_sandbox(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``--sandbox`` puts each fetch row's sender in its service, as it does for detaches."""
+    job = job_file("job.csv", [("fetch", MG_A, sc(1)), ("fetch", MG_B, sc(2))])
+    status, _, err = run(capsys, "run", job, "--sandbox", "--rate", "0", "--results", "r.jsonl")
+
+    assert status == 0
+    assert "2 succeeded (2 fetched)" in summary(err)
 
 
 def test_default_results_path_is_under_results_with_the_job_name_and_utc_time(

@@ -85,6 +85,35 @@ def test_a_unicode_text_file_is_named_by_its_byte_order_mark(
     assert caught.value.line == 1
     assert f"not UTF-8 text: it is {said}" in caught.value.problem
     assert 'Save As "CSV UTF-8"' in caught.value.problem
+    assert " ;" not in caught.value.problem
+
+
+@pytest.mark.parametrize(
+    ("encoding", "name", "said"),
+    [
+        ("utf-16-le", "job.csv", "UTF-16LE"),
+        ("utf-16-be", "job.csv", "UTF-16BE"),
+        ("utf-16-le", "job.jsonl", "UTF-16LE"),
+    ],
+    ids=["csv-little-endian", "csv-big-endian", "jsonl"],
+)
+def test_utf16_without_a_byte_order_mark_is_named_by_its_nuls(
+    tmp_path: Path, encoding: str, name: str, said: str
+) -> None:
+    """It decodes as UTF-8 with a NUL beside every letter: not "missing required column"
+    with a header of \\x00s, but what it looks like and how to save it as UTF-8."""
+    if name.endswith(".jsonl"):
+        text = f'{{"service_sid": "{mg(1)}", "short_code_sid": "{sc(1)}", "op": "attach"}}\n'
+    else:
+        text = f"service_sid,short_code_sid,op\n{mg(1)},{sc(1)},attach\n"
+    path = write(tmp_path, text.encode(encoding), name=name)
+    with pytest.raises(JobFileError) as caught:
+        open_job(path)
+    problem = caught.value.problem
+    assert caught.value.line == 1
+    assert f"it looks like {said} saved without a byte-order mark; save it as UTF-8" in problem
+    assert f"iconv -t UTF-8 -f {said} FILE > NEW.csv" in problem
+    assert "\x00" not in problem
 
 
 def test_a_latin1_byte_is_named_with_its_line_and_place(tmp_path: Path) -> None:
@@ -97,7 +126,7 @@ def test_a_latin1_byte_is_named_with_its_line_and_place(tmp_path: Path) -> None:
     assert caught.value.line == 3
     column = len(f"{mg(2)},{sc(2)},attach,caf") + 1
     assert f"byte 0xE9 at byte {column} of the line" in caught.value.problem
-    assert "save it as UTF-8" in caught.value.problem
+    assert "(perhaps Windows-1252 or Latin-1); save it as UTF-8" in caught.value.problem
 
 
 def test_the_cli_prints_one_line_and_exits_2_for_a_utf16_job(

@@ -4,7 +4,7 @@ A row may name its sender by SID (it gets a number), by number (it gets a SID)
 or, for an alpha sender, by its text, which needs nothing on the account: Twilio
 creates an alpha sender when it is added to a service. ``stage`` also puts each
 sender where the job expects to find it, so ``bulkops run JOB --sandbox`` shows
-a detach or a migration doing real work. :func:`spread_from_job` spreads the
+a detach, a fetch or a migration doing real work. :func:`spread_from_job` spreads the
 senders of a desired file over services instead, so ``bulkops plan --sandbox``
 has attaches, moves and senders already in place to show.
 """
@@ -26,8 +26,8 @@ def seed_from_job(world: World, job: Job, *, stage: bool = False) -> tuple[int, 
 
     Phone numbers and short codes are put on the account, attached to nothing
     (see :meth:`World.seed_senders`); alpha senders need nothing. ``stage``
-    also puts each sender where the job expects to find it: in a detach row's
-    service, or a migrate row's source (the first such row of each sender
+    also puts each sender where the job expects to find it: in a detach or fetch
+    row's service, or a migrate row's source (the first such row of each sender
     wins; a full pool or a sender already in a service is left as it is).
     Invalid rows are skipped. Raises :class:`~bulkops.errors.JobFileError` if
     the file turns out unreadable while streaming.
@@ -105,7 +105,11 @@ def _seed_sender(world: World, row: Row) -> str:
 
 def _stage(world: World, row: Row, value: str, staged: set[tuple[SenderKind, str]]) -> None:
     """Put the row's sender where the row expects it, unless an earlier row did."""
-    where = {Op.DETACH: row.service_sid, Op.MIGRATE: row.from_service_sid}
+    where = {
+        Op.DETACH: row.service_sid,
+        Op.FETCH: row.service_sid,
+        Op.MIGRATE: row.from_service_sid,
+    }
     target = where.get(row.op)
     if target is None or (row.kind, value) in staged:
         return

@@ -83,6 +83,22 @@ def test_staging_puts_each_sender_where_the_job_expects_it(tmp_path: Path) -> No
     assert world.senders[sc(1)].service_sid is None
 
 
+def test_staging_puts_a_fetch_rows_sender_in_its_service(tmp_path: Path) -> None:
+    """A fetch row finds its sender where it reads it: a number, a SID and an alpha text."""
+    text = (
+        "service_sid,sender,op\n"
+        f"{MG_A},+14155550100,fetch\n"
+        f"{MG_B},{sc(1)},fetch\n"
+        f"{MG_B},Brand,fetch\n"
+    )
+    world, _, _ = seeded(tmp_path, text, stage=True)
+    phone = world.by_number(PHONE_NUMBER, "+14155550100")
+    assert phone is not None
+    assert phone.service_sid == MG_A
+    assert world.senders[sc(1)].service_sid == MG_B
+    assert world.by_number(ALPHA_SENDER, "Brand", service_sid=MG_B) is not None
+
+
 def test_the_first_staging_row_of_a_sender_wins(tmp_path: Path) -> None:
     """An alpha sender detached from A and later migrated out of B is staged in A only."""
     text = (
