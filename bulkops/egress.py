@@ -46,6 +46,12 @@ class Egress:
     #: hosts, those ``NO_PROXY`` lists (loopback is always direct).
     direct_hosts: frozenset[str] = frozenset()
 
+    def __repr__(self) -> str:  # never let the proxy's password reach a log or a traceback
+        return (
+            f"Egress(proxy_url={_masked(self.proxy_url)!r}, ca_bundle={self.ca_bundle!r}, "
+            f"direct_hosts={self.direct_hosts!r})"
+        )
+
     def proxy_to(self, host: str) -> str | None:
         """The proxy URL for calls to ``host`` (a name or address); None to go direct."""
         host = host.strip("[]").lower()
@@ -60,6 +66,18 @@ class Egress:
             return None
         parts = urlsplit(self.proxy_url)
         return f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+
+
+def _masked(url: str | None) -> str | None:
+    """``url`` with the password of its ``user:password@`` shown as ``***``."""
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    user, colon, _password = userinfo.partition(":")
+    if not at or not colon:
+        return url
+    return parts._replace(netloc=f"{user}:***@{hostport}").geturl()
 
 
 def resolve_egress(

@@ -187,9 +187,12 @@ def test_sandbox_load_flags_reach_the_embedded_sandbox(capsys: pytest.CaptureFix
 def test_max_failures_stops_the_run(capsys: pytest.CaptureFixture[str]) -> None:
     """--max-failures 2 stops a run of failing rows at the second failure: exit 3, resume hint."""
     job = job_file("job.csv", [("fetch", MG_A, sc(i)) for i in range(1, 31)])
+    world = World()  # the short codes in no service: every fetch fails (not_found)
+    world.seed(service_sids=[MG_A], short_code_sids=[sc(i) for i in range(1, 31)])
+    world.save("world.json")
     status, _, err = run(
-        capsys, "run", job, "--sandbox", "--rate", "0", "--concurrency", "1",
-        "--max-failures", "2", "--results", "r.jsonl",
+        capsys, "run", job, "--sandbox", "--state", "world.json", "--rate", "0",
+        "--concurrency", "1", "--max-failures", "2", "--results", "r.jsonl",
     )  # fmt: skip
 
     assert status == 3

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from bulkops.config import RunConfig
 from bulkops.egress import Egress, bypasses, proxy_for, resolve_egress
 from bulkops.errors import UsageError
 
@@ -81,6 +82,27 @@ def test_the_proxy_is_shown_without_its_credentials() -> None:
     """A proxy password never reaches a message."""
     egress = Egress(proxy_url="http://user:s3cret@proxy.corp:3128")
     assert egress.proxy_shown == "proxy.corp:3128"
+
+
+@pytest.mark.parametrize(
+    "proxy_url",
+    ["http://user:s3cret@proxy.corp:3128", "https://user:s3cret@[::1]:3128/", "http://:s3cret@p"],
+    ids=["user-and-password", "ipv6", "password-only"],
+)
+def test_the_proxy_password_is_masked_in_the_repr_and_the_run_config_s(proxy_url: str) -> None:
+    """As Credentials do: a repr (a log line, a traceback's locals) shows *** for it."""
+    egress = Egress(proxy_url=proxy_url, ca_bundle="/etc/ca.pem")
+    config = RunConfig(egress=egress)
+    for shown in (repr(egress), repr(config), str(config)):
+        assert "s3cret" not in shown
+        assert ":***@" in shown
+    assert "/etc/ca.pem" in repr(egress)
+    assert egress.proxy_url == proxy_url  # the value itself is untouched
+
+
+def test_a_proxy_without_a_password_is_shown_as_it_is() -> None:
+    """Nothing to mask: the repr names the proxy plainly."""
+    assert "proxy_url='http://user@p:1'" in repr(Egress(proxy_url="http://user@p:1"))
 
 
 @pytest.mark.parametrize(

@@ -27,8 +27,9 @@ def seed_from_job(world: World, job: Job, *, stage: bool = False) -> tuple[int, 
     Phone numbers and short codes are put on the account, attached to nothing
     (see :meth:`World.seed_senders`); alpha senders need nothing. ``stage``
     also puts each sender where the job expects to find it: in a detach or fetch
-    row's service, or a migrate row's source (the first such row of each sender
-    wins; a full pool or a sender already in a service is left as it is).
+    row's service, or a migrate row's source (the first row of each sender
+    decides: after an attach, it is expected in no service; a full pool or a
+    sender already in a service is left as it is).
     Invalid rows are skipped. Raises :class:`~bulkops.errors.JobFileError` if
     the file turns out unreadable while streaming.
     """
@@ -104,15 +105,17 @@ def _seed_sender(world: World, row: Row) -> str:
 
 
 def _stage(world: World, row: Row, value: str, staged: set[tuple[SenderKind, str]]) -> None:
-    """Put the row's sender where the row expects it, unless an earlier row did."""
+    """Put the row's sender where the row expects it, unless an earlier row of it decided."""
     where = {
         Op.DETACH: row.service_sid,
         Op.FETCH: row.service_sid,
         Op.MIGRATE: row.from_service_sid,
     }
-    target = where.get(row.op)
-    if target is None or (row.kind, value) in staged:
+    if (row.kind, value) in staged:
         return
     staged.add((row.kind, value))
+    target = where.get(row.op)
+    if target is None:  # an attach: the job expects the sender in no service yet
+        return
     with suppress(TwilioProblem):  # already in a service (or this one), or a full pool
         world.attach(target, row.kind, value)
