@@ -108,7 +108,7 @@ class Unreachable(RunAborted):
 class NetworkCause(StrEnum):
     """Why a call got no HTTP answer, as the client saw it.
 
-    The first seven happen before the request is sent (:attr:`unreachable`); a call
+    The first eight happen before the request is sent (:attr:`unreachable`); a call
     that timed out or lost its connection once connected may have been sent, and a
     write may then have been applied, now or later (:attr:`after_sending`).
     """
@@ -117,8 +117,10 @@ class NetworkCause(StrEnum):
     NAME_NOT_RESOLVED = "name_not_resolved"
     #: The host (nothing listening) refused the connection.
     CONNECTION_REFUSED = "connection_refused"
-    #: The server's TLS certificate is not signed by a trusted CA (or not for this host).
+    #: The server's TLS certificate is not signed by a trusted CA.
     CERTIFICATE_NOT_TRUSTED = "certificate_not_trusted"
+    #: The server's TLS certificate is trusted but for another name (or address).
+    CERTIFICATE_WRONG_HOST = "certificate_wrong_host"
     #: Another TLS failure during the handshake.
     TLS_FAILED = "tls_failed"
     #: The proxy could not be reached, or refused to open the tunnel.

@@ -14,9 +14,12 @@ from typing import Any
 from .kinds import AccountListing, KindSpec, SenderKind, infer_kind
 
 SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}$")
+#: What a record says for ``kind`` when its row's kind could not be told (an invalid row).
+UNKNOWN_KIND = "unknown"
 
 __all__ = [
     "SERVICE_SID",
+    "UNKNOWN_KIND",
     "AccountListing",
     "Detail",
     "InvalidRow",
@@ -150,14 +153,18 @@ class Row:
 
 @dataclass(frozen=True, slots=True)
 class InvalidRow:
-    """A job row that failed validation, kept as read so its record shows it."""
+    """A job row that failed validation, kept as read so its record shows it.
+
+    ``kind`` is the kind the row declares or its value shows; None when neither
+    tells (its record says :data:`UNKNOWN_KIND`, claiming no kind).
+    """
 
     line: int
     op: str
     service_sid: str
     sender: str
     problem: str
-    kind: SenderKind = SenderKind.SHORT_CODE
+    kind: SenderKind | None = None
     from_service_sid: str = ""
 
     @property
@@ -168,7 +175,8 @@ class InvalidRow:
     @property
     def key(self) -> tuple[str, str, str, str, str]:
         """Same shape as :attr:`Row.key`, from the row as written."""
-        return (self.op, self.service_sid, self.kind.value, self.sender, self.from_service_sid)
+        kind = self.kind.value if self.kind is not None else UNKNOWN_KIND
+        return (self.op, self.service_sid, kind, self.sender, self.from_service_sid)
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +194,8 @@ class ItemResult:
     sender_sid: str
     outcome: Outcome
     detail: Detail
-    kind: SenderKind = SenderKind.SHORT_CODE
+    #: None for an invalid row whose kind could not be told.
+    kind: SenderKind | None = SenderKind.SHORT_CODE
     #: The sender as the job wrote it ("" = the same as ``sender_sid``).
     sender: str = ""
     http_status: int | None = None
@@ -205,13 +214,18 @@ class ItemResult:
     #: settle period (a write of the row may have been applied without an answer).
     settled: bool = False
 
+    @property
+    def kind_name(self) -> str:
+        """The kind as records and the failed-rows job write it; :data:`UNKNOWN_KIND` if none."""
+        return self.kind.value if self.kind is not None else UNKNOWN_KIND
+
     def to_record(self) -> dict[str, Any]:
         """The JSON object written to the result log."""
         record: dict[str, Any] = {
             "line": self.line,
             "op": self.op,
             "service_sid": self.service_sid,
-            "kind": self.kind.value,
+            "kind": self.kind_name,
             "sender": self.sender or self.sender_sid,
             "sender_sid": self.sender_sid,
             "outcome": self.outcome.value,
@@ -224,7 +238,7 @@ class ItemResult:
             "finished_at": self.finished_at,
             "throttled": self.throttled,
         }
-        if not self.kind.spec.creates_by_text:  # e.g. short_code_sid, as before issue 10
+        if self.kind is not None and not self.kind.spec.creates_by_text:  # e.g. short_code_sid
             record[self.kind.sid_column] = self.sender_sid
         if self.from_service_sid:
             record["from_service_sid"] = self.from_service_sid

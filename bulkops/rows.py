@@ -164,14 +164,9 @@ def sender_kind(value: str, column: SenderColumn, kind_cell: str = "") -> Sender
     return f"{column.name} {value!r} is not a {spec.label} ({_forms(declared)})"
 
 
-def _shown_kind(cells: Cells, column: SenderColumn) -> SenderKind:
-    """The kind an invalid row's record shows: as declared, or inferred, else short code."""
-    return (
-        _KINDS.get(cells.kind.lower())
-        or column.kind
-        or infer_kind(cells.sender)
-        or SenderKind.SHORT_CODE
-    )
+def _shown_kind(cells: Cells, column: SenderColumn) -> SenderKind | None:
+    """The kind an invalid row's record shows: as declared, or inferred; None when neither tells."""
+    return _KINDS.get(cells.kind.lower()) or column.kind or infer_kind(cells.sender)
 
 
 def _forms(kind: SenderKind) -> str:

@@ -48,15 +48,22 @@ def record_key(record: dict[str, Any]) -> tuple[str, ...]:
     ``(op, service_sid, kind, sender, from_service_sid)``, missing fields as
     ``""``; the sender is the alpha text for kinds created by text, else the SID
     (``sender_sid``, or ``short_code_sid`` in logs written before issue 10, whose
-    records have no ``kind`` and are all short codes).
+    records have no ``kind`` and are all short codes). A record whose kind is
+    none of the kinds (:data:`~bulkops.model.UNKNOWN_KIND`: an invalid row) keeps
+    it, and its sender as written.
     """
-    kind = _KINDS.get(str(record.get("kind") or ""), SenderKind.SHORT_CODE)
-    sid = record.get("sender_sid") or record.get(kind.sid_column)
-    sender = kind.spec.identity(str(record.get("sender") or ""), str(sid or ""))
+    name = str(record.get("kind") or SenderKind.SHORT_CODE.value)
+    written = str(record.get("sender") or "")
+    kind = _KINDS.get(name)
+    if kind is None:  # an invalid row whose kind could not be told: as written
+        sender = written
+    else:
+        sid = record.get("sender_sid") or record.get(kind.sid_column)
+        sender = kind.spec.identity(written, str(sid or ""))
     return (
         str(record.get("op") or ""),
         str(record.get("service_sid") or ""),
-        kind.value,
+        name,
         sender,
         str(record.get("from_service_sid") or ""),
     )

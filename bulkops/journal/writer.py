@@ -134,7 +134,7 @@ class ResultJournal:
             {
                 "service_sid": result.service_sid,
                 "sender": result.sender or result.sender_sid,
-                "kind": result.kind.value,
+                "kind": result.kind_name,
                 "op": result.op,
                 "from_service_sid": result.from_service_sid or "",
             }

@@ -4,7 +4,8 @@
 :class:`~bulkops.errors.TransportError` with its :class:`~bulkops.errors.NetworkCause`
 (most specific class first, as aiohttp's hierarchy nests them)::
 
-    ClientConnectorCertificateError        certificate_not_trusted
+    ClientConnectorCertificateError        certificate_wrong_host (for another name)
+                                           certificate_not_trusted (any other)
     ClientSSLError (any other)             tls_failed
     ClientProxyConnectionError             proxy_refused   (cannot connect to the proxy)
     ClientHttpProxyError                   proxy_refused   (the proxy refused the CONNECT)
@@ -41,11 +42,18 @@ _CA_SETTINGS = "--ca-bundle FILE, REQUESTS_CA_BUNDLE or SSL_CERT_FILE"
 #: The longest a connection may take (TCP connect, then the TLS handshake; each, to
 #: a proxy too), unless the call's own timeout is short (:func:`connect_timeout_s`).
 CONNECT_TIMEOUT_S = 10.0
+#: OpenSSL's verify codes for a certificate that names another host or address
+#: (X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH).
+_WRONG_HOST_CODES = (62, 64)
 #: What to do, per cause; ``{host}`` and ``{proxy}`` are filled in.
 _ADVICE = {
     NetworkCause.CERTIFICATE_NOT_TRUSTED: (
         "its TLS certificate is not trusted ({detail}); if a proxy or firewall inspects "
         f"TLS, give its CA certificate with {_CA_SETTINGS}"
+    ),
+    NetworkCause.CERTIFICATE_WRONG_HOST: (
+        "its TLS certificate is for another name ({detail}); check the host of the base URL "
+        "(--base-url, BULKOPS_BASE_URL, TWILIO_REGION and TWILIO_EDGE): a CA bundle will not help"
     ),
     NetworkCause.TLS_FAILED: "the TLS handshake failed ({detail}); check the base URL and proxy",
     NetworkCause.NAME_NOT_RESOLVED: (
@@ -92,9 +100,7 @@ def ssl_context(egress: Egress) -> ssl.SSLContext:
 def cause_of(exc: BaseException) -> tuple[NetworkCause, str]:
     """The cause of a failed call, and a short detail safe to print (no URL, no header)."""
     if isinstance(exc, aiohttp.ClientConnectorCertificateError):
-        error = exc.certificate_error
-        detail = getattr(error, "verify_message", None) or type(error).__name__
-        return NetworkCause.CERTIFICATE_NOT_TRUSTED, str(detail)
+        return _certificate_cause(exc.certificate_error)
     if isinstance(exc, aiohttp.ClientSSLError):
         return NetworkCause.TLS_FAILED, type(exc).__name__
     if isinstance(exc, aiohttp.ClientProxyConnectionError):
@@ -112,6 +118,15 @@ def cause_of(exc: BaseException) -> tuple[NetworkCause, str]:
     if isinstance(exc, TimeoutError):
         return NetworkCause.TIMED_OUT, "timed out"
     return NetworkCause.CONNECTION_LOST, type(exc).__name__
+
+
+def _certificate_cause(error: Exception) -> tuple[NetworkCause, str]:
+    """A certificate that failed verification: for another name, or not trusted."""
+    detail = str(getattr(error, "verify_message", None) or type(error).__name__)
+    wrong_host = getattr(error, "verify_code", None) in _WRONG_HOST_CODES
+    if wrong_host or "mismatch" in detail.lower():
+        return NetworkCause.CERTIFICATE_WRONG_HOST, detail
+    return NetworkCause.CERTIFICATE_NOT_TRUSTED, detail
 
 
 def transport_error(exc: BaseException, *, target: str, write: bool) -> TransportError:

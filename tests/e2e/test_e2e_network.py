@@ -132,6 +132,27 @@ async def test_an_unreachable_api_stops_before_anything_is_sent(  # noqa: PLR091
 
 
 @pytest.mark.asyncio
+async def test_a_certificate_for_another_name_says_to_check_the_host(
+    tmp_path: Path, results: Path, tls_sandbox: Sandbox, ca_file: str
+) -> None:
+    """A trusted CA, but the certificate names another host: the line says to check the
+    base URL's host, not to give a CA certificate (which would not help)."""
+    job = write_job(tmp_path / "job.csv", [("attach", mg(1), sc(1))])
+    base_url = f"https://localhost:{tls_sandbox.port}"  # the certificate is for HOST, 127.0.0.1
+    egress = resolve_egress(base_url, ca_bundle=ca_file, env={})
+    run = await run_job(tls_sandbox, job, results, fast_config(base_url, egress=egress))
+
+    assert not run.reached
+    assert run.aborted is not None
+    assert run.aborted.startswith(
+        f"cannot reach localhost:{tls_sandbox.port}: its TLS certificate is for another name ("
+    )
+    assert "check the host of the base URL" in run.aborted
+    assert "CA certificate" not in run.aborted
+    assert run.records == []
+
+
+@pytest.mark.asyncio
 async def test_a_proxy_that_refuses_the_host_is_named(
     tmp_path: Path, results: Path, tls_sandbox: Sandbox, ca_file: str
 ) -> None:
