@@ -7,12 +7,15 @@ import json
 from pathlib import Path
 
 import pytest
-from support import ai, pn, record, write_log
+from support import ai, mg, pn, record, sc, write_log
 
 from bulkops.commands.report import add_arguments, render_text
+from bulkops.engine import RecordMaker
 from bulkops.errors import Exit, JobFileError
+from bulkops.jobs import open_job
 from bulkops.journal import summarize
-from bulkops.model import Detail, Outcome, SenderKind
+from bulkops.journal.reader import record_key
+from bulkops.model import Detail, InvalidRow, Outcome, SenderKind
 
 
 def test_render_text_shows_every_figure() -> None:
@@ -105,3 +108,27 @@ def test_outcomes_are_broken_down_by_kind_each_row_by_its_latest_record() -> Non
     (head,) = [line for line in lines if line.startswith("kind")]
     assert head.split() == ["kind", "succeeded", "failed", "invalid", "skipped"]
     assert any(line.split() == ["alpha_sender", "1", "0", "1", "0"] for line in lines)
+
+
+def test_a_row_whose_kind_cannot_be_told_is_counted_under_unknown(tmp_path: Path) -> None:
+    """An invalid row fitting no kind claims none: its record says "unknown", as its report line.
+
+    Its record still keys as the row does, so ``--resume`` skips it as done.
+    """
+    job = tmp_path / "job.csv"
+    job.write_text(f"service_sid,sender,op\n{mg(1)},{sc(1)},attach\n{mg(1)},not a sender!,attach\n")
+    _, invalid = list(open_job(job).rows())
+    assert isinstance(invalid, InvalidRow)
+    assert invalid.kind is None
+    records = RecordMaker(lambda: 0.0, lambda: "")
+    written = records.invalid(invalid).to_record()
+    assert (written["kind"], written["sender"]) == ("unknown", "not a sender!")
+    assert "short_code_sid" not in written
+    assert record_key(written) == invalid.key
+    report = summarize([record(2, sender_sid=sc(1)), written])
+    assert {k: dict(v) for k, v in report.kinds.items()} == {
+        "short_code": {"succeeded": 1, "failed": 0, "invalid": 0, "skipped": 0},
+        "unknown": {"succeeded": 0, "failed": 0, "invalid": 1, "skipped": 0},
+    }
+    lines = render_text(report).splitlines()
+    assert any(line.split() == ["unknown", "0", "0", "1", "0"] for line in lines)
