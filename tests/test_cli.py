@@ -472,7 +472,25 @@ def test_dry_run_shows_the_sids_it_cannot_know_as_placeholders(
         f"then DELETE /v1/Services/{MG_B}/AlphaSenders/<AI… of Acme & Co>",
         f"5\tGET /v1/Services/{MG_A}/ShortCodes/<SC… of 12345>",
     ]
-    assert "4 rows would be sent, 0 invalid, 0 duplicates" in err
+    assert "4 rows to send (2 of them name a number that a run resolves to its SID first" in err
+    assert "0 invalid, 0 duplicates; nothing was sent" in err
+
+
+def test_dry_run_does_not_count_a_number_and_its_sid_as_two_senders_to_send(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A number and a SID may be one sender, and a number not the account's: the line says so."""
+    Path("job.csv").write_text(
+        f"service_sid,sender,op\n{MG_A},{sc(1)},attach\n{MG_A},12345,attach\n", encoding="utf-8"
+    )
+    status, _, err = run(capsys, "run", "job.csv", "--dry-run")
+    assert status == 0
+    (line,) = err.splitlines()
+    assert line == (
+        "bulkops: dry run: 2 rows to send (1 of them name a number that a run resolves to its "
+        "SID first, so whether the account owns it, and whether it repeats a row naming that "
+        "SID, is not judged here), 0 invalid, 0 duplicates; nothing was sent"
+    )
 
 
 @pytest.mark.parametrize("with_sandbox", [False, True], ids=["no-credentials", "live-sandbox"])

@@ -8,7 +8,9 @@ run judges them) and the Twilio layer's :func:`~bulkops.twilio.wire.build_reques
 A dry run asks nothing of Twilio, so a SID it cannot know is shown as a
 placeholder: ``<PN… of +14155550100>`` for a number a run would resolve,
 ``<AI… of My Brand>`` for an alpha sender's SID in a service. For the same
-reason a number and its SID are not known to be the same sender here.
+reason a number and its SID are not known to be the same sender here, nor is a
+number known to be the account's: the closing line says how many rows name a
+number, so their count is not taken for rows that will be sent.
 """
 
 from __future__ import annotations
@@ -58,6 +60,17 @@ def _unresolved_shown(item: Row | InvalidRow) -> Row | InvalidRow:
     return item
 
 
+def _to_send(rows: int, numbers: int) -> str:
+    """The rows a run would send, saying how many of them name numbers a run resolves first."""
+    if not numbers:
+        return f"{rows:,} rows would be sent"
+    return (
+        f"{rows:,} rows to send ({numbers:,} of them name a number that a run resolves to "
+        "its SID first, so whether the account owns it, and whether it repeats a row "
+        "naming that SID, is not judged here)"
+    )
+
+
 def dry_run(
     job: Job,
     *,
@@ -87,14 +100,15 @@ def dry_run(
 
     records = RecordMaker(time.monotonic, lambda: "")  # printed, never written: no times
     feed = Feed(map(_unresolved_shown, job.rows()), record=report, records=records, skip=done)
-    sent = 0
+    sent = numbers = 0
     for row in feed:
         sent += 1
+        numbers += row.sender_sid == placeholder(row)
         out.write(f"{row.line}\t{planned_calls(row)}\n")
-    done_text = f", {feed.skipped_done:,} already done" if resume else ""
     print(
-        f"bulkops: dry run: {sent:,} rows would be sent, {problems[Detail.INVALID_ROW]:,} "
-        f"invalid, {problems[Detail.DUPLICATE]:,} duplicates{done_text}; nothing was sent",
+        f"bulkops: dry run: {_to_send(sent, numbers)}, {problems[Detail.INVALID_ROW]:,} "
+        f"invalid, {problems[Detail.DUPLICATE]:,} duplicates"
+        f"{f', {feed.skipped_done:,} already done' if resume else ''}; nothing was sent",
         file=err,
     )
     return Exit.FAILED if any(problems.values()) else Exit.OK
