@@ -8,8 +8,9 @@ before it opens the result log, in this order:
    DNS, proxy and TLS before any other call; what it says of that service is kept
    for the engine's "does this service exist" check.
 2. **Numbers to SIDs** (:mod:`bulkops.resolve`): the account's listings, through
-   the same client (the 2010 API's host, with the same proxy and CA bundle). A job
-   of SIDs and alpha senders costs no call.
+   the same client (the 2010 API's host, with the same proxy and CA bundle), each
+   call under the run's ``--rate`` (:class:`PacedPages`) and counted
+   (:attr:`Ready.listing_calls`). A job of SIDs and alpha senders costs no call.
 
 Either raises :class:`~bulkops.errors.RunAborted` (for the pre-flight, its
 :class:`~bulkops.errors.Unreachable`) when it cannot reach the API, gets a 401
@@ -18,13 +19,14 @@ or fails for good: the run then stops with nothing sent or recorded.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Generator, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .config import Credentials, RunConfig
 from .egress import Egress
-from .engine import EngineHooks
+from .engine import EngineClock, EngineHooks
 from .jobs import Job
 from .model import InvalidRow, Row
 from .resolve import Resolution, numbers_named, resolve_numbers
@@ -32,6 +34,8 @@ from .retry import Backoff
 
 if TYPE_CHECKING:
     from .twilio.client import TwilioClient
+    from .twilio.listing import PageApi
+    from .twilio.wire import Listed, Resource
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +48,8 @@ class Ready:
     services: dict[str, bool]
     #: The pass over the job file that ``rows`` reads from.
     source: Generator[Row | InvalidRow, None, None]
+    #: Listing calls made to resolve the numbers (each attempt counted; 0: none named).
+    listing_calls: int = 0
 
     def close(self) -> None:
         """Close the job file, whether ``rows`` was read to its end or not."""
@@ -59,10 +65,50 @@ async def get_ready(
     give the clock the retries wait on and the log. Raises :class:`RunAborted`.
     """
     services = await _prove(client, job, config, hooks)
-    resolution = await _resolution(client, job, config, credentials, hooks)
+    paced = PacedPages(client, config.rate_per_s, hooks.clock)
+    resolution = await _resolution(paced, job, config, credentials, hooks)
+    await paced.finish()
     source = job.rows()
     rows = source if resolution is None else resolution.rows(source)
-    return Ready(rows, services, source)
+    return Ready(rows, services, source, listing_calls=paced.calls)
+
+
+class PacedPages:
+    """List calls at most ``rate_per_s`` a second (0: no limit), counted: a run's ``--rate``.
+
+    Each call (a retried attempt too) takes the next start time before it
+    waits, so the filtered GETs that run at once are spaced as the engine's own
+    calls are. Times come from the run's clock (``monotonic`` and ``sleep``).
+    """
+
+    def __init__(self, api: PageApi, rate_per_s: float, clock: EngineClock) -> None:
+        self._api = api
+        self._interval_s = 1 / rate_per_s if rate_per_s > 0 else 0.0
+        self._sleep = clock.sleep
+        self._monotonic = clock.monotonic or asyncio.get_running_loop().time
+        self._next_s: float | None = None
+        #: Calls started so far.
+        self.calls = 0
+
+    async def list_page(
+        self, url: str, listed: Listed | None = None
+    ) -> tuple[list[Resource], str | None]:
+        """``api.list_page`` once this call's turn under the rate has come."""
+        if self._interval_s:
+            now = self._monotonic()
+            start = now if self._next_s is None else max(now, self._next_s)
+            self._next_s = start + self._interval_s
+            if start > now:
+                await self._sleep(start - now)
+        self.calls += 1
+        return await self._api.list_page(url, listed)
+
+    async def finish(self) -> None:
+        """Wait out the last call's share of the rate, so the run's first call keeps the pace."""
+        if self._next_s is not None:
+            wait_s = self._next_s - self._monotonic()
+            if wait_s > 0:
+                await self._sleep(wait_s)
 
 
 def _backoff(config: RunConfig) -> Backoff:
@@ -99,7 +145,7 @@ async def _prove(
 
 
 async def _resolution(
-    client: TwilioClient, job: Job, config: RunConfig, credentials: Credentials, hooks: EngineHooks
+    client: PageApi, job: Job, config: RunConfig, credentials: Credentials, hooks: EngineHooks
 ) -> Resolution | None:
     """The SIDs of the numbers the job names; None (one pass over the file) when it names none."""
     wanted = numbers_named(job.rows())
@@ -121,8 +167,10 @@ async def _resolution(
         numbers=sum(map(len, wanted.values())),
         found=len(resolution.sids),
         list_calls=directory.pages,
+        calls=client.calls if isinstance(client, PacedPages) else directory.pages,
+        rate_per_s=config.rate_per_s,
     )
     return resolution
 
 
-__all__ = ["Ready", "get_ready"]
+__all__ = ["PacedPages", "Ready", "get_ready"]

@@ -86,6 +86,8 @@ class RunSummary:
     interrupts: int
     #: The whole result log summarised (over every run of a resumed log).
     report: RunReport | None
+    #: Listing calls made before the first write to resolve the numbers the job names.
+    listing_calls: int = 0
     #: False when the run stopped before its first write: the pre-flight read could
     #: not reach the API or was refused (401), or the numbers the job names could not
     #: be resolved. :attr:`aborted` says why in one line; nothing was sent or recorded.
@@ -109,11 +111,16 @@ class RunSummary:
         return Exit.OK
 
     def line(self) -> str:
-        """One line a person can read: rows per outcome, duration, rate, results path."""
+        """One line a person can read: rows per outcome, duration, rate, results path, and
+        the rows skipped as done and the listing calls that resolved numbers, if any."""
         line = summary_line(Counter(self.counts), duration_s=self.duration_s, path=self.results)
+        notes = []
         if self.skipped_done:
-            line += f" ({self.skipped_done:,} rows already done were skipped)"
-        return line
+            notes.append(f"{self.skipped_done:,} rows already done were skipped")
+        if self.listing_calls:
+            calls = "call" if self.listing_calls == 1 else "calls"
+            notes.append(f"{self.listing_calls:,} listing {calls} resolved the job's numbers first")
+        return line + (f" ({'; '.join(notes)})" if notes else "")
 
 
 async def run_job(  # noqa: PLR0913 - public entry point; each keyword is an independent choice
@@ -183,6 +190,7 @@ async def run_job(  # noqa: PLR0913 - public entry point; each keyword is an ind
         aborted=run.aborted,
         interrupts=run.interrupts,
         report=report,
+        listing_calls=ready.listing_calls,
     )
 
 
