@@ -86,8 +86,13 @@ class _Settling:
     applied: bool = False
 
     def replace_result(self, result: ItemResult) -> None:
+        """``result`` (of what settling did) becomes the row's; a migrate's steps add up."""
+        earlier = self.result
         if self.unrecorded:
-            self.carried += self.result.attempts
+            self.carried += earlier.attempts
+        before, after = earlier.resource.get("steps"), result.resource.get("steps")
+        if isinstance(before, list) and isinstance(after, list):
+            result = replace(result, resource={**result.resource, "steps": [*before, *after]})
         self.result, self.unrecorded = result, True
 
     @property

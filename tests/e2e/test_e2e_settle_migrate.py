@@ -56,6 +56,8 @@ async def test_an_alpha_migrate_found_in_both_services_is_deleted_from_the_sourc
     )
     assert f"in {mg(1)} and {mg(2)}" in record["message"]
     assert "deleted from the source" in record["message"]
+    # Every step the row made, the move's own and settling's: no answer to either.
+    assert record["steps"] == ["attach:network", "detach:network"]
 
 
 @pytest.mark.asyncio
@@ -83,6 +85,7 @@ async def test_a_short_code_migrate_found_in_no_service_is_moved_and_never_left_
         True,
     )
     assert f"in neither {mg(1)} nor {mg(2)}" in record["message"]
+    assert record["steps"] == ["detach:network", "attach:network", "reattach:network"]
     assert not run.named("bulkops.migrate.rollback_failed")
 
 
