@@ -1,9 +1,8 @@
 """Run a job: the one place a run is wired, job file → engine → Twilio client → journal.
 
-Before the first write, one read proves the connection (the pre-flight), then
-the numbers a job names instead of SIDs are resolved through the account's
-listings, with the same client the engine then uses (:mod:`bulkops.prerun`).
-If either fails, nothing is sent or recorded.
+Before the first write, one read proves the connection (the pre-flight), then the
+numbers a job names are resolved through the account's listings with the same
+client the engine uses (:mod:`bulkops.prerun`); if either fails, nothing is sent.
 
 :func:`run_job` is what ``bulkops run``, the end-to-end tests and the benchmark
 (through the CLI) all call. It knows nothing of the sandbox or of displays:
@@ -96,8 +95,7 @@ class RunSummary:
     @classmethod
     def unreached(cls, results: Path, reason: str) -> RunSummary:
         """The summary of a run stopped before its first write: nothing sent or recorded."""
-        empty: Mapping[tuple[Outcome, Detail], int] = MappingProxyType({})
-        return cls(results, empty, 0.0, 0, reason, 0, None, reached=False)
+        return cls(results, MappingProxyType({}), 0.0, 0, reason, 0, None, reached=False)
 
     @property
     def exit_code(self) -> Exit:
@@ -111,15 +109,11 @@ class RunSummary:
         return Exit.OK
 
     def line(self) -> str:
-        """One line a person can read: rows per outcome, duration, rate, results path, and
-        the rows skipped as done and the listing calls that resolved numbers, if any."""
+        """One line a person can read: rows per outcome, duration, rate, results path, notes."""
         line = summary_line(Counter(self.counts), duration_s=self.duration_s, path=self.results)
-        notes = []
-        if self.skipped_done:
-            notes.append(f"{self.skipped_done:,} rows already done were skipped")
-        if self.listing_calls:
-            calls = "call" if self.listing_calls == 1 else "calls"
-            notes.append(f"{self.listing_calls:,} listing {calls} resolved the job's numbers first")
+        n = self.listing_calls
+        notes = [f"{self.skipped_done:,} rows already done were skipped"] * bool(self.skipped_done)
+        notes += [f"{n:,} listing call{'s' * (n != 1)} resolved the job's numbers first"] * bool(n)
         return line + (f" ({'; '.join(notes)})" if notes else "")
 
 
@@ -135,10 +129,8 @@ async def run_job(  # noqa: PLR0913 - public entry point; each keyword is an ind
     """Run every row of ``job`` against ``config.base_url``; record each in ``results``.
 
     ``job`` is a path (checked whole first: raises :class:`JobFileError`) or a
-    :class:`~bulkops.jobs.Job` already opened. Before the first write, one read of
-    the first row's service proves the connection (see
-    :mod:`bulkops.twilio.preflight`); then the numbers the job names are resolved
-    to SIDs through the account's listings (:mod:`bulkops.resolve`). If either
+    :class:`~bulkops.jobs.Job` already opened. Before the first write the
+    connection is proved and the numbers resolved (:mod:`bulkops.prerun`); if that
     cannot reach the API, gets a 401 or fails for good, the summary says so
     (:attr:`RunSummary.reached` False) and nothing is sent or recorded. A number
     the account lacks is recorded ``failed``/``sender_not_found``, never sent.
