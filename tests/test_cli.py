@@ -151,6 +151,22 @@ def test_a_job_of_fetches_finds_its_senders_in_the_sandbox(
     assert "2 succeeded (2 fetched)" in summary(err)
 
 
+def test_the_summary_line_counts_the_calls_that_resolved_numbers(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Two numbers: two filtered GETs before the first write, named on the summary line."""
+    Path("job.csv").write_text(
+        f"service_sid,sender,op\n{MG_A},+14155550100,attach\n{MG_A},12345,attach\n",
+        encoding="utf-8",
+    )
+    status, _, err = run(capsys, "run", "job.csv", "--sandbox", "--results", "r.jsonl")
+
+    assert status == 0
+    assert summary(err).endswith(
+        "Results: r.jsonl (2 listing calls resolved the job's numbers first)"
+    )
+
+
 def test_default_results_path_is_under_results_with_the_job_name_and_utc_time(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
