@@ -10,6 +10,16 @@ from dataclasses import dataclass
 
 from .stats import Fault
 
+#: Twilio's header with the account's requests in flight, on every API answer
+#: (https://www.twilio.com/docs/api/errors/20429: "Monitor Twilio response headers
+#: like Twilio-Concurrent-Requests"). The sandbox sends the count as it admits: the
+#: account's requests being served, other traffic included, the answered request
+#: too if it was admitted; on a 429 the count that left no room.
+CONCURRENCY_HEADER = "Twilio-Concurrent-Requests"
+
+#: Steps of other traffic: (seconds since the schedule started, requests in flight).
+Schedule = tuple[tuple[float, int], ...]
+
 
 @dataclass(frozen=True, slots=True)
 class LoadProfile:
@@ -37,15 +47,25 @@ class LoadProfile:
     stall_s: float = 120.0
     #: Seed of the fault and jitter draws; None = unseeded.
     seed: int | None = None
+    #: Other traffic on the account: requests it keeps in flight all the time. They
+    #: count against ``max_in_flight`` and in the concurrency header like any client's.
+    background_in_flight: int = 0
+    #: Other traffic that moves: ``(t_s, n)`` steps, n in flight from t_s seconds after
+    #: the first API request (since start or the last stats reset); before the first
+    #: step, ``background_in_flight``. Times strictly increasing.
+    background_schedule: Schedule = ()
+    #: Send :data:`CONCURRENCY_HEADER` on every API answer, as Twilio does.
+    concurrency_header: bool = True
 
     def __post_init__(self) -> None:
+        check_schedule(self.background_schedule)
         for name in ("max_in_flight", "max_per_second"):
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ValueError(f"{name} must be at least 1 (or None), got {value!r}")
         if self.retry_after_s is not None and self.retry_after_s < 0:
             raise ValueError(f"retry_after_s must be >= 0, got {self.retry_after_s!r}")
-        for name in ("latency_mean_ms", "latency_jitter_ms"):
+        for name in ("latency_mean_ms", "latency_jitter_ms", "background_in_flight"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
         for name in _FAULT_FIELDS.values():
@@ -62,6 +82,21 @@ class LoadProfile:
     def fault_probabilities(self) -> dict[Fault, float]:
         """The probability of each injected fault."""
         return {fault: getattr(self, name) for fault, name in _FAULT_FIELDS.items()}
+
+
+def check_schedule(schedule: Schedule) -> Schedule:
+    """``schedule`` if its times are >= 0 and strictly increasing and its counts >= 0.
+
+    Raises ValueError naming the first bad step.
+    """
+    last = -1.0
+    for t_s, n in schedule:
+        if not t_s > last or t_s < 0:
+            raise ValueError(f"background schedule times must increase from 0, got {t_s:g}")
+        if n < 0:
+            raise ValueError(f"background schedule counts must be >= 0, got {n!r} at {t_s:g} s")
+        last = t_s
+    return schedule
 
 
 _FAULT_FIELDS = {

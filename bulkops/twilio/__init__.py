@@ -21,13 +21,14 @@ layer above it: :mod:`bulkops.engine`, :mod:`bulkops.journal`,
 
 from __future__ import annotations
 
-from .answers import error_for, parse_retry_after, read_page, reply_for
+from .answers import error_for, parse_in_flight, parse_retry_after, read_page, reply_for
 from .client import TwilioClient
 from .codes import TwilioCode
 from .listing import MAX_PAGE_SIZE, PageApi, ServiceLister, ServiceNotFound
-from .wire import Reply, Request, Resource, build_request, list_path
+from .wire import CONCURRENCY_HEADER, Reply, Request, Resource, build_request, list_path
 
 __all__ = [
+    "CONCURRENCY_HEADER",
     "MAX_PAGE_SIZE",
     "PageApi",
     "Reply",
@@ -40,6 +41,7 @@ __all__ = [
     "build_request",
     "error_for",
     "list_path",
+    "parse_in_flight",
     "parse_retry_after",
     "read_page",
     "reply_for",

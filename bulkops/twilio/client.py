@@ -2,8 +2,9 @@
 
 Every non-success answer becomes a typed :mod:`bulkops.errors` exception
 (see :mod:`bulkops.twilio.answers`) carrying status, Twilio code, message and
-Retry-After. Messages name the method and path only: never the URL's query, a
-header or a credential.
+Retry-After; replies and errors carry the account's requests in flight from the
+``Twilio-Concurrent-Requests`` header. Messages name the method and path only:
+never the URL's query, a header or a credential.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from .._version import __version__
 from ..config import Credentials, RunConfig
 from ..errors import TransportError
 from ..model import Op, SenderKind
-from .answers import error_for, read_page, reply_for
-from .wire import Reply, Request, Resource, build_request, list_path
+from .answers import error_for, parse_in_flight, read_page, reply_for
+from .wire import CONCURRENCY_HEADER, Reply, Request, Resource, build_request, list_path
 
 _FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
@@ -116,15 +117,21 @@ class TwilioClient:
             ) as response:
                 raw = await response.read()
                 status = response.status
-                retry_after = response.headers.get("Retry-After")
+                headers = response.headers
+                in_flight = parse_in_flight(headers.get(CONCURRENCY_HEADER))
         except TimeoutError:
             raise TransportError(f"{request.target}: timed out") from None
         except aiohttp.ClientError as exc:
             raise TransportError(f"{request.target}: {type(exc).__name__}") from None
         if 200 <= status < 300:
-            return reply_for(status, raw, target=request.target)
+            return reply_for(status, raw, target=request.target, account_in_flight=in_flight)
         raise error_for(
-            status, raw, retry_after=retry_after, target=request.target, now=self._now()
+            status,
+            raw,
+            retry_after=headers.get("Retry-After"),
+            target=request.target,
+            now=self._now(),
+            account_in_flight=in_flight,
         )
 
     async def attach(self, service_sid: str, sender_sid: str) -> Reply:

@@ -60,12 +60,22 @@ class Request:
         return f"{shown}\t{urlencode(self.form)}" if self.form else shown
 
 
+#: Twilio's count of the account's requests in flight, sent on its API answers
+#: ("Monitor Twilio response headers like Twilio-Concurrent-Requests",
+#: https://www.twilio.com/docs/api/errors/20429). Twilio's helper libraries do
+#: not expose it; bulkops steers its concurrency by it (:mod:`bulkops.engine.inflight`).
+CONCURRENCY_HEADER = "Twilio-Concurrent-Requests"
+
+
 @dataclass(frozen=True, slots=True)
 class Reply:
     """A successful (2xx) answer: its HTTP status and parsed JSON body (None when empty)."""
 
     status: int
     body: Any
+    #: The account's requests in flight as Twilio counted them when this request
+    #: arrived, itself included (:data:`CONCURRENCY_HEADER`); None when not sent.
+    account_in_flight: int | None = None
 
 
 def _collection(kind: SenderKind, service_sid: str) -> str:
@@ -103,4 +113,12 @@ def list_path(kind: SenderKind, service_sid: str, page_size: int) -> str:
     return f"{_collection(kind, service_sid)}?PageSize={page_size}"
 
 
-__all__ = ["Form", "Reply", "Request", "Resource", "build_request", "list_path"]
+__all__ = [
+    "CONCURRENCY_HEADER",
+    "Form",
+    "Reply",
+    "Request",
+    "Resource",
+    "build_request",
+    "list_path",
+]
