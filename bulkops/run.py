@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 import anyio
 from structlog.typing import FilteringBoundLogger
@@ -110,10 +111,11 @@ async def run_job(  # noqa: PLR0913 - public entry point; each keyword is an ind
     :class:`~bulkops.jobs.Job` already opened. ``results`` defaults to
     ``results/<job>-<UTC time>.jsonl``; with ``resume`` it must be given, and rows
     it records as succeeded or invalid are skipped. Writes
-    ``<results>.summary.json`` at the end. ``hooks`` say how the run is watched
-    and timed (with ``handle_signals``, Ctrl-C drains the run). A run stopped as
-    a whole (401, a failure limit, an I/O error) is returned with
-    :attr:`RunSummary.aborted` set, not raised. Raises :class:`UsageError` for
+    ``<results>.summary.json`` at the end, with the run's concurrency limit over
+    time. ``hooks`` say how the run is watched and timed (with
+    ``handle_signals``, Ctrl-C drains the run). A run stopped as a whole (401, a
+    failure limit, an I/O error) is returned with :attr:`RunSummary.aborted` set,
+    not raised. Raises :class:`UsageError` for
     ``resume`` without ``results`` or a result log that cannot be written.
     """
     if not isinstance(job, Job):
@@ -134,7 +136,7 @@ async def run_job(  # noqa: PLR0913 - public entry point; each keyword is an ind
         await run.execute(journal)
     duration_s = time.monotonic() - started
     report = summarize(read_results(path), duration_s=duration_s if fresh else None)
-    write_summary_json(report, path)
+    write_summary_json(report, path, concurrency=run.concurrency)
     return RunSummary(
         results=path,
         counts=MappingProxyType(dict(journal.counts)),
@@ -164,6 +166,8 @@ class _Run:
         self.skipped_done = 0
         self.interrupts = 0
         self.aborted: str | None = None
+        #: The limit over the run, as the summary JSON keeps it.
+        self.concurrency: dict[str, Any] | None = None
 
     async def execute(self, journal: ResultJournal) -> None:
         """The engine over the job's rows; a stop of the whole run is kept in ``aborted``."""
@@ -186,6 +190,7 @@ class _Run:
                         await engine.run(self.job.rows())
                 finally:
                     self.skipped_done = engine.skipped_done
+                    self.concurrency = engine.trace.to_json()
                     if self.handle_signals:
                         _restore_signals()
         except RunAborted as exc:

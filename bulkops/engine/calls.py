@@ -1,8 +1,10 @@
 """One API call, as the engine makes it: through the limits, retried while transient.
 
 :class:`CallLoop` owns the run's loop-bound throttles (the rate gate, the
-concurrency window and the AIMD controller that retunes it) and the backoff
-policy, so it is built inside the running loop, once per run.
+concurrency window and the controller that retunes it from Twilio's count of
+the account's requests in flight, AIMD without it), the backoff policy and the
+trace of the limit over the run, so it is built inside the running loop, once
+per run.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ from ..config import RunConfig
 from ..errors import ApiError, AuthenticationError, RunAborted, ThrottledError, TransientError
 from ..retry import Backoff
 from ..twilio.wire import Request
-from .adaptive import AimdController, AimdSettings, Ticket
+from .adaptive import AimdSettings, Ticket
+from .inflight import InFlightController, InFlightSettings
 from .limits import ConcurrencyWindow, RateGate
 from .ports import EngineHooks, SenderApi
 from .records import CallReport
+from .trace import LimitTrace
 
 #: Slow start from here (the default --concurrency): a run that asks for no more
 #: starts at full width; a bolder one probes up from there.
@@ -56,17 +60,25 @@ class CallLoop:
             max_attempts=config.max_attempts,
         )
         self.gate = RateGate(config.rate_per_s)
-        self.throttle = AimdController(
+        self._gated = config.rate_per_s > 0
+        first_pause_s = min(FIRST_PAUSE_S, config.backoff_cap_s)
+        self.throttle = InFlightController(
             config.concurrency,
             clock=monotonic,
-            settings=AimdSettings(
+            aimd_settings=AimdSettings(
                 initial_limit=min(config.concurrency, SLOW_START_LIMIT),
                 decrease_factor=DECREASE_FACTOR,
-                pause_initial_s=min(FIRST_PAUSE_S, config.backoff_cap_s),
+                pause_initial_s=first_pause_s,
                 pause_cap_s=config.backoff_cap_s,
+            ),
+            settings=InFlightSettings(
+                pause_initial_s=first_pause_s, pause_cap_s=config.backoff_cap_s
             ),
         )
         self.window = ConcurrencyWindow(self.throttle.limit)
+        #: The limit and the account's count over the run, for the summary.
+        self.trace = LimitTrace(monotonic())
+        self._account_shown: tuple[int | None, int | None] = (None, None)
 
     async def call(self, request: Request, line: int, *, abandonable: bool = True) -> CallReport:
         """Send ``request`` until it succeeds, fails for good or runs out of attempts.
@@ -76,29 +88,28 @@ class CallLoop:
         :class:`Abandoned` instead of starting or retrying: nothing changed, and
         a resume makes it again. Raises :class:`RunAborted` on a 401.
         """
-        throttle = self.throttle
+        throttle, window = self.throttle, self.window
         attempt = throttled = 0
         started = 0.0
         while True:
             attempt += 1
-            async with self.window:
-                while (pause_s := throttle.pause_remaining_s()) > 0:
-                    await self._sleep(pause_s)  # the whole engine backs off together
-                await self.gate.acquire()
+            async with window:
+                if self._gated or throttle.pause_remaining_s() > 0:
+                    await self._wait_turn()
                 if abandonable and self._stopping():
                     raise Abandoned  # stopped while it waited: the call never starts
-                ticket = throttle.on_start()
+                ticket = throttle.on_start(window.in_flight)
                 if attempt == 1:
-                    started = self._monotonic()
+                    started = ticket.started_s
                 try:
                     reply = await self._api.send(request)
                 except AuthenticationError as exc:
                     raise RunAborted.bad_credentials(exc.code) from None
                 except ApiError as exc:
                     error = exc
-                    self._observe(ticket, exc)
+                    self._observe(ticket, exc, exc.account_in_flight)
                 else:
-                    self._observe(ticket, None)
+                    self._observe(ticket, None, reply.account_in_flight)
                     return CallReport(reply, None, attempt, throttled, started)
             throttled += isinstance(error, ThrottledError)
             if not self._backoff.should_retry(attempt, error):
@@ -107,14 +118,21 @@ class CallLoop:
                 raise Abandoned
             await self._wait_to_retry(request, line, attempt, error)
 
+    async def _wait_turn(self) -> None:
+        """Wait out any engine-wide pause, then for the rate gate."""
+        while (pause_s := self.throttle.pause_remaining_s()) > 0:
+            await self._sleep(pause_s)  # the whole engine backs off together
+        await self.gate.acquire()
+
     async def _wait_to_retry(
         self, request: Request, line: int, attempt: int, error: ApiError
     ) -> None:
         if isinstance(error, ThrottledError):
-            # The whole engine has backed off (smaller window, shared pause that
-            # holds Retry-After and doubles while 429s keep coming); this call
-            # queues again behind that pause instead of a backoff of its own.
-            wait_s = self.throttle.pause_remaining_s()
+            # The window already fits the account (and the engine pauses when it
+            # has no room at all); this call waits what Twilio asked, if it asked,
+            # then queues again for a slot: no backoff of its own.
+            asked_s = min(error.retry_after_s or 0.0, self._backoff.cap_s)
+            wait_s = max(asked_s, self.throttle.pause_remaining_s())
         else:
             wait_s = self._backoff.delay_s(
                 attempt, rand=self._rand(), retry_after_s=error.retry_after_s
@@ -130,23 +148,45 @@ class CallLoop:
         )
         await self._sleep(wait_s)
 
-    def _observe(self, ticket: Ticket, error: ApiError | None) -> None:
-        """Tell the AIMD controller how a call went; retune the window if the limit moved.
+    def _observe(self, ticket: Ticket, error: ApiError | None, in_flight: int | None) -> None:
+        """Tell the controller how a call went; retune the window if the limit moved.
 
+        ``in_flight`` is the answer's count of the account's requests in flight.
         5xx and network errors change nothing: they say the server or the network
         failed, not that the account has too much in flight.
         """
-        throttle = self.throttle
-        if isinstance(error, ThrottledError):
-            if not throttle.on_throttle(ticket, error.retry_after_s):
-                return
-            event = "bulkops.throttle.decreased"
-        elif isinstance(error, TransientError):
-            return
-        elif throttle.on_success(ticket):  # a 4xx answer too: the account let it in
-            event = "bulkops.throttle.increased"
+        throttle, trace = self.throttle, self.trace
+        before = throttle.limit
+        if error is None or not isinstance(error, TransientError):
+            moved = throttle.on_answer(ticket, in_flight)  # a 4xx too: the account let it in
+        elif isinstance(error, ThrottledError):
+            trace.throttled += 1
+            moved = throttle.on_throttle(ticket, in_flight, error.retry_after_s)
         else:
             return
-        self.window.retune(throttle.limit)
-        self._log.debug(event, limit=throttle.limit, pause_s=round(throttle.pause_remaining_s(), 3))
-        self._observer.on_limit(throttle.limit)
+        account = (throttle.account_in_flight, throttle.account_limit)
+        now = self._monotonic()
+        trace.sample(now, throttle.limit, account[1], account[0])
+        if account != self._account_shown:
+            self._account_shown = account
+            self._observer.on_account(*account)
+        if not moved:
+            return
+        limit = throttle.limit
+        self.window.retune(limit)
+        self._log.debug(
+            "bulkops.throttle.increased" if limit > before else "bulkops.throttle.decreased",
+            limit=limit,
+            account_limit=account[1],
+            account_in_flight=account[0],
+            pause_s=round(throttle.pause_remaining_s(), 3),
+        )
+        self._observer.on_limit(limit)
+
+    def finish_trace(self) -> LimitTrace:
+        """The trace with its closing point at now: the run is over."""
+        throttle = self.throttle
+        self.trace.finish(
+            self._monotonic(), throttle.limit, throttle.account_limit, throttle.account_in_flight
+        )
+        return self.trace

@@ -25,6 +25,7 @@ from .feed import Feed, SenderTurns
 from .migration import Migration
 from .ports import EngineHooks, Journal, SenderApi
 from .records import RecordMaker, UtcClock, fetched_fields
+from .trace import LimitTrace
 
 #: Seconds between fsyncs of the journal while a run is quiet (real time: it is about the disk).
 SYNC_INTERVAL_S = 1.0
@@ -64,6 +65,8 @@ class Engine:
         self.stopping = False
         #: Rows not run because ``skip`` said they were already done (a resume).
         self.skipped_done = 0
+        #: The concurrency limit over the run (its figures once :meth:`run` returns).
+        self.trace = LimitTrace(0.0)
 
     def stop(self) -> None:
         """Take no more rows; rows already started finish and are recorded."""
@@ -81,6 +84,7 @@ class Engine:
             monotonic=monotonic,
             stopping=lambda: self.stopping,
         )
+        self.trace = calls.trace
         feed = Feed(
             items,
             record=self._record,
@@ -98,6 +102,7 @@ class Engine:
                 group.cancel_scope.cancel()
         finally:
             self.skipped_done = feed.skipped_done
+            calls.finish_trace()
         if self.abort is not None:
             raise self.abort
 
@@ -108,6 +113,7 @@ class Engine:
 
     def _record(self, result: ItemResult) -> None:
         self._journal.record(result)
+        self.trace.rows += 1
         self._hooks.observer.on_result(result)
         reason = self._brake.observe(result.outcome)
         if reason is not None and self.abort is None:

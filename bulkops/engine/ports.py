@@ -37,12 +37,17 @@ class Journal(Protocol):
 
 
 class Observer(Protocol):
-    """Told how many rows a run has to do, each final result and each move of the
-    concurrency limit (e.g. a progress display)."""
+    """Told how many rows a run has to do, each final result, each move of the
+    concurrency limit and of the account's figures (e.g. a progress display).
+
+    ``on_account`` gets the account's requests in flight as Twilio's latest answer
+    counted them and its limit as learnt from 429s, each None until known.
+    """
 
     def on_start(self, rows: int) -> None: ...
     def on_result(self, result: ItemResult) -> None: ...
     def on_limit(self, limit: int) -> None: ...
+    def on_account(self, in_flight: int | None, limit: int | None) -> None: ...
 
 
 class NoObserver:
@@ -56,6 +61,9 @@ class NoObserver:
 
     def on_limit(self, limit: int) -> None:
         """Ignore the limit."""
+
+    def on_account(self, in_flight: int | None, limit: int | None) -> None:
+        """Ignore the account's figures."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +88,6 @@ class EngineHooks:
 
     #: Where the engine's events go (``bulkops.item.retry``, ``bulkops.throttle.*``, ...).
     log: FilteringBoundLogger
-    #: Told each final result and each move of the concurrency limit.
+    #: Told each final result, each move of the concurrency limit and the account's figures.
     observer: Observer = field(default_factory=NoObserver)
     clock: EngineClock = EngineClock()

@@ -234,16 +234,23 @@ def summary_path(results_path: str | Path) -> Path:
     return path.with_name(path.stem + ".summary.json")
 
 
-def write_summary_json(report: RunReport, results_path: str | Path) -> Path:
+def write_summary_json(
+    report: RunReport, results_path: str | Path, *, concurrency: Mapping[str, Any] | None = None
+) -> Path:
     """Write :func:`to_json` of ``report`` beside the result log, atomically; returns its path.
 
     The path is :func:`summary_path` of ``results_path``; missing directories are
-    created. Raises :class:`OSError` when it cannot be written (no file is left).
+    created. ``concurrency`` (the run's limit over time, ``{"columns", "points"}``
+    as :class:`bulkops.engine.trace.LimitTrace` gives it) is kept under that key.
+    Raises :class:`OSError` when it cannot be written (no file is left).
     """
     target = summary_path(results_path)
     target.parent.mkdir(parents=True, exist_ok=True)
+    doc = to_json(report)
+    if concurrency is not None:
+        doc["concurrency"] = dict(concurrency)
     with atomic_write(target) as handle:
-        json.dump(to_json(report), handle, indent=2)
+        json.dump(doc, handle, indent=2)
         handle.write("\n")
     return target
 

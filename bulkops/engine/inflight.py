@@ -1,0 +1,296 @@
+"""Sit at the account's real limit, steered by Twilio's own count: a pure controller.
+
+Twilio limits an account by requests in flight, shared with everything else the
+account does, and gives the account's count on every answer
+(``Twilio-Concurrent-Requests``; https://www.twilio.com/docs/api/errors/20429).
+With ``H`` that count when a call arrived and ``mine`` this run's calls in flight
+when it was sent, ``others = H - mine`` is everyone else: other processes, the
+account's production traffic. An answer that started before the latest 429
+teaches the limit but not the others (it is older news).
+
+* **The account's limit** is learnt from the counts 429s come at: no room at
+  ``H`` means a limit of ``H`` if the account has admitted a call at ``H``, else
+  ``H - 1`` (in case Twilio counts the refused call), raised the moment an answer
+  shows more admitted. A 429 above the learnt limit (others jumped) teaches
+  nothing. After ``probe_interval_s`` without a 429 (and ten times the last
+  Retry-After: a probe costs its row that wait) it tries one more, in case the
+  limit rose; the 429 that may cost puts it back.
+* **The window** is ``limit - others``: the account's total sits at its limit. It
+  shrinks at once when others rise, else moves once a round trip (a tick);
+  never above ``ceiling`` (``--concurrency``) nor below ``floor``.
+* **Sharing, no coordinator.** Alone, a run takes the whole limit. One tick in
+  ``share_every_ticks`` a run holding all it can leaves a slot free, so a run
+  knocking on a full account gets in (1 % of a limit of 10). With others, room
+  is taken half at a time, by the smaller share first (the larger waits
+  ``patience_ticks``); a share two larger than all the others together gives a
+  slot back each tick, and half as often each time nobody takes it (production
+  traffic does not grow into room). Two runs on one account settle on halves.
+* **No room at all** (``others >= limit``): the window stays at ``floor`` and each
+  such 429 pauses every call ``pause_initial_s`` (a newcomer knocking, at most 50
+  a second) for ``knock_s``, then doubling up to ``pause_cap_s``: an account
+  saturated by others gets sparse probes, not a storm.
+* **Retry-After** is the throttled call's own wait (:mod:`bulkops.engine.calls`):
+  the window already fits, so the others go on, and with the limit remembered
+  there is no next 429 to pause for.
+
+Without the header (a proxy stripped it) the run falls back to
+:class:`~bulkops.engine.adaptive.AimdController`, which learns from 429s alone;
+once a header has been seen, answers without one change nothing. How the
+settings were chosen is in ``benchmarks/README.md``. Nothing here sleeps, logs
+or touches asyncio; time comes from ``clock`` (seconds). Each ``on_*`` method
+returns whether :attr:`InFlightController.limit` changed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .adaptive import AimdController, AimdSettings, Ticket
+
+
+@dataclass(frozen=True, slots=True)
+class InFlightSettings:
+    """How an :class:`InFlightController` shares and probes; checked when made."""
+
+    #: The window never goes below this.
+    floor: int = 1
+    #: Seconds without a 429 before trying one more than the learnt limit.
+    probe_interval_s: float = 10.0
+    #: Round trips the larger share waits before taking room (the smaller takes it at once).
+    patience_ticks: int = 2
+    #: A run holding all it can leaves one slot free one tick in this many.
+    share_every_ticks: int = 10
+    #: Seconds of 429s without any room that pause only ``pause_initial_s`` each.
+    knock_s: float = 2.0
+    #: The engine-wide pause after a 429 that found no room at all.
+    pause_initial_s: float = 0.02
+    #: The longest such pause.
+    pause_cap_s: float = 30.0
+    #: Weight of each new sample in the round-trip average (exponential smoothing).
+    rtt_weight: float = 0.125
+
+    def __post_init__(self) -> None:
+        for name in ("floor", "share_every_ticks"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)!r}")
+        for name in ("patience_ticks", "knock_s"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
+        if not self.probe_interval_s > 0:
+            raise ValueError(f"probe_interval_s must be positive, got {self.probe_interval_s!r}")
+        if self.pause_initial_s < 0 or self.pause_cap_s < self.pause_initial_s:
+            raise ValueError(
+                f"need 0 <= pause_initial_s <= pause_cap_s, got {self.pause_initial_s!r} "
+                f"and {self.pause_cap_s!r}"
+            )
+        if not 0.0 < self.rtt_weight <= 1.0:
+            raise ValueError(f"rtt_weight must be in (0, 1], got {self.rtt_weight!r}")
+
+
+_AIMD_DEFAULTS = AimdSettings()
+
+
+class InFlightController:
+    """A run's window of calls in flight, between ``floor`` and ``ceiling``.
+
+    Steered by ``Twilio-Concurrent-Requests`` when answers carry it, else by
+    :attr:`aimd` (an :class:`AimdController` built from ``aimd_settings``, whose
+    ``initial_limit`` is also where this window starts). Raises ValueError for a
+    ``ceiling`` below ``settings.floor``.
+    """
+
+    def __init__(
+        self,
+        ceiling: int,
+        *,
+        clock: Callable[[], float],
+        aimd_settings: AimdSettings = _AIMD_DEFAULTS,
+        settings: InFlightSettings = InFlightSettings(),
+    ) -> None:
+        if ceiling < settings.floor:
+            raise ValueError(f"ceiling must be at least floor ({settings.floor}), got {ceiling!r}")
+        self.ceiling = ceiling
+        self.settings = settings
+        self._clock = clock
+        #: The fallback, in charge until an answer carries the header.
+        self.aimd = AimdController(ceiling, clock=clock, settings=aimd_settings)
+        #: True once an answer carried the header: from then on it steers.
+        self.steered = False
+        self._limit = self.aimd.limit
+        #: The account's limit as learnt from 429s; None until the first.
+        self.account_limit: int | None = None
+        #: The account's requests in flight, as the latest answer counted them.
+        self.account_in_flight: int | None = None
+        #: Everyone else's requests in flight, as the latest answer showed.
+        self.others = 0
+        # _news_at: when the call that told us ``others`` started.
+        self._news_at = self._learnt_at = self._probed_at = -math.inf
+        self._next_tick = self._paused_until = -math.inf
+        # _admitted_max: the most the account admitted since the last lesson.
+        self._admitted_max = self._ticks = self._room_ticks = self._gift_tick = 0
+        self._probe_every_s = settings.probe_interval_s
+        self._rtt_s = 0.0
+        self._gift_wait = 1  # ticks between slots given back; doubles when one goes unclaimed
+        self._gift_open = self._released = False
+        self._knocking_since: float | None = None  # when 429s without any room began
+        self._doublings = 0
+
+    @property
+    def limit(self) -> int:
+        """How many calls this run may have in flight now."""
+        return self._limit if self.steered else self.aimd.limit
+
+    def pause_remaining_s(self) -> float:
+        """Seconds every call must still wait before starting; 0 when none."""
+        until = self._paused_until if self.steered else self.aimd.paused_until
+        return max(0.0, until - self._clock())
+
+    def on_start(self, mine: int) -> Ticket:
+        """Call just before sending; ``mine`` is this run's calls in flight, this one included."""
+        return Ticket(self.aimd.epoch, self._clock(), mine)
+
+    def on_answer(self, ticket: Ticket, account_in_flight: int | None) -> bool:
+        """The account admitted the call (any answer but 429, 5xx or none), with its count."""
+        if account_in_flight is None:
+            return False if self.steered else self.aimd.on_success(ticket)
+        now = self._clock()
+        self._steer_by_header()
+        weight = self.settings.rtt_weight if self._rtt_s else 1.0
+        self._rtt_s += (now - ticket.started_s - self._rtt_s) * weight
+        self._knocking_since = None
+        if account_in_flight > self._admitted_max:
+            self._admitted_max = account_in_flight
+        known = self.account_limit
+        if known is not None and account_in_flight > known:  # it admits more than we thought
+            self.account_limit = known = account_in_flight
+        if ticket.started_s < self._news_at:
+            return False  # older than what we know of the others
+        self._news_at = ticket.started_s
+        self.account_in_flight = account_in_flight
+        self.others = max(0, account_in_flight - ticket.mine)
+        if known is None:  # slow start: nothing refused yet
+            before = self._limit
+            self._limit = min(before + 1, self.ceiling)
+            return self._limit != before
+        if self._probe_due(now):  # held by the account's limit for a while: has it risen?
+            self._probed_at = now
+            self.account_limit = known + 1
+        return self._steer(now)
+
+    def on_throttle(
+        self, ticket: Ticket, account_in_flight: int | None, retry_after_s: float | None = None
+    ) -> bool:
+        """A 429 with the count that left no room: learn the limit, fit the window to it.
+
+        ``retry_after_s`` spaces the probes (and reaches the AIMD fallback).
+        """
+        if retry_after_s is not None:
+            self._probe_every_s = max(self.settings.probe_interval_s, 10 * retry_after_s)
+        if account_in_flight is None:
+            if not self.steered:
+                return self.aimd.on_throttle(ticket, retry_after_s)
+            before = self._limit  # a 429 without a count: one fewer, to be safe
+            self._limit = max(self.settings.floor, before - 1)
+            return self._limit != before
+        now = self._clock()
+        self._steer_by_header()
+        self._news_at = max(self._news_at, ticket.started_s)
+        self.account_in_flight = account_in_flight
+        self.others = max(0, account_in_flight - (ticket.mine - 1))  # it was not let in
+        known = self.account_limit
+        if known is None or account_in_flight <= known:  # no room where we thought there was
+            seen = self._admitted_max >= account_in_flight
+            known = max(self.settings.floor, account_in_flight - (0 if seen else 1))
+            self.account_limit = known
+            self._admitted_max = 0
+            self._learnt_at = now
+        if known - self.others < 1:  # no room at all: everyone waits
+            self._pause(now)
+        before = self._limit
+        self._limit = self._cap()
+        self._room_ticks = 0
+        return self._limit != before
+
+    def _steer_by_header(self) -> None:
+        if not self.steered:
+            self.steered = True
+            self._limit = self.aimd.limit
+
+    def _cap(self) -> int:
+        """What is left of the account's limit for this run, within floor and ceiling."""
+        assert self.account_limit is not None
+        return min(self.ceiling, max(self.settings.floor, self.account_limit - self.others))
+
+    def _probe_due(self, now: float) -> bool:
+        """No 429 or probe for a while, and the account's limit is what binds."""
+        since = now - max(self._learnt_at, self._probed_at)
+        return since >= self._probe_every_s and self._limit == self._cap() < self.ceiling
+
+    def _pause(self, now: float) -> None:
+        """Pause every call: a knock, or (after ``knock_s`` of them) a doubling wait."""
+        settings = self.settings
+        if self._knocking_since is None:
+            self._knocking_since = now
+            self._doublings = 0
+        elif now - self._knocking_since >= settings.knock_s:
+            self._doublings = min(self._doublings + 1, 64)
+        wait_s = min(settings.pause_cap_s, settings.pause_initial_s * 2.0**self._doublings)
+        self._paused_until = max(self._paused_until, now + wait_s)
+
+    def _steer(self, now: float) -> bool:
+        """Fit the window to ``limit - others`` after an admitted call (see the module)."""
+        cap = self._cap()
+        limit, others = self._limit, self.others
+        if limit > cap:  # others rose: make room at once
+            self._limit = cap
+            self._room_ticks = 0
+            return True
+        if now < self._next_tick:
+            return False
+        self._next_tick = now + self._rtt_s
+        self._ticks += 1
+        return self._tick(limit, cap, others)
+
+    def _tick(self, limit: int, cap: int, others: int) -> bool:
+        """Once a round trip: share, take room or give some back."""
+        before = limit
+        if self._released:  # the slot left free last tick: take it back unless someone did
+            self._released = False
+            if limit < cap:
+                self._limit = limit = limit + 1
+        room = cap - limit
+        if room == 0 and self._ticks % self.settings.share_every_ticks == 0:
+            if limit > self.settings.floor:  # full: leave a slot for a newcomer, one tick
+                self._limit = limit - 1
+                self._released = True
+        elif others == 0:  # alone: all of it
+            self._limit = cap
+            self._room_ticks = 0
+        elif room > 0:
+            self._take_room(limit, others, room)
+        else:
+            self._give_back(limit, others)
+        return self._limit != before
+
+    def _take_room(self, limit: int, others: int, room: int) -> None:
+        if limit > others and self._room_ticks < self.settings.patience_ticks:
+            self._room_ticks += 1  # the larger share waits its turn
+            return
+        if self._gift_open:  # nobody took what was given back: give less often
+            self._gift_open = False
+            self._gift_wait = min(self._gift_wait * 2, 1024)
+        self._limit = limit + (room + 1) // 2
+        self._room_ticks = 0
+
+    def _give_back(self, limit: int, others: int) -> None:
+        """Full, with others on the account: a share two larger than theirs gives one back."""
+        if self._gift_open:  # the slot given back was taken: the others want room
+            self._gift_open = False
+            self._gift_wait = 1
+        self._room_ticks = 0
+        if limit - others >= 2 and self._ticks - self._gift_tick >= self._gift_wait:
+            self._limit = limit - 1
+            self._gift_tick = self._ticks
+            self._gift_open = True
