@@ -4,41 +4,34 @@ Twilio limits an account by requests in flight, shared with everything else the
 account does, and gives the account's count on every answer
 (``Twilio-Concurrent-Requests``; https://www.twilio.com/docs/api/errors/20429).
 With ``H`` that count when a call arrived and ``mine`` this run's calls in flight
-when it was sent, ``others = H - mine`` is everyone else: other processes, the
-account's production traffic. An answer that started before the latest 429
-teaches the limit but not the others (it is older news).
+when it was sent, ``H - mine`` is everyone else: other processes, the account's
+production traffic. It can only undercount them (calls the account finished but
+whose answers are unread still count as mine), so ``others`` is the most seen
+over the last round trip; an answer sent before the latest 429 is old news.
 
-* **The account's limit** is learnt from the counts 429s come at: no room at
-  ``H`` means a limit of ``H`` if the account has admitted a call at ``H``, else
-  ``H - 1`` (in case Twilio counts the refused call), raised the moment an answer
-  shows more admitted. A 429 above the learnt limit (others jumped) teaches
-  nothing. After ``probe_interval_s`` without a 429 (and ten times the last
-  Retry-After: a probe costs its row that wait) it tries one more, in case the
-  limit rose; the 429 that may cost puts it back.
+* **The account's limit** is learnt from the counts 429s come at, with a probe of
+  one more now and then (:class:`~bulkops.engine.account_limit.LimitLearner`).
 * **The window** is ``limit - others``: the account's total sits at its limit. It
-  shrinks at once when others rise, else moves once a round trip (a tick);
-  never above ``ceiling`` (``--concurrency``) nor below ``floor``.
+  shrinks at once when others rise (a 429 takes one more off), else moves once a
+  round trip (a tick); never above ``ceiling`` (``--concurrency``) nor below ``floor``.
 * **Sharing, no coordinator.** Alone, a run takes the whole limit. One tick in
   ``share_every_ticks`` a run holding all it can leaves a slot free, so a run
   knocking on a full account gets in (1 % of a limit of 10). With others, room
   is taken half at a time, by the smaller share first (the larger waits
   ``patience_ticks``); a share two larger than all the others together gives a
-  slot back each tick, and half as often each time nobody takes it (production
+  slot back each tick, half as often each time nobody takes it (production
   traffic does not grow into room). Two runs on one account settle on halves.
 * **No room at all** (``others >= limit``): the window stays at ``floor`` and each
   such 429 pauses every call ``pause_initial_s`` (a newcomer knocking, at most 50
-  a second) for ``knock_s``, then doubling up to ``pause_cap_s``: an account
-  saturated by others gets sparse probes, not a storm.
+  a second) for ``knock_s``, then doubling up to ``pause_cap_s``: sparse probes.
 * **Retry-After** is the throttled call's own wait (:mod:`bulkops.engine.calls`):
-  the window already fits, so the others go on, and with the limit remembered
-  there is no next 429 to pause for.
+  the window already fits, so the others go on.
 
-Without the header (a proxy stripped it) the run falls back to
-:class:`~bulkops.engine.adaptive.AimdController`, which learns from 429s alone;
-once a header has been seen, answers without one change nothing. How the
-settings were chosen is in ``benchmarks/README.md``. Nothing here sleeps, logs
-or touches asyncio; time comes from ``clock`` (seconds). Each ``on_*`` method
-returns whether :attr:`InFlightController.limit` changed.
+Without the header (a proxy stripped it) :class:`~bulkops.engine.adaptive.AimdController`
+steers; once a header has been seen, answers without one change nothing. How
+the settings were chosen is in ``benchmarks/README.md``. Nothing here sleeps,
+logs or touches asyncio; time comes from ``clock`` (seconds). Each ``on_*``
+method returns whether :attr:`InFlightController.limit` changed.
 """
 
 from __future__ import annotations
@@ -47,6 +40,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .account_limit import LimitLearner
 from .adaptive import AimdController, AimdSettings, Ticket
 
 
@@ -119,18 +113,18 @@ class InFlightController:
         #: True once an answer carried the header: from then on it steers.
         self.steered = False
         self._limit = self.aimd.limit
-        #: The account's limit as learnt from 429s; None until the first.
-        self.account_limit: int | None = None
+        #: What the answers tell of the account's limit.
+        self.learner = LimitLearner(
+            floor=settings.floor, probe_interval_s=settings.probe_interval_s
+        )
         #: The account's requests in flight, as the latest answer counted them.
         self.account_in_flight: int | None = None
         #: Everyone else's requests in flight, as the latest answer showed.
         self.others = 0
         # _news_at: when the call that told us ``others`` started.
-        self._news_at = self._learnt_at = self._probed_at = -math.inf
-        self._next_tick = self._paused_until = -math.inf
-        # _admitted_max: the most the account admitted since the last lesson.
-        self._admitted_max = self._ticks = self._room_ticks = self._gift_tick = 0
-        self._probe_every_s = settings.probe_interval_s
+        self._news_at = self._next_tick = self._paused_until = self._cut_at = -math.inf
+        self._ticks = self._room_ticks = self._gift_tick = 0
+        self._others_seen = 0  # the most others seen since the last tick
         self._rtt_s = 0.0
         self._gift_wait = 1  # ticks between slots given back; doubles when one goes unclaimed
         self._gift_open = self._released = False
@@ -141,6 +135,11 @@ class InFlightController:
     def limit(self) -> int:
         """How many calls this run may have in flight now."""
         return self._limit if self.steered else self.aimd.limit
+
+    @property
+    def account_limit(self) -> int | None:
+        """The account's limit as learnt from 429s; None until the first."""
+        return self.learner.limit
 
     def pause_remaining_s(self) -> float:
         """Seconds every call must still wait before starting; 0 when none."""
@@ -160,23 +159,19 @@ class InFlightController:
         weight = self.settings.rtt_weight if self._rtt_s else 1.0
         self._rtt_s += (now - ticket.started_s - self._rtt_s) * weight
         self._knocking_since = None
-        if account_in_flight > self._admitted_max:
-            self._admitted_max = account_in_flight
-        known = self.account_limit
-        if known is not None and account_in_flight > known:  # it admits more than we thought
-            self.account_limit = known = account_in_flight
+        learner = self.learner
+        learner.admitted(account_in_flight)
         if ticket.started_s < self._news_at:
             return False  # older than what we know of the others
         self._news_at = ticket.started_s
         self.account_in_flight = account_in_flight
-        self.others = max(0, account_in_flight - ticket.mine)
-        if known is None:  # slow start: nothing refused yet
+        self._see_others(account_in_flight - ticket.mine)
+        if learner.limit is None:  # slow start: nothing refused yet
             before = self._limit
             self._limit = min(before + 1, self.ceiling)
             return self._limit != before
-        if self._probe_due(now):  # held by the account's limit for a while: has it risen?
-            self._probed_at = now
-            self.account_limit = known + 1
+        if learner.probe_due(now) and self._limit == self._cap() < self.ceiling:
+            learner.probe(now)  # held by the account's limit for a while: has it risen?
         return self._steer(now)
 
     def on_throttle(
@@ -187,7 +182,7 @@ class InFlightController:
         ``retry_after_s`` spaces the probes (and reaches the AIMD fallback).
         """
         if retry_after_s is not None:
-            self._probe_every_s = max(self.settings.probe_interval_s, 10 * retry_after_s)
+            self.learner.retry_after(retry_after_s)
         if account_in_flight is None:
             if not self.steered:
                 return self.aimd.on_throttle(ticket, retry_after_s)
@@ -198,35 +193,38 @@ class InFlightController:
         self._steer_by_header()
         self._news_at = max(self._news_at, ticket.started_s)
         self.account_in_flight = account_in_flight
-        self.others = max(0, account_in_flight - (ticket.mine - 1))  # it was not let in
-        known = self.account_limit
-        if known is None or account_in_flight <= known:  # no room where we thought there was
-            seen = self._admitted_max >= account_in_flight
-            known = max(self.settings.floor, account_in_flight - (0 if seen else 1))
-            self.account_limit = known
-            self._admitted_max = 0
-            self._learnt_at = now
-        if known - self.others < 1:  # no room at all: everyone waits
+        self._see_others(account_in_flight - (ticket.mine - 1))  # it was not let in
+        self.learner.refused(account_in_flight, now)
+        if self._cap_raw() < 1:  # no room at all: everyone waits
             self._pause(now)
         before = self._limit
-        self._limit = self._cap()
+        echo = ticket.started_s < self._cut_at  # sent before the last cut: same overshoot
+        self._limit = min(self._cap(), before if echo else max(self.settings.floor, before - 1))
+        self._cut_at = now
         self._room_ticks = 0
         return self._limit != before
+
+    def _see_others(self, sample: int) -> None:
+        """Fold in one count of the others: a rise at once, a fall at the next tick."""
+        sample = max(0, sample)
+        if sample > self.others:
+            self.others = sample
+        if sample > self._others_seen:
+            self._others_seen = sample
 
     def _steer_by_header(self) -> None:
         if not self.steered:
             self.steered = True
             self._limit = self.aimd.limit
 
-    def _cap(self) -> int:
-        """What is left of the account's limit for this run, within floor and ceiling."""
-        assert self.account_limit is not None
-        return min(self.ceiling, max(self.settings.floor, self.account_limit - self.others))
+    def _cap_raw(self) -> int:
+        """What is left of the account's limit for this run: the limit less the others."""
+        assert self.learner.limit is not None
+        return self.learner.limit - self.others
 
-    def _probe_due(self, now: float) -> bool:
-        """No 429 or probe for a while, and the account's limit is what binds."""
-        since = now - max(self._learnt_at, self._probed_at)
-        return since >= self._probe_every_s and self._limit == self._cap() < self.ceiling
+    def _cap(self) -> int:
+        """:meth:`_cap_raw` within floor and ceiling."""
+        return min(self.ceiling, max(self.settings.floor, self._cap_raw()))
 
     def _pause(self, now: float) -> None:
         """Pause every call: a knock, or (after ``knock_s`` of them) a doubling wait."""
@@ -249,8 +247,11 @@ class InFlightController:
             return True
         if now < self._next_tick:
             return False
-        self._next_tick = now + self._rtt_s
+        self._next_tick = now + 0.9 * self._rtt_s  # about once a round trip
         self._ticks += 1
+        self.others, self._others_seen = self._others_seen, 0
+        if self.others < others:  # they fell: the window may grow into it
+            others, cap = self.others, self._cap()
         return self._tick(limit, cap, others)
 
     def _tick(self, limit: int, cap: int, others: int) -> bool:
@@ -290,7 +291,8 @@ class InFlightController:
             self._gift_open = False
             self._gift_wait = 1
         self._room_ticks = 0
-        if limit - others >= 2 and self._ticks - self._gift_tick >= self._gift_wait:
+        due = self._ticks - self._gift_tick >= self._gift_wait
+        if limit - others >= 2 and limit > self.settings.floor and due:
             self._limit = limit - 1
             self._gift_tick = self._ticks
             self._gift_open = True
