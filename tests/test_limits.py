@@ -85,6 +85,29 @@ def test_window_retune_up_wakes_waiters_at_once() -> None:
     assert finished < 10.5
 
 
+def test_window_serves_waiters_first_come_first_served() -> None:
+    """A task arriving while others wait queues behind them, even when a slot just freed."""
+
+    async def main() -> list[str]:
+        window = ConcurrencyWindow(1)
+        order: list[str] = []
+
+        async def take(name: str) -> None:
+            async with window:
+                order.append(name)
+                await asyncio.sleep(0.1)
+
+        async with window:
+            waiting = asyncio.create_task(take("waited"))
+            await asyncio.sleep(0)
+        # The holder left and comes straight back, as a worker does for its next row.
+        await take("came back")
+        await waiting
+        return order
+
+    assert run_virtual(main()) == ["waited", "came back"]
+
+
 def test_window_cancelled_waiter_passes_its_turn_on() -> None:
     """A waiter cancelled after being woken does not swallow the free slot."""
 

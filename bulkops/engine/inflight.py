@@ -66,21 +66,18 @@ class InFlightSettings:
     rtt_weight: float = 0.125
 
     def __post_init__(self) -> None:
-        for name in ("floor", "share_every_ticks"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)!r}")
-        for name in ("patience_ticks", "knock_s"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
-        if not self.probe_interval_s > 0:
-            raise ValueError(f"probe_interval_s must be positive, got {self.probe_interval_s!r}")
-        if self.pause_initial_s < 0 or self.pause_cap_s < self.pause_initial_s:
-            raise ValueError(
-                f"need 0 <= pause_initial_s <= pause_cap_s, got {self.pause_initial_s!r} "
-                f"and {self.pause_cap_s!r}"
-            )
-        if not 0.0 < self.rtt_weight <= 1.0:
-            raise ValueError(f"rtt_weight must be in (0, 1], got {self.rtt_weight!r}")
+        rules = (
+            ("floor", self.floor >= 1, "at least 1"),
+            ("share_every_ticks", self.share_every_ticks >= 1, "at least 1"),
+            ("patience_ticks", self.patience_ticks >= 0, ">= 0"),
+            ("knock_s", self.knock_s >= 0, ">= 0"),
+            ("probe_interval_s", self.probe_interval_s > 0, "positive"),
+            ("pause_initial_s", 0 <= self.pause_initial_s <= self.pause_cap_s, "0 to pause_cap_s"),
+            ("rtt_weight", 0.0 < self.rtt_weight <= 1.0, "in (0, 1]"),
+        )
+        for name, ok, rule in rules:
+            if not ok:
+                raise ValueError(f"{name} must be {rule}, got {getattr(self, name)!r}")
 
 
 _AIMD_DEFAULTS = AimdSettings()
@@ -117,14 +114,14 @@ class InFlightController:
         self.learner = LimitLearner(
             floor=settings.floor, probe_interval_s=settings.probe_interval_s
         )
-        #: The account's requests in flight, as the latest answer counted them.
+        #: The account's requests in flight: the most counted over the last round trip.
         self.account_in_flight: int | None = None
         #: Everyone else's requests in flight, as the latest answer showed.
         self.others = 0
         # _news_at: when the call that told us ``others`` started.
         self._news_at = self._next_tick = self._paused_until = self._cut_at = -math.inf
         self._ticks = self._room_ticks = self._gift_tick = 0
-        self._others_seen = 0  # the most others seen since the last tick
+        self._others_seen = self._count_seen = 0  # the most seen since the last tick
         self._rtt_s = 0.0
         self._gift_wait = 1  # ticks between slots given back; doubles when one goes unclaimed
         self._gift_open = self._released = False
@@ -164,8 +161,7 @@ class InFlightController:
         if ticket.started_s < self._news_at:
             return False  # older than what we know of the others
         self._news_at = ticket.started_s
-        self.account_in_flight = account_in_flight
-        self._see_others(account_in_flight - ticket.mine)
+        self._see(account_in_flight, account_in_flight - ticket.mine)
         if learner.limit is None:  # slow start: nothing refused yet
             before = self._limit
             self._limit = min(before + 1, self.ceiling)
@@ -192,8 +188,7 @@ class InFlightController:
         now = self._clock()
         self._steer_by_header()
         self._news_at = max(self._news_at, ticket.started_s)
-        self.account_in_flight = account_in_flight
-        self._see_others(account_in_flight - (ticket.mine - 1))  # it was not let in
+        self._see(account_in_flight, account_in_flight - (ticket.mine - 1))  # not let in
         self.learner.refused(account_in_flight, now)
         if self._cap_raw() < 1:  # no room at all: everyone waits
             self._pause(now)
@@ -204,13 +199,15 @@ class InFlightController:
         self._room_ticks = 0
         return self._limit != before
 
-    def _see_others(self, sample: int) -> None:
-        """Fold in one count of the others: a rise at once, a fall at the next tick."""
-        sample = max(0, sample)
-        if sample > self.others:
-            self.others = sample
-        if sample > self._others_seen:
-            self._others_seen = sample
+    def _see(self, count: int, others: int) -> None:
+        """Fold in one answer's count and others: a rise at once, a fall at the next tick."""
+        others = max(0, others)
+        if others > self.others:
+            self.others = others
+        self._others_seen = max(self._others_seen, others)
+        if self.account_in_flight is None or count > self.account_in_flight:
+            self.account_in_flight = count
+        self._count_seen = max(self._count_seen, count)
 
     def _steer_by_header(self) -> None:
         if not self.steered:
@@ -250,6 +247,7 @@ class InFlightController:
         self._next_tick = now + 0.9 * self._rtt_s  # about once a round trip
         self._ticks += 1
         self.others, self._others_seen = self._others_seen, 0
+        self.account_in_flight, self._count_seen = self._count_seen, 0
         if self.others < others:  # they fell: the window may grow into it
             others, cap = self.others, self._cap()
         return self._tick(limit, cap, others)
