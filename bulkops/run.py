@@ -30,9 +30,11 @@ from .jobs import Job, open_job
 from .journal import (
     ResultJournal,
     RunReport,
+    Tally,
     default_results_path,
     read_done_keys,
     read_results,
+    report_of,
     summarize,
     summary_line,
     write_summary_json,
@@ -128,14 +130,18 @@ async def run_job(  # noqa: PLR0913 - public entry point; each keyword is an ind
     hooks.observer.on_start(max(job.rows_total - len(done), 0))
     run = _Run(job, config, credentials, hooks, done)
     started = time.monotonic()
-    with ResultJournal(path) as journal:
+    tally = Tally() if fresh else None  # a fresh log's report needs no second pass
+    with ResultJournal(path, tally=tally) as journal:
         if journal.repaired_bytes:
             run.log.warning(
                 "bulkops.results.repaired", path=str(path), cut_bytes=journal.repaired_bytes
             )
         await run.execute(journal)
     duration_s = time.monotonic() - started
-    report = summarize(read_results(path), duration_s=duration_s if fresh else None)
+    if tally is not None:
+        report = report_of(tally, duration_s=duration_s)
+    else:
+        report = summarize(read_results(path))
     write_summary_json(report, path, concurrency=run.concurrency)
     return RunSummary(
         results=path,

@@ -25,6 +25,7 @@ from bulkops.twilio import (
     parse_retry_after,
     read_page,
     reply_for,
+    reply_unread,
 )
 
 MG, SC = mg(7), sc(9)
@@ -69,6 +70,19 @@ def test_replies_and_errors_keep_the_count_they_were_given() -> None:
 
 
 # --- 2xx ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("raw", [b"", b'{"sid": "SC1"}', b"  [1, 2]\n", b"{}"])
+def test_an_unread_success_is_a_reply_without_a_body(raw: bytes) -> None:
+    """A 2xx whose body nobody needs: checked at a glance, not parsed, body None."""
+    assert reply_unread(201, raw, target=TARGET, account_in_flight=3) == Reply(201, None, 3)
+
+
+@pytest.mark.parametrize("raw", [b"<html>OK</html>", b"OK", b"{broken", b"null"])
+def test_an_unread_success_that_is_not_json_at_a_glance_is_a_permanent_error(raw: bytes) -> None:
+    """A proxy's page is no success even when the body is not wanted."""
+    with pytest.raises(PermanentError, match="body not JSON"):
+        reply_unread(200, raw, target=TARGET)
 
 
 @pytest.mark.parametrize(

@@ -270,6 +270,16 @@ async def test_the_concurrency_header_rides_on_replies_and_429s() -> None:
 
 
 @pytest.mark.asyncio
+async def test_a_body_not_asked_for_is_not_parsed() -> None:
+    """``read_body=False``: the status and count come back, the body does not."""
+    with MockedHTTP() as m:
+        m.post(COLLECTION, status=201, payload=RESOURCE, headers={CONCURRENCY_HEADER: "2"})
+        async with client_for() as client:
+            reply = await client.send(request(Op.ATTACH), read_body=False)
+    assert reply == Reply(201, None, 2)
+
+
+@pytest.mark.asyncio
 @pytest.mark.parametrize(("status", "body"), [(502, b"<html>Bad Gateway</html>"), (200, b"<html>")])
 async def test_a_body_that_is_not_json_names_method_and_path_not_the_query(
     status: int, body: bytes

@@ -64,7 +64,7 @@ class FakeApi:
             self.in_flight -= 1
             self.per_sender[sender] -= 1
 
-    async def send(self, request: Request) -> Reply:
+    async def send(self, request: Request, *, read_body: bool = True) -> Reply:
         """Answer ``request`` as the op it stands for (the path names service and sender)."""
         parts = request.path.split("/")  # /v1/Services/{MG}/ShortCodes[/{SC}]
         service = parts[3]

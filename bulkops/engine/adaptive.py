@@ -37,11 +37,15 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Ticket:
-    """Handed out when a call starts and handed back with its outcome."""
+class Ticket(NamedTuple):
+    """Handed out when a call starts and handed back with its outcome.
+
+    An immutable tuple rather than a frozen dataclass: one is made per call,
+    and a tuple costs half as much to make.
+    """
 
     #: How many cuts the AIMD controller had made when the call started.
     epoch: int

@@ -80,36 +80,41 @@ class CallLoop:
         self.trace = LimitTrace(monotonic())
         self._account_shown: tuple[int | None, int | None] = (None, None)
 
-    async def call(self, request: Request, line: int, *, abandonable: bool = True) -> CallReport:
+    async def call(
+        self, request: Request, line: int, *, abandonable: bool = True, read_body: bool = False
+    ) -> CallReport:
         """Send ``request`` until it succeeds, fails for good or runs out of attempts.
+
+        The reply's body is parsed only when ``read_body`` (a fetch needs it).
 
         Waits for a window slot, any engine-wide pause and the rate gate before
         each attempt. Once the run is stopping, an ``abandonable`` call raises
         :class:`Abandoned` instead of starting or retrying: nothing changed, and
         a resume makes it again. Raises :class:`RunAborted` on a 401.
         """
-        throttle, window = self.throttle, self.window
+        throttle, window, monotonic = self.throttle, self.window, self._monotonic
         attempt = throttled = 0
         started = 0.0
         while True:
             attempt += 1
             async with window:
-                if self._gated or throttle.pause_remaining_s() > 0:
+                if self._gated or throttle.paused_until > monotonic():
                     await self._wait_turn()
                 if abandonable and self._stopping():
                     raise Abandoned  # stopped while it waited: the call never starts
                 ticket = throttle.on_start(window.in_flight)
-                if attempt == 1:
-                    started = ticket.started_s
+                started = ticket.started_s if attempt == 1 else started
                 try:
-                    reply = await self._api.send(request)
+                    reply = await self._api.send(request, read_body=read_body)
                 except AuthenticationError as exc:
                     raise RunAborted.bad_credentials(exc.code) from None
                 except ApiError as exc:
                     error = exc
-                    self._observe(ticket, exc, exc.account_in_flight)
-                else:
-                    self._observe(ticket, None, reply.account_in_flight)
+                    self._observe(ticket, exc)
+                else:  # the account let it in: the common path, kept short
+                    moved = throttle.on_answer(ticket, reply.account_in_flight)
+                    if moved or monotonic() >= self.trace.due_s:
+                        self._watch(moved)
                     return CallReport(reply, None, attempt, throttled, started)
             throttled += isinstance(error, ThrottledError)
             if not self._backoff.should_retry(attempt, error):
@@ -148,37 +153,46 @@ class CallLoop:
         )
         await self._sleep(wait_s)
 
-    def _observe(self, ticket: Ticket, error: ApiError | None, in_flight: int | None) -> None:
-        """Tell the controller how a call went; retune the window if the limit moved.
+    def _observe(self, ticket: Ticket, error: ApiError) -> None:
+        """Tell the controller how a call that raised went; then :meth:`_watch`.
 
-        ``in_flight`` is the answer's count of the account's requests in flight.
-        5xx and network errors change nothing: they say the server or the network
-        failed, not that the account has too much in flight.
+        A 4xx is an answer like any: the account let the call in. 5xx and network
+        errors change nothing: they say the server or the network failed, not that
+        the account has too much in flight.
         """
-        throttle, trace = self.throttle, self.trace
-        before = throttle.limit
-        if error is None or not isinstance(error, TransientError):
-            moved = throttle.on_answer(ticket, in_flight)  # a 4xx too: the account let it in
-        elif isinstance(error, ThrottledError):
-            trace.throttled += 1
-            moved = throttle.on_throttle(ticket, in_flight, error.retry_after_s)
-        else:
+        throttle = self.throttle
+        if isinstance(error, ThrottledError):
+            self.trace.throttled += 1
+            moved = throttle.on_throttle(ticket, error.account_in_flight, error.retry_after_s)
+        elif isinstance(error, TransientError):
             return
-        account = (throttle.account_in_flight, throttle.account_limit)
-        now = self._monotonic()
-        trace.sample(now, throttle.limit, account[1], account[0])
-        if account != self._account_shown:
-            self._account_shown = account
-            self._observer.on_account(*account)
+        else:
+            moved = throttle.on_answer(ticket, error.account_in_flight)
+        self._watch(moved)
+
+    def _watch(self, moved: bool) -> None:
+        """Retune the window if the limit ``moved``; sample the trace; tell the observer.
+
+        Called after every move of the limit and at least as often as the trace
+        samples (ten times a second): the progress display needs no more.
+        """
+        throttle = self.throttle
+        limit, account_limit, in_flight = (
+            throttle.limit, throttle.account_limit, throttle.account_in_flight
+        )  # fmt: skip
+        self.trace.sample(self._monotonic(), limit, account_limit, in_flight)
+        if (in_flight, account_limit) != self._account_shown:
+            self._account_shown = (in_flight, account_limit)
+            self._observer.on_account(in_flight, account_limit)
         if not moved:
             return
-        limit = throttle.limit
+        before = self.window.limit
         self.window.retune(limit)
         self._log.debug(
             "bulkops.throttle.increased" if limit > before else "bulkops.throttle.decreased",
             limit=limit,
-            account_limit=account[1],
-            account_in_flight=account[0],
+            account_limit=account_limit,
+            account_in_flight=in_flight,
             pause_s=round(throttle.pause_remaining_s(), 3),
         )
         self._observer.on_limit(limit)

@@ -58,6 +58,7 @@ class Engine:
             max_failure_rate=config.max_failure_rate,
             window_rows=config.failure_window_rows,
         )
+        self._braking = config.max_failures is not None or config.max_failure_rate is not None
         self._turns = SenderTurns()
         #: Why the run stopped early, if it did.
         self.abort: RunAborted | None = None
@@ -115,6 +116,8 @@ class Engine:
         self._journal.record(result)
         self.trace.rows += 1
         self._hooks.observer.on_result(result)
+        if not self._braking:
+            return
         reason = self._brake.observe(result.outcome)
         if reason is not None and self.abort is None:
             self.abort = RunAborted(reason)
@@ -145,7 +148,7 @@ class Engine:
         if row.op is Op.MIGRATE:
             return await Migration(row, calls, log=self._log, records=records).run()
         request = build_request(row.op, row.kind, row.service_sid, row.sender_sid)
-        done = await calls.call(request, row.line)
+        done = await calls.call(request, row.line, read_body=row.op is Op.FETCH)
         if done.error is None:
             verdict = Outcome.SUCCEEDED, outcomes.SUCCESS[row.op]
         else:

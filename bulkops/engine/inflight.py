@@ -138,10 +138,14 @@ class InFlightController:
         """The account's limit as learnt from 429s; None until the first."""
         return self.learner.limit
 
+    @property
+    def paused_until(self) -> float:
+        """When every call may start again (the clock's seconds; -inf: never paused)."""
+        return self._paused_until if self.steered else self.aimd.paused_until
+
     def pause_remaining_s(self) -> float:
         """Seconds every call must still wait before starting; 0 when none."""
-        until = self._paused_until if self.steered else self.aimd.paused_until
-        return max(0.0, until - self._clock())
+        return max(0.0, self.paused_until - self._clock())
 
     def on_start(self, mine: int) -> Ticket:
         """Call just before sending; ``mine`` is this run's calls in flight, this one included."""

@@ -22,11 +22,12 @@ from ..twilio.wire import Reply, Request
 class SenderApi(Protocol):
     """Sends one request; :class:`~bulkops.twilio.client.TwilioClient` is one.
 
-    Returns the answer of a 2xx; raises :class:`~bulkops.errors.ApiError`
-    subclasses for anything else (transient ones are retried by the engine).
+    Returns the answer of a 2xx, its ``body`` parsed only when ``read_body``
+    (else None); raises :class:`~bulkops.errors.ApiError` subclasses for
+    anything else (transient ones are retried by the engine).
     """
 
-    async def send(self, request: Request) -> Reply: ...
+    async def send(self, request: Request, *, read_body: bool = True) -> Reply: ...
 
 
 class Journal(Protocol):

@@ -26,7 +26,7 @@ Point = tuple[float, int, int, int, int | None, int | None]
 class LimitTrace:
     """Points of one run; ``start_s`` is the run's start on the clock ``sample`` is given."""
 
-    __slots__ = ("_last", "_next_at", "_spacing_s", "max_points", "points", "rows", "start_s",
+    __slots__ = ("_last", "_spacing_s", "due_s", "max_points", "points", "rows", "start_s",
                  "throttled")  # fmt: skip
 
     def __init__(self, start_s: float, *, spacing_s: float = 0.1, max_points: int = 1000) -> None:
@@ -39,14 +39,15 @@ class LimitTrace:
         self.rows = 0
         self.throttled = 0
         self._spacing_s = spacing_s
-        self._next_at = start_s
+        #: When the next point may be added (the clock ``sample`` is given).
+        self.due_s = start_s
         self._last: tuple[int, int, int, int | None, int | None] | None = None
 
     def sample(
         self, now_s: float, limit: int, account_limit: int | None, account_in_flight: int | None
     ) -> None:
         """Add a point at ``now_s`` if the spacing allows and a figure moved since the last."""
-        if now_s < self._next_at:
+        if now_s < self.due_s:
             return
         figures = (self.rows, self.throttled, limit, account_limit, account_in_flight)
         if figures == self._last:
@@ -62,7 +63,7 @@ class LimitTrace:
     def _add(self, now_s: float, figures: tuple[int, int, int, int | None, int | None]) -> None:
         self._last = figures
         self.points.append((round(now_s - self.start_s, 3), *figures))
-        self._next_at = now_s + self._spacing_s
+        self.due_s = now_s + self._spacing_s
         if len(self.points) >= self.max_points:
             self.points = self.points[::2]
             self._spacing_s *= 2

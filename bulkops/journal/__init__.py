@@ -8,6 +8,8 @@ This subpackage owns everything about it:
 * :mod:`.reader`: the one reader, with one rule for a torn last line (see its
   docstring), used by ``--resume`` (:func:`read_done_keys`, by :func:`record_key`)
   and by the summaries (:func:`read_results`).
+* :mod:`.tally`: the figures gathered record by record (:class:`Tally`), from a
+  log read back or from a fresh run's journal as it writes.
 * :mod:`.summary`: the figures of a log (:class:`RunReport`), as JSON
   (``<results>.summary.json``) and as the one line a run ends with. Showing them
   as tables is the commands' business (:mod:`bulkops.commands.report`).
@@ -24,12 +26,14 @@ from .reader import DONE, ResultsReader, read_done_keys, read_results, record_ke
 from .summary import (
     Latency,
     RunReport,
+    report_of,
     summarize,
     summary_line,
     summary_path,
     to_json,
     write_summary_json,
 )
+from .tally import Tally
 from .writer import ResultJournal, default_results_path, failed_path
 
 __all__ = [
@@ -38,11 +42,13 @@ __all__ = [
     "ResultJournal",
     "ResultsReader",
     "RunReport",
+    "Tally",
     "default_results_path",
     "failed_path",
     "read_done_keys",
     "read_results",
     "record_key",
+    "report_of",
     "summarize",
     "summary_line",
     "summary_path",

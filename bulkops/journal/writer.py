@@ -10,20 +10,72 @@ every line stays a whole record. Rows that failed also go to
 from __future__ import annotations
 
 import csv
+import functools
 import json
+import math
 import os
 import time
 from collections import Counter
 from collections.abc import Callable
+from json.encoder import encode_basestring
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from ..errors import UsageError
-from ..model import Detail, ItemResult, Outcome
+from ..model import Detail, ItemResult, Outcome, SenderKind
 from .reader import intact_length
+from .tally import Tally
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 FAILED_COLUMNS = ("service_sid", "short_code_sid", "op", "from_service_sid")
+
+
+#: The fields every record has, in order (an extra field of the same name rewrites one).
+_BASE = frozenset(
+    ("line", "op", "service_sid", "outcome", "detail", "http_status", "twilio_code", "message",
+     "attempts", "elapsed_ms", "finished_at", "throttled")
+)  # fmt: skip
+
+
+@functools.cache
+def _sid_key(kind: SenderKind) -> str:
+    """The JSON key of a kind's sender SID, e.g. ``"short_code_sid"`` (built once a kind)."""
+    return encode_basestring(kind.sid_column)
+
+
+def _number(value: int | None) -> str:
+    return "null" if value is None else int.__repr__(value)
+
+
+def record_line(result: ItemResult) -> str:
+    """``result.to_record()`` as compact JSON, without the dict or the encoder's set-up.
+
+    Written thousands of times a second, so spelled out; the same characters as
+    ``json`` (``ensure_ascii=False``, no spaces) gives for the record, which
+    ``tests/test_journal.py`` checks over many records. Extra fields and
+    non-finite floats go through ``json`` itself.
+    """
+    elapsed_ms = result.elapsed_ms
+    extra: dict[str, Any] = dict(result.resource)
+    if result.from_service_sid:
+        extra = {"from_service_sid": result.from_service_sid, **extra}
+    if type(elapsed_ms) is not float or not math.isfinite(elapsed_ms) or extra.keys() & _BASE:
+        return _dumps(result.to_record())
+    text = encode_basestring
+    message = "null" if result.message is None else text(result.message)
+    line = (
+        f'{{"line":{int.__repr__(result.line)},"op":{text(result.op)},'
+        f'"service_sid":{text(result.service_sid)},'
+        f"{_sid_key(result.kind)}:{text(result.sender_sid)},"
+        f'"outcome":{text(result.outcome)},"detail":{text(result.detail)},'
+        f'"http_status":{_number(result.http_status)},"twilio_code":{_number(result.twilio_code)},'
+        f'"message":{message},"attempts":{int.__repr__(result.attempts)},'
+        f'"elapsed_ms":{float.__repr__(elapsed_ms)},'
+        f'"finished_at":{text(result.finished_at)},"throttled":{int.__repr__(result.throttled)}'
+    )
+    if extra:
+        line += "," + _dumps(extra)[1:-1]
+    return line + "}"
 
 
 def default_results_path(job: str | Path, *, now: time.struct_time | None = None) -> Path:
@@ -62,7 +114,8 @@ class ResultJournal:
     a torn tail, opens the log for appending and removes a failed-rows file left
     by an earlier run; it raises :class:`~bulkops.errors.UsageError` naming the
     path when the log cannot be written. ``monotonic`` (seconds) times the
-    fsyncs; tests pass a fake clock.
+    fsyncs; tests pass a fake clock. Given a ``tally``, every record written is
+    counted in it too (a fresh log's report, without reading it back).
     """
 
     def __init__(
@@ -71,8 +124,11 @@ class ResultJournal:
         *,
         fsync_interval_s: float = 1.0,
         monotonic: Callable[[], float] = time.monotonic,
+        tally: Tally | None = None,
     ) -> None:
         self.path = Path(path)
+        #: What the records written so far sum to, if asked for.
+        self.tally = tally
         #: Results written, by outcome and detail.
         self.counts: Counter[tuple[Outcome, Detail]] = Counter()
         #: Bytes of a torn last line cut off when the journal was opened.
@@ -101,10 +157,11 @@ class ResultJournal:
     def record(self, result: ItemResult) -> None:
         """Write one final result as a line, flushed at once; a failed row also as a job row."""
         assert self._file is not None, "journal is not open"
-        record = result.to_record()
-        self._file.write(_dumps(record) + "\n")
+        self._file.write(record_line(result) + "\n")
         self._file.flush()
         self.counts[result.outcome, result.detail] += 1
+        if self.tally is not None:
+            self.tally.add_result(result)
         if result.outcome is Outcome.FAILED:
             self._write_failed(result)
         self.sync_if_due()

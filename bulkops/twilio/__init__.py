@@ -21,7 +21,14 @@ layer above it: :mod:`bulkops.engine`, :mod:`bulkops.journal`,
 
 from __future__ import annotations
 
-from .answers import error_for, parse_in_flight, parse_retry_after, read_page, reply_for
+from .answers import (
+    error_for,
+    parse_in_flight,
+    parse_retry_after,
+    read_page,
+    reply_for,
+    reply_unread,
+)
 from .client import TwilioClient
 from .codes import TwilioCode
 from .listing import MAX_PAGE_SIZE, PageApi, ServiceLister, ServiceNotFound
@@ -45,4 +52,5 @@ __all__ = [
     "parse_retry_after",
     "read_page",
     "reply_for",
+    "reply_unread",
 ]

@@ -4,7 +4,7 @@ Pure functions of status, body bytes and headers, so every case is tested withou
 HTTP. The mapping (Twilio documents 429 as never processed and safe to retry, and
 500/502/503/504 as transient)::
 
-    2xx, JSON or empty body      Reply(status, body)
+    2xx, JSON or empty body      Reply(status, body)   (body None when not asked for)
     2xx, any other body          PermanentError   (e.g. a proxy's HTML page)
     429                          ThrottledError   retry_after_s from Retry-After
     500, 502, 503, 504           ServerError      retry_after_s from Retry-After
@@ -91,6 +91,23 @@ def reply_for(
     return Reply(status, body, account_in_flight)
 
 
+def reply_unread(
+    status: int, raw: bytes, *, target: str, account_in_flight: int | None = None
+) -> Reply:
+    """A 2xx answer whose body the caller does not need: :func:`reply_for` without the parse.
+
+    The body is still checked to be JSON at a glance (empty, or an object or
+    array by its first and last bytes), so a proxy's HTML page is still a
+    :class:`~bulkops.errors.PermanentError`; a truncated body never gets here
+    (the client's read fails first). Parsing a resource the engine throws away
+    cost a microsecond or more a call. Returns ``Reply(status, None, ...)``.
+    """
+    body = raw.strip()
+    if body and not (body[:1] in (b"{", b"[") and body[-1:] in (b"}", b"]")):
+        raise PermanentError(status, None, f"{target}: HTTP {status}, body not JSON")
+    return Reply(status, None, account_in_flight)
+
+
 def error_for(  # noqa: PLR0913 - one keyword per header and clock the mapping reads
     status: int,
     raw: bytes,
@@ -156,4 +173,11 @@ def read_page(reply: Reply, kind: SenderKind, *, target: str) -> tuple[list[Reso
     return list(page.get(kind.list_key) or []), next_url or None
 
 
-__all__ = ["error_for", "parse_in_flight", "parse_retry_after", "read_page", "reply_for"]
+__all__ = [
+    "error_for",
+    "parse_in_flight",
+    "parse_retry_after",
+    "read_page",
+    "reply_for",
+    "reply_unread",
+]

@@ -20,7 +20,7 @@ from .._version import __version__
 from ..config import Credentials, RunConfig
 from ..errors import TransportError
 from ..model import Op, SenderKind
-from .answers import error_for, parse_in_flight, read_page, reply_for
+from .answers import error_for, parse_in_flight, read_page, reply_for, reply_unread
 from .wire import CONCURRENCY_HEADER, Reply, Request, Resource, build_request, list_path
 
 _FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -90,8 +90,12 @@ class TwilioClient:
             kind=config.kind,
         )
 
-    async def send(self, request: Request) -> Reply:
+    async def send(self, request: Request, *, read_body: bool = True) -> Reply:
         """Make one request; a 2xx is a :class:`Reply`, anything else a typed error.
+
+        With ``read_body=False`` a 2xx's body is only checked to be JSON, not
+        parsed, and the reply's ``body`` is None (see
+        :func:`~bulkops.twilio.answers.reply_unread`).
 
         ``request.path`` must start with ``/``: it is asked of this client's own base
         URL only (ValueError otherwise), since the session sends credentials with
@@ -124,7 +128,8 @@ class TwilioClient:
         except aiohttp.ClientError as exc:
             raise TransportError(f"{request.target}: {type(exc).__name__}") from None
         if 200 <= status < 300:
-            return reply_for(status, raw, target=request.target, account_in_flight=in_flight)
+            answer = reply_for if read_body else reply_unread
+            return answer(status, raw, target=request.target, account_in_flight=in_flight)
         raise error_for(
             status,
             raw,

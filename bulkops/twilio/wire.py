@@ -16,12 +16,17 @@ names, so nothing here branches on the kind.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 from ..model import Op, SenderKind
 
+#: Text that ``application/x-www-form-urlencoded`` leaves as it is.
+_UNRESERVED = re.compile(
+    r"[A-Za-z0-9_.\-]+=[A-Za-z0-9_.\-]*(?:&[A-Za-z0-9_.\-]+=[A-Za-z0-9_.\-]*)*"
+)
 #: A Twilio resource as its JSON object, e.g. one short code of a service.
 Resource = dict[str, Any]
 #: A form body as ordered ``(field, value)`` pairs, before url-encoding.
@@ -42,8 +47,19 @@ class Request:
 
     @property
     def encoded_form(self) -> bytes | None:
-        """The form as an ``application/x-www-form-urlencoded`` body; None when empty."""
-        return urlencode(self.form).encode() if self.form else None
+        """The form as an ``application/x-www-form-urlencoded`` body; None when empty.
+
+        Names and values of letters, digits and ``_.-`` (every SID) need no
+        quoting: joined as they are, they are what ``urlencode`` gives, for a
+        third of its cost on the per-row path.
+        """
+        form = self.form
+        if not form:
+            return None
+        joined = "&".join([f"{name}={value}" for name, value in form])
+        if _UNRESERVED.fullmatch(joined):
+            return joined.encode()
+        return urlencode(form).encode()
 
     @property
     def target(self) -> str:
