@@ -24,9 +24,25 @@ from typing import Any
 
 from . import plot, report
 from .runner import ROOT, Bench
-from .scenarios import faults, rate, scale, throttling, throughput
+from .scenarios import (
+    faults,
+    fixed_limit,
+    moving_limit,
+    rate,
+    retry_after,
+    scale,
+    shared_account,
+    throttling,
+    throughput,
+)
 
-SCENARIOS = {module.NAME: module for module in (rate, throughput, throttling, faults, scale)}
+SCENARIOS = {
+    module.NAME: module
+    for module in (
+        rate, throughput, throttling, faults, scale,
+        fixed_limit, moving_limit, retry_after, shared_account,
+    )
+}  # fmt: skip
 RESULTS = Path(__file__).resolve().parent / "results"
 _PACKAGES = ("bulkops", "aiohttp", "aiolimiter", "anyio", "twilio", "aiometer", "psutil")
 

@@ -40,6 +40,8 @@ class Client:
     sent: int = 0
     throttled: int = 0
     finished_s: float | None = None
+    #: When the account first let one of its calls in.
+    first_admitted_s: float | None = None
     #: (time, window) after every change, in time order.
     windows: list[tuple[float, int]] = field(default_factory=list)
 
@@ -125,6 +127,8 @@ class Simulation:
         self.account_level.append((self.clock.now, self.level()))
         client.in_flight -= 1
         client.done += 1
+        if client.first_admitted_s is None:
+            client.first_admitted_s = self.clock.now
         self.changed(client, client.ctl.on_answer(ticket, self.shown(count)))
         if client.done == client.rows:
             client.finished_s = self.clock.now

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bulkops.engine.account_limit import LimitLearner
+from bulkops.engine.account_limit import LimitLearner, RecentMost
 
 
 def test_nothing_is_known_before_a_429() -> None:
@@ -60,3 +60,24 @@ def test_probes_come_after_the_interval_and_retry_after_spaces_them() -> None:
     learner.retry_after(5.0)
     assert learner.probe_due(150.0) is False
     assert learner.probe_due(160.0) is True
+
+
+def test_the_most_recent_count_rises_at_once_and_falls_only_after_its_round_trips() -> None:
+    """A dip shorter than ``ticks`` round trips is ignored; a lasting fall is followed."""
+    most = RecentMost(3)
+    assert most.value is None
+    most.see(5)
+    most.tick()
+    for sample in (1, 1):
+        most.see(sample)
+        most.tick()
+        assert most.value == 5
+    most.see(8)
+    assert most.value == 8  # a rise counts at once, mid round trip
+    most.tick()
+    for _ in range(3):
+        most.see(0)
+        most.tick()
+    assert most.value == 0
+    most.see(-3)
+    assert most.value == 0

@@ -23,7 +23,8 @@ RTT_S = 0.04
 def make(
     clock: FakeClock | None = None, *, ceiling: int = 100, initial: int = 16, **settings: Any
 ) -> InFlightController:
-    """A controller as the engine builds one, slow start from ``initial``."""
+    """A controller as the engine builds one, slow start from ``initial`` (AIMD's too)."""
+    settings.setdefault("initial_limit", initial)
     return InFlightController(
         ceiling,
         clock=clock or FakeClock(),
@@ -52,11 +53,13 @@ def refused(
 
 
 def learnt(limit: int, clock: FakeClock, **overrides: Any) -> InFlightController:
-    """A controller that has learnt an account limit of ``limit``, alone on the account."""
+    """A controller that has learnt an account limit of ``limit``, alone, and fills it."""
     ctl = make(clock, **overrides)
     admitted(ctl, clock, limit, mine=limit)
     refused(ctl, clock, limit, mine=limit + 1)
     assert ctl.account_limit == limit
+    admitted(ctl, clock, limit - 1, mine=limit - 1)  # a round trip alone: all of it
+    assert ctl.limit == limit
     return ctl
 
 
@@ -119,10 +122,10 @@ def test_a_first_429_above_any_admission_teaches_one_less_until_more_is_admitted
 def test_a_429_that_counts_itself_is_learnt_one_lower_and_stays() -> None:
     """If Twilio counted the refused call too (11 on a limit of 10), the limit is still 10."""
     clock = FakeClock()
-    ctl = make(clock)
+    ctl = make(clock, share_every_ticks=1000)
 
     def full_round_trips() -> None:
-        for _ in range(3):
+        for _ in range(6):
             admitted(ctl, clock, min(ctl.limit, 10), mine=min(ctl.limit, 10))
 
     for _ in range(5):
@@ -202,12 +205,15 @@ def test_an_answer_admitted_above_the_learnt_limit_raises_it() -> None:
 
 
 def test_the_window_is_the_limit_less_the_others() -> None:
-    """Others at 4 on a limit of 12: 8; others back to 0 for a round trip: all 12."""
+    """Others at 4 on a limit of 12: 8; others gone for ``others_ticks`` round trips: 12."""
     clock = FakeClock()
-    ctl = learnt(12, clock)
+    ctl = learnt(12, clock, others_ticks=2)
     refused(ctl, clock, 4 + 12, mine=13)
     assert (ctl.others, ctl.limit) == (4, 8)
-    admitted(ctl, clock, 8, mine=8)  # the 429 was news of this round trip too: still 4
+    for _ in range(2):  # the 429's round trip, then one more: a dip is not a departure
+        admitted(ctl, clock, 8, mine=8)
+        assert ctl.others == 4
+        assert ctl.limit <= 8
     admitted(ctl, clock, 8, mine=8)
     assert (ctl.others, ctl.limit) == (0, 12)
 
@@ -227,7 +233,7 @@ def test_others_rising_shrink_the_window_at_once() -> None:
 def test_the_smaller_share_takes_room_at_once() -> None:
     """Holding 3 against 7 others that drop to 5: room for 2, it takes half on the next tick."""
     clock = FakeClock()
-    ctl = learnt(10, clock, patience_ticks=2)
+    ctl = learnt(10, clock, patience_ticks=2, others_ticks=1)
     refused(ctl, clock, 10, mine=4)  # 7 others leave it 3
     assert ctl.limit == 3
     moves = [admitted(ctl, clock, 5 + 3, mine=3) for _ in range(2)]  # a round trip of 5
@@ -238,7 +244,7 @@ def test_the_smaller_share_takes_room_at_once() -> None:
 def test_the_larger_share_waits_its_turn_for_room() -> None:
     """Holding 5 against 5 others that drop to 3: seen a tick late, then two ticks' patience."""
     clock = FakeClock()
-    ctl = learnt(10, clock, patience_ticks=2)
+    ctl = learnt(10, clock, patience_ticks=2, others_ticks=1)
     refused(ctl, clock, 10, mine=6)  # 5 others leave it 5
     moves = [admitted(ctl, clock, 3 + 5, mine=5) for _ in range(4)]
     assert moves == [False, False, False, True]
@@ -338,6 +344,8 @@ def test_the_window_stays_between_floor_and_ceiling(seed: int) -> None:
         {"probe_interval_s": 0.0},
         {"pause_initial_s": 5.0, "pause_cap_s": 1.0},
         {"rtt_weight": 0.0},
+        {"others_ticks": 0},
+        {"initial_limit": 0},
     ],
 )
 def test_bad_settings_are_refused_by_name(overrides: dict[str, Any]) -> None:

@@ -14,12 +14,16 @@ arrived):
   Retry-After, if longer: a probe costs its row that wait), the controller may
   try one more, in case the limit rose; the 429 that may cost puts it back.
 
+:class:`RecentMost` keeps the controller's other estimates: everyone else's
+requests in flight, and the account's, as the most seen over recent round trips.
+
 Pure: no clock of its own, times are passed in (seconds).
 """
 
 from __future__ import annotations
 
 import math
+from collections import deque
 
 
 class LimitLearner:
@@ -66,3 +70,36 @@ class LimitLearner:
         assert self.limit is not None
         self.limit += 1
         self._since = now_s
+
+
+class RecentMost:
+    """The most of a count seen over the last ``ticks`` round trips: up at once, down slowly.
+
+    Fed every answer's sample (:meth:`see`) and told when a round trip ends
+    (:meth:`tick`). ``H - mine`` undercounts the other traffic whenever this run's
+    finished calls are unread, or another process pauses for a moment (an fsync,
+    a busy core); the most over a few round trips ignores such dips, so a run
+    does not grow into a slot another is about to reuse.
+    """
+
+    __slots__ = ("_recent", "_seen", "value")
+
+    def __init__(self, ticks: int) -> None:
+        #: The estimate: the most seen over the last ``ticks`` round trips, or more since.
+        self.value: int | None = None
+        self._seen = 0
+        self._recent: deque[int] = deque(maxlen=max(1, ticks))
+
+    def see(self, sample: int) -> None:
+        """One answer's count (negative counts as 0)."""
+        sample = max(0, sample)
+        if self.value is None or sample > self.value:
+            self.value = sample
+        if sample > self._seen:
+            self._seen = sample
+
+    def tick(self) -> None:
+        """A round trip ended: forget what is older than ``ticks`` of them."""
+        self._recent.append(self._seen)
+        self._seen = 0
+        self.value = max(self._recent)

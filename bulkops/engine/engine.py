@@ -129,7 +129,8 @@ class Engine:
         for row in rows:
             turn = self._turns.take(row.sender_sid)  # before any await: file order per sender
             try:
-                await turn.wait()
+                if turn.blocked:
+                    await turn.wait()
                 if self.stopping:
                     return  # taken but not started: no record, a resume runs it
                 result = await self._process(row, calls, records)

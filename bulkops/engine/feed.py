@@ -73,6 +73,12 @@ class Turn:
         self._event: asyncio.Event | None = None
         self._finished = False
 
+    @property
+    def blocked(self) -> bool:
+        """True while the row handed out before this one for the same sender is not done."""
+        before = self._before
+        return before is not None and not before._finished
+
     async def wait(self) -> None:
         """Wait until the row handed out before this one for the same sender is done."""
         before, self._before = self._before, None

@@ -16,7 +16,7 @@ over the last round trip; an answer sent before the latest 429 is old news.
   round trip (a tick); never above ``ceiling`` (``--concurrency``) nor below ``floor``.
 * **Sharing, no coordinator.** Alone, a run takes the whole limit. One tick in
   ``share_every_ticks`` a run holding all it can leaves a slot free, so a run
-  knocking on a full account gets in (1 % of a limit of 10). With others, room
+  knocking on a full account gets in (0.5 % of a limit of 10). With others, room
   is taken half at a time, by the smaller share first (the larger waits
   ``patience_ticks``); a share two larger than all the others together gives a
   slot back each tick, half as often each time nobody takes it (production
@@ -29,7 +29,8 @@ over the last round trip; an answer sent before the latest 429 is old news.
 
 Without the header (a proxy stripped it) :class:`~bulkops.engine.adaptive.AimdController`
 steers; once a header has been seen, answers without one change nothing. How
-the settings were chosen is in ``benchmarks/README.md``. Nothing here sleeps,
+the settings (:class:`~bulkops.engine.inflight_settings.InFlightSettings`) were
+chosen is in ``benchmarks/README.md``. Nothing here sleeps,
 logs or touches asyncio; time comes from ``clock`` (seconds). Each ``on_*``
 method returns whether :attr:`InFlightController.limit` changed.
 """
@@ -38,58 +39,22 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 
-from .account_limit import LimitLearner
+from .account_limit import LimitLearner, RecentMost
 from .adaptive import AimdController, AimdSettings, Ticket
-
-
-@dataclass(frozen=True, slots=True)
-class InFlightSettings:
-    """How an :class:`InFlightController` shares and probes; checked when made."""
-
-    #: The window never goes below this.
-    floor: int = 1
-    #: Seconds without a 429 before trying one more than the learnt limit.
-    probe_interval_s: float = 10.0
-    #: Round trips the larger share waits before taking room (the smaller takes it at once).
-    patience_ticks: int = 2
-    #: A run holding all it can leaves one slot free one tick in this many.
-    share_every_ticks: int = 10
-    #: Seconds of 429s without any room that pause only ``pause_initial_s`` each.
-    knock_s: float = 2.0
-    #: The engine-wide pause after a 429 that found no room at all.
-    pause_initial_s: float = 0.02
-    #: The longest such pause.
-    pause_cap_s: float = 30.0
-    #: Weight of each new sample in the round-trip average (exponential smoothing).
-    rtt_weight: float = 0.125
-
-    def __post_init__(self) -> None:
-        rules = (
-            ("floor", self.floor >= 1, "at least 1"),
-            ("share_every_ticks", self.share_every_ticks >= 1, "at least 1"),
-            ("patience_ticks", self.patience_ticks >= 0, ">= 0"),
-            ("knock_s", self.knock_s >= 0, ">= 0"),
-            ("probe_interval_s", self.probe_interval_s > 0, "positive"),
-            ("pause_initial_s", 0 <= self.pause_initial_s <= self.pause_cap_s, "0 to pause_cap_s"),
-            ("rtt_weight", 0.0 < self.rtt_weight <= 1.0, "in (0, 1]"),
-        )
-        for name, ok, rule in rules:
-            if not ok:
-                raise ValueError(f"{name} must be {rule}, got {getattr(self, name)!r}")
-
+from .inflight_settings import InFlightSettings
 
 _AIMD_DEFAULTS = AimdSettings()
+_DEFAULTS = InFlightSettings()
 
 
 class InFlightController:
     """A run's window of calls in flight, between ``floor`` and ``ceiling``.
 
     Steered by ``Twilio-Concurrent-Requests`` when answers carry it, else by
-    :attr:`aimd` (an :class:`AimdController` built from ``aimd_settings``, whose
-    ``initial_limit`` is also where this window starts). Raises ValueError for a
-    ``ceiling`` below ``settings.floor``.
+    :attr:`aimd` (an :class:`AimdController` built from ``aimd_settings``); it
+    starts at ``settings.initial_limit``. Raises ValueError for a ``ceiling``
+    below ``settings.floor``.
     """
 
     def __init__(
@@ -98,7 +63,7 @@ class InFlightController:
         *,
         clock: Callable[[], float],
         aimd_settings: AimdSettings = _AIMD_DEFAULTS,
-        settings: InFlightSettings = InFlightSettings(),
+        settings: InFlightSettings = _DEFAULTS,
     ) -> None:
         if ceiling < settings.floor:
             raise ValueError(f"ceiling must be at least floor ({settings.floor}), got {ceiling!r}")
@@ -109,19 +74,19 @@ class InFlightController:
         self.aimd = AimdController(ceiling, clock=clock, settings=aimd_settings)
         #: True once an answer carried the header: from then on it steers.
         self.steered = False
-        self._limit = self.aimd.limit
+        self._fallen_back = False  # an answer without the header came first: AIMD steers
+        self._limit = min(ceiling, settings.initial_limit)
         #: What the answers tell of the account's limit.
         self.learner = LimitLearner(
             floor=settings.floor, probe_interval_s=settings.probe_interval_s
         )
         #: The account's requests in flight: the most counted over the last round trip.
-        self.account_in_flight: int | None = None
-        #: Everyone else's requests in flight, as the latest answer showed.
-        self.others = 0
+        self._count = RecentMost(1)
+        #: Everyone else's requests in flight: the most over the last ``others_ticks``.
+        self._others = RecentMost(settings.others_ticks)
         # _news_at: when the call that told us ``others`` started.
         self._news_at = self._next_tick = self._paused_until = self._cut_at = -math.inf
         self._ticks = self._room_ticks = self._gift_tick = 0
-        self._others_seen = self._count_seen = 0  # the most seen since the last tick
         self._rtt_s = 0.0
         self._gift_wait = 1  # ticks between slots given back; doubles when one goes unclaimed
         self._gift_open = self._released = False
@@ -131,7 +96,7 @@ class InFlightController:
     @property
     def limit(self) -> int:
         """How many calls this run may have in flight now."""
-        return self._limit if self.steered else self.aimd.limit
+        return self.aimd.limit if self._fallen_back and not self.steered else self._limit
 
     @property
     def account_limit(self) -> int | None:
@@ -154,7 +119,7 @@ class InFlightController:
     def on_answer(self, ticket: Ticket, account_in_flight: int | None) -> bool:
         """The account admitted the call (any answer but 429, 5xx or none), with its count."""
         if account_in_flight is None:
-            return False if self.steered else self.aimd.on_success(ticket)
+            return False if self.steered else self._fall_back(self.aimd.on_success(ticket))
         now = self._clock()
         self._steer_by_header()
         weight = self.settings.rtt_weight if self._rtt_s else 1.0
@@ -185,7 +150,7 @@ class InFlightController:
             self.learner.retry_after(retry_after_s)
         if account_in_flight is None:
             if not self.steered:
-                return self.aimd.on_throttle(ticket, retry_after_s)
+                return self._fall_back(self.aimd.on_throttle(ticket, retry_after_s))
             before = self._limit  # a 429 without a count: one fewer, to be safe
             self._limit = max(self.settings.floor, before - 1)
             return self._limit != before
@@ -203,20 +168,31 @@ class InFlightController:
         self._room_ticks = 0
         return self._limit != before
 
+    @property
+    def others(self) -> int:
+        """Everyone else's requests in flight, as recent answers showed (0 before any)."""
+        return self._others.value or 0
+
+    @property
+    def account_in_flight(self) -> int | None:
+        """The account's requests in flight, the most counted over the last round trip."""
+        return self._count.value
+
     def _see(self, count: int, others: int) -> None:
-        """Fold in one answer's count and others: a rise at once, a fall at the next tick."""
-        others = max(0, others)
-        if others > self.others:
-            self.others = others
-        self._others_seen = max(self._others_seen, others)
-        if self.account_in_flight is None or count > self.account_in_flight:
-            self.account_in_flight = count
-        self._count_seen = max(self._count_seen, count)
+        """Fold in one answer's count and others: a rise at once, a fall a few ticks on."""
+        self._others.see(others)
+        self._count.see(count)
+
+    def _fall_back(self, moved: bool) -> bool:
+        """No header on the first answers: AIMD steers from here (its window, its slow start)."""
+        first, self._fallen_back = not self._fallen_back, True
+        return moved or (first and self.aimd.limit != self._limit)
 
     def _steer_by_header(self) -> None:
         if not self.steered:
             self.steered = True
-            self._limit = self.aimd.limit
+            if self._fallen_back:
+                self._limit = self.aimd.limit
 
     def _cap_raw(self) -> int:
         """What is left of the account's limit for this run: the limit less the others."""
@@ -250,8 +226,8 @@ class InFlightController:
             return False
         self._next_tick = now + 0.9 * self._rtt_s  # about once a round trip
         self._ticks += 1
-        self.others, self._others_seen = self._others_seen, 0
-        self.account_in_flight, self._count_seen = self._count_seen, 0
+        self._others.tick()
+        self._count.tick()
         if self.others < others:  # they fell: the window may grow into it
             others, cap = self.others, self._cap()
         return self._tick(limit, cap, others)
@@ -298,3 +274,6 @@ class InFlightController:
             self._limit = limit - 1
             self._gift_tick = self._ticks
             self._gift_open = True
+
+
+__all__ = ["InFlightController", "InFlightSettings"]

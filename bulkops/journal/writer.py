@@ -10,7 +10,6 @@ every line stays a whole record. Rows that failed also go to
 from __future__ import annotations
 
 import csv
-import functools
 import json
 import math
 import os
@@ -19,6 +18,7 @@ from collections import Counter
 from collections.abc import Callable
 from json.encoder import encode_basestring
 from pathlib import Path
+from types import MappingProxyType
 from typing import IO, Any
 
 from ..errors import UsageError
@@ -37,14 +37,8 @@ _BASE = frozenset(
 )  # fmt: skip
 
 
-@functools.cache
-def _sid_key(kind: SenderKind) -> str:
-    """The JSON key of a kind's sender SID, e.g. ``"short_code_sid"`` (built once a kind)."""
-    return encode_basestring(kind.sid_column)
-
-
-def _number(value: int | None) -> str:
-    return "null" if value is None else int.__repr__(value)
+#: The JSON key of each kind's sender SID, e.g. ``"short_code_sid"``, built once.
+_SID_KEYS = MappingProxyType({kind: encode_basestring(kind.sid_column) for kind in SenderKind})
 
 
 def record_line(result: ItemResult) -> str:
@@ -56,25 +50,31 @@ def record_line(result: ItemResult) -> str:
     non-finite floats go through ``json`` itself.
     """
     elapsed_ms = result.elapsed_ms
-    extra: dict[str, Any] = dict(result.resource)
-    if result.from_service_sid:
-        extra = {"from_service_sid": result.from_service_sid, **extra}
-    if type(elapsed_ms) is not float or not math.isfinite(elapsed_ms) or extra.keys() & _BASE:
+    extra: dict[str, Any] | None = None
+    if result.resource or result.from_service_sid:
+        extra = dict(result.resource)
+        if result.from_service_sid:
+            extra = {"from_service_sid": result.from_service_sid, **extra}
+        if extra.keys() & _BASE:
+            return _dumps(result.to_record())
+    if type(elapsed_ms) is not float or not math.isfinite(elapsed_ms):
         return _dumps(result.to_record())
     text = encode_basestring
-    message = "null" if result.message is None else text(result.message)
+    message = result.message
+    status, code = result.http_status, result.twilio_code
     line = (
         f'{{"line":{int.__repr__(result.line)},"op":{text(result.op)},'
         f'"service_sid":{text(result.service_sid)},'
-        f"{_sid_key(result.kind)}:{text(result.sender_sid)},"
+        f"{_SID_KEYS[result.kind]}:{text(result.sender_sid)},"
         f'"outcome":{text(result.outcome)},"detail":{text(result.detail)},'
-        f'"http_status":{_number(result.http_status)},"twilio_code":{_number(result.twilio_code)},'
-        f'"message":{message},"attempts":{int.__repr__(result.attempts)},'
-        f'"elapsed_ms":{float.__repr__(elapsed_ms)},'
+        f'"http_status":{"null" if status is None else int.__repr__(status)},'
+        f'"twilio_code":{"null" if code is None else int.__repr__(code)},'
+        f'"message":{"null" if message is None else text(message)},'
+        f'"attempts":{int.__repr__(result.attempts)},"elapsed_ms":{float.__repr__(elapsed_ms)},'
         f'"finished_at":{text(result.finished_at)},"throttled":{int.__repr__(result.throttled)}'
     )
     if extra:
-        line += "," + _dumps(extra)[1:-1]
+        return f"{line},{_dumps(extra)[1:-1]}}}"
     return line + "}"
 
 
