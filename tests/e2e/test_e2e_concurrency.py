@@ -65,10 +65,10 @@ async def test_a_run_learns_the_accounts_limit_and_sits_at_it(
 async def test_a_run_makes_room_for_other_traffic_and_takes_it_back(
     tmp_path: Path, results: Path
 ) -> None:
-    """Other traffic at 4 of 12 slots for a second: the window holds 8 or less, then 12."""
+    """Other traffic at 4 of 12 slots for 0.7 s: the window holds 8 or less, then 12."""
     job, plan = attach_job(tmp_path / "job.csv", 0, 1200)
     load = LoadProfile(
-        max_in_flight=12, latency_mean_ms=20, background_schedule=((0.0, 0), (0.5, 4), (1.5, 0))
+        max_in_flight=12, latency_mean_ms=10, background_schedule=((0.0, 0), (0.3, 4), (1.0, 0))
     )
     async with Sandbox(world=seeded(plan), load=load) as sb:
         run = await run_job(sb, job, results, fast_config(sb.base_url, concurrency=50))
