@@ -14,7 +14,8 @@ over the last round trip; an answer sent before the latest 429 is old news.
 * **The window** is ``limit - others``: the account's total sits at its limit. It
   shrinks at once when others rise (a 429 takes one more off), else moves once a
   round trip (a tick); never above ``ceiling`` (``--concurrency``) nor below ``floor``.
-* **Sharing, no coordinator.** Alone, a run takes the whole limit. One tick in
+* **Sharing, no coordinator.** Alone, a run takes half the room each tick (a
+  process that only paused gets its slots back). One tick in
   ``share_every_ticks`` a run holding all it can leaves a slot free, so a run
   knocking on a full account gets in (0.5 % of a limit of 10). With others, room
   is taken half at a time, by the smaller share first (the larger waits
@@ -244,8 +245,8 @@ class InFlightController:
             if limit > self.settings.floor:  # full: leave a slot for a newcomer, one tick
                 self._limit = limit - 1
                 self._released = True
-        elif others == 0:  # alone: all of it
-            self._limit = cap
+        elif others == 0:  # alone: half the room a round trip, in case the others only paused
+            self._limit = limit + (room + 1) // 2
             self._room_ticks = 0
         elif room > 0:
             self._take_room(limit, others, room)

@@ -68,7 +68,7 @@ _P = _number(float, low=0, high=1)
 #: flag, LoadProfile field, type, metavar, help; dest is ``sandbox_<field>``.
 _LOAD_FLAGS: tuple[tuple[str, str, Callable[[str], object], str, str], ...] = (
     ("--max-in-flight", "max_in_flight", _COUNT, "N",
-     "answer 429/20429 while N requests are being served"),
+     "answer 429/20429 while the account has N requests in flight (other traffic included)"),
     ("--max-per-second", "max_per_second", _COUNT, "N",
      "answer 429/20429 past N requests in any one-second window"),
     ("--retry-after", "retry_after_s", _SECONDS, "S",
