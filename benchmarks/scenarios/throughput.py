@@ -5,8 +5,9 @@ freshly seeded sandbox) 64 at once against a sandbox with no added latency, so
 the client's own cost decides the pace. bulkops and the hand-written loop take
 ``repeats`` turns, alternating which goes first; aiometer and Twilio's library
 one each. Medians are reported, and every figure is a ratio to another tool
-measured in the same run. The bulkops ÷ raw throughput ratio is the median of
-the ratios within each turn, so a slow minute on the machine hits both.
+measured in the same run. The bulkops ÷ raw ratios of throughput and of CPU per
+call are medians of the ratios within each turn, so a slow minute on the
+machine hits both.
 
 * calls/s: rows ÷ the tool's own loop time (session opened to last answer).
 * CPU per call: (CPU of the whole process − CPU of the same tool on a one-row
@@ -59,9 +60,10 @@ def run(bench: Bench) -> dict[str, Any]:
     startup: dict[str, list[ToolRun]] = {tool: [] for tool in TOOLS}
     samples: dict[str, list[tuple[ToolRun, dict[str, Any]]]] = {tool: [] for tool in TOOLS}
     errors: list[str] = []
-    paired: list[float] = []  # bulkops ÷ raw calls/s within each turn: robust to drift
+    turns: list[dict[str, ToolRun]] = []  # bulkops and raw within each turn: robust to drift
     for rep in range(repeats):
-        turn: dict[str, float] = {}
+        turn: dict[str, ToolRun] = {}
+        turns.append(turn)
         order = PAIRED if rep % 2 == 0 else PAIRED[::-1]
         if rep == 0:
             order += tuple(tool for tool in TOOLS if tool not in PAIRED)
@@ -74,9 +76,7 @@ def run(bench: Bench) -> dict[str, Any]:
                 errors.append(problem)
                 continue
             samples[tool].append((result, server))
-            turn[tool] = result.calls_per_s
-        if turn.get("bulkops") and turn.get("raw_aiohttp"):
-            paired.append(turn["bulkops"] / turn["raw_aiohttp"])
+            turn[tool] = result
     tools: dict[str, dict[str, Any]] = {}
     for tool in TOOLS:
         runs = samples[tool]
@@ -106,8 +106,15 @@ def run(bench: Bench) -> dict[str, Any]:
         entry["calls_per_s_vs_bulkops"] = _ratio(entry["calls_per_s"], bulk["calls_per_s"])
         entry["cpu_per_call_vs_bulkops"] = _ratio(entry["cpu_ms_per_call"], bulk["cpu_ms_per_call"])
     raw = tools["raw_aiohttp"]
+    both = [t for t in turns if "bulkops" in t and "raw_aiohttp" in t]
+    paired = [t["bulkops"].calls_per_s / t["raw_aiohttp"].calls_per_s for t in both]
+    cpu_paired = [
+        (t["bulkops"].child.cpu_s - bulk["startup_cpu_s"])
+        / (t["raw_aiohttp"].child.cpu_s - raw["startup_cpu_s"])
+        for t in both
+    ]
     throughput_ratio = round(median(paired), 3) if paired else None
-    cpu_ratio = _ratio(bulk["cpu_ms_per_call"], raw["cpu_ms_per_call"])
+    cpu_ratio = round(median(cpu_paired), 3) if cpu_paired else None
     return {
         "rows": rows,
         "concurrency": CONCURRENCY,
@@ -117,6 +124,10 @@ def run(bench: Bench) -> dict[str, Any]:
             "throughput_ratio": throughput_ratio,
             "throughput_ratio_per_turn": [round(r, 3) for r in paired],
             "cpu_per_call_ratio": cpu_ratio,
+            "cpu_per_call_ratio_per_turn": [round(r, 3) for r in cpu_paired],
+            "cpu_per_call_ratio_of_medians": _ratio(
+                bulk["cpu_ms_per_call"], raw["cpu_ms_per_call"]
+            ),
             "wall_ratio": _ratio(bulk["wall_s"], raw["wall_s"]),
         },
         "errors": errors,

@@ -1,8 +1,9 @@
 """The engine: from rows to calls, with limits, retries and one result per row.
 
 Owns the feed (which rows to send, duplicates, per-sender order), the call loop
-(rate gate, concurrency window, AIMD control, backoff), migration and the
-failure brake. It may import the top-level shared modules (model, config,
+(rate gate, concurrency window steered by Twilio's count of the account's
+requests in flight with AIMD as the fallback, backoff, the limit's trace),
+migration and the failure brake. It may import the top-level shared modules (model, config,
 errors, keys, retry) and the Twilio layer's pure values (``bulkops.twilio.wire``,
 ``bulkops.twilio.codes``); never the Twilio client, the journal, the commands
 or the sandbox: it meets them through the Protocols in :mod:`.ports`.
