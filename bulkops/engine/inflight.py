@@ -6,22 +6,24 @@ account does, and gives the account's count on every answer
 With ``H`` that count when a call arrived and ``mine`` this run's calls in flight
 when it was sent, ``H - mine`` is everyone else: other processes, the account's
 production traffic. It can only undercount them (calls the account finished but
-whose answers are unread still count as mine), so ``others`` is the most seen
-over the last round trip; an answer sent before the latest 429 is old news.
+whose answers are unread still count as mine, another process may pause for a
+moment), so ``others`` is the most seen over the last ``others_ticks`` round
+trips; an answer sent before the latest 429 is old news.
 
 * **The account's limit** is learnt from the counts 429s come at, with a probe of
   one more now and then (:class:`~bulkops.engine.account_limit.LimitLearner`).
 * **The window** is ``limit - others``: the account's total sits at its limit. It
   shrinks at once when others rise (a 429 takes one more off), else moves once a
-  round trip (a tick); never above ``ceiling`` (``--concurrency``) nor below ``floor``.
-* **Sharing, no coordinator.** Alone, a run takes half the room each tick (a
-  process that only paused gets its slots back). One tick in
+  round trip (a tick); never above ``ceiling`` (``--concurrency``) nor below
+  ``floor``. It opens at ``initial_limit`` until the first answers tell.
+* **Sharing, no coordinator.** Room is taken back half a tick at a time, alone
+  too (a process that only paused finds most of its slots). One tick in
   ``share_every_ticks`` a run holding all it can leaves a slot free, so a run
-  knocking on a full account gets in (0.5 % of a limit of 10). With others, room
-  is taken half at a time, by the smaller share first (the larger waits
-  ``patience_ticks``); a share two larger than all the others together gives a
-  slot back each tick, half as often each time nobody takes it (production
-  traffic does not grow into room). Two runs on one account settle on halves.
+  knocking on a full account gets in (0.5 % of a limit of 10). The smaller share
+  takes room first (the larger waits ``patience_ticks``); a share two larger
+  than all the others together gives a slot back each tick, half as often each
+  time nobody takes it (production traffic does not grow into room). Two runs
+  on one account settle on halves.
 * **No room at all** (``others >= limit``): the window stays at ``floor`` and each
   such 429 pauses every call ``pause_initial_s`` (a newcomer knocking, at most 50
   a second) for ``knock_s``, then doubling up to ``pause_cap_s``: sparse probes.
@@ -31,9 +33,9 @@ over the last round trip; an answer sent before the latest 429 is old news.
 Without the header (a proxy stripped it) :class:`~bulkops.engine.adaptive.AimdController`
 steers; once a header has been seen, answers without one change nothing. How
 the settings (:class:`~bulkops.engine.inflight_settings.InFlightSettings`) were
-chosen is in ``benchmarks/README.md``. Nothing here sleeps,
-logs or touches asyncio; time comes from ``clock`` (seconds). Each ``on_*``
-method returns whether :attr:`InFlightController.limit` changed.
+chosen is in ``benchmarks/README.md``. Nothing here sleeps, logs or touches
+asyncio; time comes from ``clock`` (seconds). Each ``on_*`` method returns
+whether :attr:`InFlightController.limit` changed.
 """
 
 from __future__ import annotations
