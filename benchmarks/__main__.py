@@ -24,9 +24,25 @@ from typing import Any
 
 from . import plot, report
 from .runner import ROOT, Bench
-from .scenarios import faults, rate, scale, throttling, throughput
+from .scenarios import (
+    faults,
+    fixed_limit,
+    moving_limit,
+    rate,
+    retry_after,
+    scale,
+    shared_account,
+    throttling,
+    throughput,
+)
 
-SCENARIOS = {module.NAME: module for module in (rate, throughput, throttling, faults, scale)}
+SCENARIOS = {
+    module.NAME: module
+    for module in (
+        rate, throughput, throttling, faults, scale,
+        fixed_limit, moving_limit, retry_after, shared_account,
+    )
+}  # fmt: skip
 RESULTS = Path(__file__).resolve().parent / "results"
 _PACKAGES = ("bulkops", "aiohttp", "aiolimiter", "anyio", "twilio", "aiometer", "psutil")
 
@@ -74,12 +90,14 @@ def main(argv: list[str] | None = None) -> int:
     picture = plot.requests_per_second(
         doc, args.results_dir / ("requests_per_second.png" if not args.quick else f"{stem}.png")
     )
+    limits_png = "account_limits.png" if not args.quick else f"{stem}.account_limits.png"
+    account_picture = plot.account_limits(doc, args.results_dir / limits_png)
     report.write_json(args.results_dir / f"{stem}.json", doc)
-    print(_markdown(doc, picture))
+    print(_markdown(doc, picture, account_picture))
     return 1 if failed else 0
 
 
-def _markdown(doc: dict[str, Any], picture: Path | None) -> str:
+def _markdown(doc: dict[str, Any], picture: Path | None, account_picture: Path | None) -> str:
     machine = doc["machine"]
     parts = [
         f"## bulkops benchmarks{' (quick)' if doc['quick'] else ''}",
@@ -98,6 +116,8 @@ def _markdown(doc: dict[str, Any], picture: Path | None) -> str:
     parts += ["", "### Goals", "", report.goals_table(doc["goals"])]
     if picture is not None:
         parts += ["", f"Requests per second over time: {_shown(picture)}"]
+    if account_picture is not None:
+        parts += ["", f"The account scenarios, per second: {_shown(account_picture)}"]
     return "\n".join(parts)
 
 

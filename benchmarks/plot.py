@@ -65,3 +65,36 @@ def requests_per_second(doc: dict[str, Any], path: Path) -> Path | None:
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+ACCOUNT_SCENARIOS = ("fixed_limit", "moving_limit", "retry_after", "shared_account")
+
+
+def account_limits(doc: dict[str, Any], path: Path) -> Path | None:
+    """Admitted requests and 429s per second in the account scenarios; None if none ran."""
+    sections = [(n, doc["scenarios"][n]) for n in ACCOUNT_SCENARIOS if n in doc["scenarios"]]
+    sections = [(n, s) for n, s in sections if not s.get("crashed")]
+    if not sections:
+        return None
+    fig, axes = plt.subplots(1, len(sections), figsize=(5 * len(sections), 4.5), dpi=100)
+    axes = [axes] if len(sections) == 1 else list(axes)
+    for ax, (name, section) in zip(axes, sections, strict=True):
+        for i, tool in enumerate(("bulkops", "raw_aiohttp")):
+            timeline = section["tools"][tool]["timeline"]
+            requests, throttled = timeline["requests"], timeline["throttled"]
+            admitted = [a - b for a, b in zip(requests, throttled, strict=True)]
+            edges = range(len(requests) + 1)
+            ax.stairs(admitted, edges, color=f"C{i}", label=f"{tool}: admitted")
+            ax.stairs(throttled, edges, color=f"C{i}", linestyle="--", label=f"{tool}: 429s")
+        capacity = section["limit"] * 1000 / 40
+        ax.axhline(capacity, color="black", linestyle=":", linewidth=1, label="account's capacity")
+        ax.set_yscale("symlog", linthresh=10)
+        ax.set_title(f"{name.replace('_', ' ')} (limit {section['limit']})", fontsize=10)
+        ax.set_xlabel("second since start")
+        ax.legend(fontsize=7)
+    axes[0].set_ylabel("requests per second at the sandbox")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path

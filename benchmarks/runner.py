@@ -42,15 +42,25 @@ class Bench:
     quick: bool
     #: Seconds any one child may run before it is killed.
     child_timeout_s: float = 600.0
-    _jobs: dict[tuple[int, str], Path] = field(default_factory=dict)
+    _jobs: dict[tuple[int, str, int], Path] = field(default_factory=dict)
+    _startup: dict[str, float] = field(default_factory=dict)
     _count: int = 0
 
-    def job(self, rows: int, *, op: str = "attach") -> Path:
-        """A job file of ``rows`` rows of ``op`` (written once, then reused)."""
-        key = (rows, op)
+    def job(self, rows: int, *, op: str = "attach", first: int = 0) -> Path:
+        """A job file of rows ``first``.. of ``op`` (written once, then reused)."""
+        key = (rows, op, first)
         if key not in self._jobs:
-            self._jobs[key] = write_job(self.workdir / f"{op}-{rows}.csv", rows, op=op)
+            name = f"{op}-{rows}.csv" if not first else f"{op}-{rows}-from-{first}.csv"
+            self._jobs[key] = write_job(self.workdir / name, rows, op=op, first=first)
         return self._jobs[key]
+
+    def startup_s(self, tool: str) -> float:
+        """Wall seconds ``tool`` takes for a one-row job, start to exit (measured once)."""
+        if tool not in self._startup:
+            job = self.job(1)
+            with self.sandbox(job) as sandbox:
+                self._startup[tool] = run_tool(self, tool, job, sandbox, concurrency=1).child.wall_s
+        return self._startup[tool]
 
     def fresh(self, stem: str) -> Path:
         """A new file name in the work directory."""

@@ -156,11 +156,15 @@ class ApiError(BulkopsError):
         message: str,
         *,
         retry_after_s: float | None = None,
+        account_in_flight: int | None = None,
     ) -> None:
         self.status = status
         self.code = code
         self.message = message
         self.retry_after_s = retry_after_s
+        #: The account's requests in flight as the answer's ``Twilio-Concurrent-Requests``
+        #: header gave them; None when there was no answer or no header.
+        self.account_in_flight = account_in_flight
         super().__init__(f"HTTP {status} / {code}: {message}")
 
 

@@ -1,14 +1,13 @@
 """Run a job: the one place a run is wired, job file → engine → Twilio client → journal.
 
-Before the first write, one read proves the connection (the pre-flight), then the
-numbers a job names are resolved through the account's listings with the same
-client the engine uses (:mod:`bulkops.prerun`); if either fails, nothing is sent.
+Before the first write, one read proves the connection (the pre-flight), then the numbers a job
+names are resolved through the account's listings with the same client the engine uses
+(:mod:`bulkops.prerun`); if either fails, nothing is sent.
 
-:func:`run_job` is what ``bulkops run``, the end-to-end tests and the benchmark
-(through the CLI) all call. It knows nothing of the sandbox or of displays:
-give it a base URL and credentials (the sandbox's, or Twilio's), and
-:class:`RunHooks` to watch progress (an :class:`~bulkops.engine.Observer`),
-keep the log or replace the clock.
+:func:`run_job` is what ``bulkops run``, the end-to-end tests and the benchmark (through the
+CLI) all call. It knows nothing of the sandbox or of displays: give it a base URL and
+credentials (the sandbox's, or Twilio's), and :class:`RunHooks` to watch progress (an
+:class:`~bulkops.engine.Observer`), keep the log or replace the clock.
 """
 
 from __future__ import annotations
@@ -35,10 +34,12 @@ from .jobs import Job, open_job
 from .journal import (
     ResultJournal,
     RunReport,
+    Tally,
     check_results_path,
     default_results_path,
     read_done_keys,
     read_results,
+    report_of,
     summarize,
     summary_line,
     write_summary_json,
@@ -58,7 +59,7 @@ class RunHooks:
 
     #: Where the run's events go; None: nowhere (a logger writing to a string).
     log: FilteringBoundLogger | None = None
-    #: Told the rows to do, each final result and each move of the concurrency limit.
+    #: Told the rows to do, each result, each move of the limit and the account's figures.
     observer: Observer = field(default_factory=NoObserver)
     #: The engine's sleep, clocks and jitter; tests replace it so nothing waits for real.
     clock: EngineClock = field(default_factory=EngineClock)
@@ -129,20 +130,18 @@ async def run_job(  # noqa: PLR0913 - public entry point; each keyword is an ind
     """Run every row of ``job`` against ``config.base_url``; record each in ``results``.
 
     ``job`` is a path (checked whole first: raises :class:`JobFileError`) or a
-    :class:`~bulkops.jobs.Job` already opened. Before the first write the
-    connection is proved and the numbers resolved (:mod:`bulkops.prerun`); if that
-    cannot reach the API, gets a 401 or fails for good, the summary says so
-    (:attr:`RunSummary.reached` False) and nothing is sent or recorded. A number
-    the account lacks is recorded ``failed``/``sender_not_found``, never sent.
+    :class:`~bulkops.jobs.Job` already opened. Before the first write the connection is proved
+    and the numbers resolved (:mod:`bulkops.prerun`); if that cannot reach the API, gets a 401
+    or fails for good, the summary says so (:attr:`RunSummary.reached` False) and nothing is
+    sent or recorded. A number the account lacks is never sent: ``failed``/``sender_not_found``.
 
-    ``results`` defaults to ``results/<job>-<UTC time>.jsonl``; with ``resume`` it
-    must be given, and rows it records as succeeded or invalid are skipped. Writes
-    ``<results>.summary.json`` at the end. ``hooks`` say how the run is watched
-    and timed (with ``handle_signals``, Ctrl-C drains the run; before the first
-    write it stops it, nothing recorded). A run stopped as a whole (401, a failure
-    limit, the network gone, an I/O error) is returned with
-    :attr:`RunSummary.aborted` set, not raised. Raises :class:`UsageError` for
-    ``resume`` without ``results`` or a result log that cannot be written, and
+    ``results`` defaults to ``results/<job>-<UTC time>.jsonl``; with ``resume`` it must be
+    given, and rows it records as succeeded or invalid are skipped. Writes
+    ``<results>.summary.json`` at the end, with the concurrency limit over time. ``hooks`` say
+    how the run is watched and timed (with ``handle_signals``, Ctrl-C drains the run; before the
+    first write it stops it). A run stopped as a whole (401, a failure limit, the network gone,
+    an I/O error) is returned with :attr:`RunSummary.aborted` set, not raised. Raises
+    :class:`UsageError` for ``resume`` without ``results`` or a log that cannot be written, and
     :class:`JobFileError` for one that cannot be read.
     """
     if not isinstance(job, Job):
@@ -165,15 +164,17 @@ async def run_job(  # noqa: PLR0913 - public entry point; each keyword is an ind
                 return RunSummary(path, MappingProxyType({}), 0.0, 0, None, run.interrupts, None)
             hooks.observer.on_start(max(job.rows_total - len(done), 0))
             started = time.monotonic()
-            with ResultJournal(path) as journal:
+            tally = Tally() if fresh else None  # a fresh log's report needs no second pass
+            with ResultJournal(path, tally=tally) as journal:
                 if journal.repaired_bytes:
                     run.log.warning(
                         "bulkops.results.repaired", path=str(path), cut_bytes=journal.repaired_bytes
                     )
                 await run.execute(journal, client, ready)
     duration_s = time.monotonic() - started
-    report = summarize(read_results(path), duration_s=duration_s if fresh else None)
-    write_summary_json(report, path)
+    report = report_of(tally, duration_s=duration_s) if tally else summarize(read_results(path))
+    trace = run.engine.trace.to_json() if run.engine is not None else None  # the limit over time
+    write_summary_json(report, path, concurrency=trace)
     return RunSummary(
         results=path,
         counts=MappingProxyType(dict(journal.counts)),
@@ -203,8 +204,7 @@ class _Run:
         self.handle_signals = hooks.handle_signals
         self.log = hooks.log or make_logger(stream=io.StringIO())
         self.engine_hooks = EngineHooks(log=self.log, observer=hooks.observer, clock=hooks.clock)
-        self.skipped_done = 0
-        self.interrupts = 0
+        self.skipped_done = self.interrupts = 0
         self.aborted: str | None = None
         #: Set by the first signal: take no more rows (none, if before the first write).
         self.stopping = False

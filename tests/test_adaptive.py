@@ -322,26 +322,40 @@ def test_the_limit_stays_between_floor_and_ceiling(seed: int) -> None:
     assert floor <= ctl.limit <= ceiling
 
 
-def test_retry_after_sets_the_pause() -> None:
-    """A 429 with Retry-After 2 s pauses everyone for 2 s, then not at all."""
+@pytest.mark.parametrize("retry_after_s", [None, 0.1, 2.0, 120.0])
+def test_the_pause_is_the_backoff_whatever_retry_after_says(retry_after_s: float | None) -> None:
+    """Retry-After is the throttled call's own wait: everyone else pauses only the backoff."""
     clock = FakeClock()
-    ctl = make(clock)
-    ctl.on_throttle(ctl.on_start(), retry_after_s=2.0)
-    assert ctl.pause_remaining_s() == pytest.approx(2.0)
-    clock.advance(1.5)
+    ctl = make(clock, pause_initial_s=0.5, pause_cap_s=30.0)
+    ctl.on_throttle(ctl.on_start(), retry_after_s=retry_after_s)
     assert ctl.pause_remaining_s() == pytest.approx(0.5)
     clock.advance(0.5)
     assert ctl.pause_remaining_s() == 0.0
 
 
-@pytest.mark.parametrize(("retry_after_s", "pause_s"), [(None, 0.5), (0.1, 0.5), (120.0, 30.0)])
-def test_pause_is_the_larger_of_retry_after_and_backoff_capped(
-    retry_after_s: float | None, pause_s: float
-) -> None:
-    """The pause is max(Retry-After, backoff), with Retry-After clamped to the cap."""
-    ctl = make(pause_initial_s=0.5, pause_cap_s=30.0)
-    ctl.on_throttle(ctl.on_start(), retry_after_s=retry_after_s)
-    assert ctl.pause_remaining_s() == pytest.approx(pause_s)
+def test_after_a_retry_after_the_limit_stays_under_the_one_that_drew_it() -> None:
+    """With probes costing a Retry-After each, growth stops one short for retry_after_hold_s."""
+    clock = FakeClock()
+    ctl = make(clock, initial_limit=10, retry_after_hold_s=10.0)
+    ctl.on_throttle(ctl.on_start(), retry_after_s=5.0)  # drawn at 10: cut to 5
+    for _ in range(200):
+        ctl.on_success(ctl.on_start())
+    assert ctl.limit == 9
+    assert ctl.held_below == 10
+    clock.advance(10.0)
+    for _ in range(200):
+        ctl.on_success(ctl.on_start())
+    assert ctl.limit > 10
+
+
+def test_without_retry_after_nothing_is_held() -> None:
+    """A 429 without Retry-After keeps plain AIMD: additive increase past the old limit."""
+    ctl = make(initial_limit=10)
+    ctl.on_throttle(ctl.on_start())
+    for _ in range(200):
+        ctl.on_success(ctl.on_start())
+    assert ctl.held_below is None
+    assert ctl.limit > 10
 
 
 def test_consecutive_episodes_double_the_pause_and_successes_reset_it() -> None:
@@ -367,14 +381,17 @@ def test_the_first_pause_is_capped_too() -> None:
     assert ctl.pause_remaining_s() == pytest.approx(1.0)
 
 
-def test_a_late_429_extends_the_pause_without_cutting() -> None:
-    """A stale 429's Retry-After lengthens the pause but leaves limit and episodes alone."""
-    ctl = make()
+def test_a_late_429_changes_nothing() -> None:
+    """A 429 of a call started before the cut is an echo: limit, episodes and pause stay."""
+    clock = FakeClock()
+    ctl = make(clock)
     old = ctl.on_start()
     ctl.on_throttle(ctl.on_start())
+    pause_s = ctl.pause_remaining_s()
     assert ctl.on_throttle(old, retry_after_s=5.0) is False
     assert (ctl.limit, ctl.episodes) == (50, 1)
-    assert ctl.pause_remaining_s() == pytest.approx(5.0)
+    assert ctl.pause_remaining_s() == pytest.approx(pause_s)
+    assert ctl.held_below is None
 
 
 @pytest.mark.parametrize(
@@ -388,6 +405,7 @@ def test_a_late_429_extends_the_pause_without_cutting() -> None:
         {"increase_step": float("nan")},
         {"pause_initial_s": -1.0},
         {"pause_cap_s": -1.0},
+        {"retry_after_hold_s": -1.0},
     ],
 )
 def test_bad_settings_are_refused_by_name(overrides: dict[str, Any]) -> None:

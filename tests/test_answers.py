@@ -17,7 +17,16 @@ from bulkops.errors import (
     ThrottledError,
 )
 from bulkops.model import SenderKind
-from bulkops.twilio import Reply, TwilioCode, error_for, parse_retry_after, read_page, reply_for
+from bulkops.twilio import (
+    Reply,
+    TwilioCode,
+    error_for,
+    parse_in_flight,
+    parse_retry_after,
+    read_page,
+    reply_for,
+    reply_unread,
+)
 
 MG, SC = mg(7), sc(9)
 TARGET = f"DELETE /v1/Services/{MG}/ShortCodes/{SC}"
@@ -30,7 +39,50 @@ def error(status: int, body: Any, retry_after: str | None = None) -> ApiError:
     return error_for(status, raw, retry_after=retry_after, target=TARGET, now=NOW)
 
 
+# --- Twilio-Concurrent-Requests ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("0", 0), ("7", 7), (" 12 ", 12), ("100", 100)],
+)
+def test_parse_in_flight_reads_a_whole_number(value: str, expected: int) -> None:
+    """The header's count of the account's requests in flight, spaces allowed."""
+    assert parse_in_flight(value) == expected
+
+
+@pytest.mark.parametrize("value", [None, "", " ", "-1", "1.5", "ten", "1e3", "٣", "12 3"])
+def test_parse_in_flight_gives_none_for_absent_or_malformed(value: str | None) -> None:
+    """A missing or bad header reads as no count: it must never steer the engine."""
+    assert parse_in_flight(value) is None
+
+
+def test_replies_and_errors_keep_the_count_they_were_given() -> None:
+    """The count rides on the Reply and on every typed error that had an answer."""
+    assert reply_for(201, b"{}", target=TARGET, account_in_flight=9).account_in_flight == 9
+    assert reply_for(201, b"{}", target=TARGET).account_in_flight is None
+    for status in (429, 503, 409):
+        raw = b'{"code": 1, "message": "m"}'
+        found = error_for(
+            status, raw, retry_after=None, target=TARGET, now=NOW, account_in_flight=4
+        )
+        assert found.account_in_flight == 4, status
+
+
 # --- 2xx ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("raw", [b"", b'{"sid": "SC1"}', b"  [1, 2]\n", b"{}"])
+def test_an_unread_success_is_a_reply_without_a_body(raw: bytes) -> None:
+    """A 2xx whose body nobody needs: checked at a glance, not parsed, body None."""
+    assert reply_unread(201, raw, target=TARGET, account_in_flight=3) == Reply(201, None, 3)
+
+
+@pytest.mark.parametrize("raw", [b"<html>OK</html>", b"OK", b"{broken", b"null"])
+def test_an_unread_success_that_is_not_json_at_a_glance_is_a_permanent_error(raw: bytes) -> None:
+    """A proxy's page is no success even when the body is not wanted."""
+    with pytest.raises(PermanentError, match="body not JSON"):
+        reply_unread(200, raw, target=TARGET)
 
 
 @pytest.mark.parametrize(

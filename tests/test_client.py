@@ -33,7 +33,7 @@ from bulkops.errors import (
     TransportError,
 )
 from bulkops.model import Op, SenderKind
-from bulkops.twilio import Reply, Request, TwilioClient, build_request
+from bulkops.twilio import CONCURRENCY_HEADER, Reply, Request, TwilioClient, build_request
 from bulkops.twilio.listing import AccountLister
 
 BASE = "https://messaging.twilio.com"
@@ -310,6 +310,34 @@ async def test_an_error_answer_raises_its_typed_error(  # noqa: PLR0913 - one pe
     assert type(error) is kind
     assert (error.status, error.code, error.retry_after_s) == (status, code, retry_after_s)
     assert error.message == body["message"]
+
+
+@pytest.mark.asyncio
+async def test_the_concurrency_header_rides_on_replies_and_429s() -> None:
+    """``Twilio-Concurrent-Requests`` comes back on the Reply and on the ThrottledError."""
+    with MockedHTTP() as m:
+        m.post(COLLECTION, status=201, payload=RESOURCE, headers={CONCURRENCY_HEADER: "7"})
+        m.post(COLLECTION, status=429, payload={"code": 20429, "message": "Too Many"},
+               headers={CONCURRENCY_HEADER: "10", "Retry-After": "5"})  # fmt: skip
+        m.post(COLLECTION, status=201, payload=RESOURCE)
+        async with client_for() as client:
+            reply = await client.send(request(Op.ATTACH))
+            with pytest.raises(ThrottledError) as caught:
+                await client.send(request(Op.ATTACH))
+            without = await client.send(request(Op.ATTACH))
+    assert reply.account_in_flight == 7
+    assert (caught.value.account_in_flight, caught.value.retry_after_s) == (10, 5.0)
+    assert without.account_in_flight is None
+
+
+@pytest.mark.asyncio
+async def test_a_body_not_asked_for_is_not_parsed() -> None:
+    """``read_body=False``: the status and count come back, the body does not."""
+    with MockedHTTP() as m:
+        m.post(COLLECTION, status=201, payload=RESOURCE, headers={CONCURRENCY_HEADER: "2"})
+        async with client_for() as client:
+            reply = await client.send(request(Op.ATTACH), read_body=False)
+    assert reply == Reply(201, None, 2)
 
 
 @pytest.mark.asyncio

@@ -211,12 +211,13 @@ LIST_NUMBERS = "GET /2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers.json"
 # Every write is held 60 s, then applied and answered (reads go through, the pre-flight
 # read first): well within --timeout and --grace, so a run that awaited its calls in
 # flight instead of abandoning them would record them. A job of SIDs and alpha texts
-# has 8 rows' writes in flight; a job of phone numbers is caught resolving them, its
-# one listing call in flight (stalled 60 s, after the pre-flight read).
+# has 4 rows' writes in flight (a run opens with 4 until answers say more fit); a job
+# of phone numbers is caught resolving them, its one listing call in flight (stalled
+# 60 s, after the pre-flight read).
 @pytest.mark.parametrize(
     ("sandbox", "in_flight"),
     [
-        ((HOLD_WRITES, ("short_code", "alpha_sender")), (8, None)),
+        ((HOLD_WRITES, ("short_code", "alpha_sender")), (4, None)),
         ((STALL_SECOND, ("phone_number",)), (1, LIST_NUMBERS)),
     ],
     ids=["rows-in-flight", "while-resolving-numbers"],

@@ -73,7 +73,7 @@ class FakeApi:
             self.in_flight -= 1
             self.per_sender[sender] -= 1
 
-    async def send(self, request: Request) -> Reply:
+    async def send(self, request: Request, *, read_body: bool = True) -> Reply:
         """Answer ``request`` as the op it stands for (the path names service and sender)."""
         parts = request.path.split("/")  # /v1/Services/{MG}[/ShortCodes[/{SC}]]
         service = parts[3]
@@ -371,14 +371,20 @@ def test_stop_abandons_rows_waiting_to_retry() -> None:
     assert len(api.calls) == 1  # the retry due at 0.5 s never started
 
 
-def test_a_throttle_pauses_every_worker_not_just_the_throttled_one() -> None:
-    """After a 429 with Retry-After 3 s, no call of any row starts during those 3 s."""
+def test_a_throttle_pauses_every_worker_and_retry_after_holds_only_its_row() -> None:
+    """After a 429 (Retry-After 3 s), no call starts for the shared pause; the row waits 3 s.
+
+    Without Twilio's count the AIMD fallback steers: the shared pause is its
+    first backoff (20 ms), not the Retry-After, which only the throttled row waits.
+    """
     key = ("attach", mg(1), sc(0))
     api = FakeApi({key: [ThrottledError(429, 20429, "slow", retry_after_s=3.0)]}, latency_s=0.1)
     run_engine(rows(40), api, concurrency=4)
-    first_429_done = api.starts[0] + 0.1
-    assert not [t for t in api.starts if first_429_done + 0.001 < t < first_429_done + 2.999]
-    assert max(api.starts) > first_429_done + 3.0
+    throttled_at = api.starts[0] + 0.1
+    assert not [t for t in api.starts if throttled_at + 0.001 < t < throttled_at + 0.019]
+    assert [t for t in api.starts if throttled_at + 0.019 < t < throttled_at + 1.0]
+    (retried_at,) = [t for t, call in zip(api.starts, api.calls, strict=True) if call == key][1:]
+    assert retried_at >= throttled_at + 3.0
 
 
 def test_a_503_does_not_pause_the_others() -> None:

@@ -40,7 +40,7 @@ class Twilio:
     def pool(self, service: str, kind: SenderKind) -> dict[str, str]:
         return self.pools.setdefault(service, {}).setdefault(kind, {})
 
-    async def send(self, request: Request) -> Reply:
+    async def send(self, request: Request, *, read_body: bool = True) -> Reply:
         await asyncio.sleep(0.01)
         path, _, query = request.path.partition("?")
         _, _, _, service, collection, *rest = path.split("/")

@@ -35,7 +35,7 @@ class Services(Twilio):
         #: The same, for calls that time out and were never applied.
         self.unapplied: dict[tuple[str, str], int] = {}
 
-    async def send(self, request: Request) -> Reply:
+    async def send(self, request: Request, *, read_body: bool = True) -> Reply:
         path = request.path.partition("?")[0]
         parts = path.split("/")
         service = parts[3]

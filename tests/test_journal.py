@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import math
+import random
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from support import ai, mg, pn, record, sc, write_log
@@ -12,15 +16,18 @@ from bulkops import jobs
 from bulkops.errors import JobFileError, UsageError
 from bulkops.journal import (
     ResultJournal,
+    Tally,
     check_results_path,
     failed_path,
     read_done_keys,
     read_results,
+    report_of,
     summarize,
 )
-from bulkops.journal.writer import repair_torn_tail
+from bulkops.journal.writer import record_line, repair_torn_tail
 from bulkops.keys import key_digest
 from bulkops.model import Detail, ItemResult, Op, Outcome, Row, SenderKind
+from bulkops.twilio.codes import TwilioCode
 
 
 def result(line: int, outcome: Outcome, detail: Detail, *, op: str = "attach") -> ItemResult:
@@ -351,3 +358,87 @@ def test_read_results_missing_file(tmp_path: Path) -> None:
     with pytest.raises(JobFileError, match="no such file") as caught:
         read_results(tmp_path / "nope.jsonl")
     assert caught.value.line is None
+
+
+def varied_results(seed: int, count: int) -> list[ItemResult]:
+    """Results of every shape the engine writes, with awkward text where text is free."""
+    rng = random.Random(seed)
+    texts = [
+        None,
+        "",
+        "plain",
+        'quote " and \\ backslash',
+        "tab\tnewline\n",
+        "ünïcødé ✓",
+        "\x00\x1f",
+    ]
+    extras: list[dict[str, Any]] = [
+        {},
+        {"short_code": "12345", "country_code": "US", "capabilities": ["SMS", "MMS"]},
+        {"steps": ["detach:204", "attach:201"]},
+        {"short_code": None, "nested": {"a": [1, 2.5, None, True]}},
+    ]
+    results = []
+    for n in range(count):
+        results.append(
+            ItemResult(
+                line=rng.randint(2, 10**6),
+                op=rng.choice(["attach", "detach", "fetch", "migrate", "", 'bogus "op"']),
+                service_sid=mg(n),
+                sender_sid=sc(n) if n % 7 else "not a sid ✗",
+                outcome=rng.choice(list(Outcome)),
+                detail=rng.choice(list(Detail)),
+                http_status=rng.choice([None, 200, 201, 204, 404, 429, 503]),
+                twilio_code=rng.choice([None, 20429, 21710, TwilioCode.IN_ANOTHER_SERVICE]),
+                message=rng.choice(texts),
+                attempts=rng.randint(0, 100),
+                elapsed_ms=rng.choice([0.0, 43.2, round(rng.uniform(0, 1e6), 1), 1e-05, 1e21]),
+                finished_at=rng.choice(["", "2026-11-23T12:49:17.735Z"]),
+                throttled=rng.randint(0, 5),
+                from_service_sid=rng.choice([None, "", mg(n + 1)]),
+                resource=rng.choice(extras),
+                kind=rng.choice([*SenderKind, None]),
+                sender=rng.choice(["", "+14155550100", "Acme ✓", 'a "quoted" brand']),
+                settled=rng.random() < 0.2,
+            )
+        )
+    return results
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_record_line_is_what_json_makes_of_the_record(seed: int) -> None:
+    """The journal's hand-spelled line is character for character json's, for every shape."""
+    encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+    for result in varied_results(seed, 400):
+        assert record_line(result) == encoder.encode(result.to_record())
+
+
+def test_a_record_line_falls_back_to_json_when_it_must() -> None:
+    """A non-finite float or an extra field named like a base field: json writes the line."""
+    base = ItemResult(2, "attach", mg(1), sc(1), Outcome.SUCCEEDED, Detail.ATTACHED)
+    odd_ones = (
+        replace(base, elapsed_ms=math.nan),
+        replace(base, resource={"line": 9}),
+        replace(base, resource={"short_code_sid": "other"}),
+        replace(base, resource={"settled": False}, settled=True),
+    )
+    for odd in odd_ones:
+        assert record_line(odd) == json.dumps(
+            odd.to_record(), ensure_ascii=False, separators=(",", ":")
+        )
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_fresh_journals_tally_is_the_report_of_its_log_read_back(
+    tmp_path: Path, seed: int
+) -> None:
+    """What a run counts as it writes is what summarize finds reading the log back."""
+    results = varied_results(seed, 300)
+    results += [replace(r, line=r.line + 1) for r in results[:40]]  # rows seen twice
+    tally = Tally()
+    path = tmp_path / "r.jsonl"
+    with ResultJournal(path, tally=tally) as journal:
+        for item in results:
+            journal.record(item)
+    assert report_of(tally) == summarize(read_results(path))
+    assert report_of(tally).records == len(results)

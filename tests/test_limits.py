@@ -85,8 +85,52 @@ def test_window_retune_up_wakes_waiters_at_once() -> None:
     assert finished < 10.5
 
 
+def test_window_serves_waiters_first_come_first_served() -> None:
+    """A task arriving while others wait queues behind them, even when a slot just freed."""
+
+    async def main() -> list[str]:
+        window = ConcurrencyWindow(1)
+        order: list[str] = []
+
+        async def take(name: str) -> None:
+            async with window:
+                order.append(name)
+                await asyncio.sleep(0.1)
+
+        async with window:
+            waiting = asyncio.create_task(take("waited"))
+            await asyncio.sleep(0)
+        # The holder left and comes straight back, as a worker does for its next row.
+        await take("came back")
+        await waiting
+        return order
+
+    assert run_virtual(main()) == ["waited", "came back"]
+
+
+def test_a_freed_slot_goes_to_work_before_the_task_that_freed_it_goes_on() -> None:
+    """The waiter handed a slot runs at once: the slot is not idle during the row's bookkeeping."""
+
+    async def main() -> list[str]:
+        window = ConcurrencyWindow(1)
+        order: list[str] = []
+
+        async def wait_for_slot() -> None:
+            async with window:
+                order.append("waiter starts its call")
+
+        async with window:
+            waiting = asyncio.create_task(wait_for_slot())
+            await asyncio.sleep(0)
+        order.append("releaser does its bookkeeping")
+        await waiting
+        return order
+
+    assert run_virtual(main()) == ["waiter starts its call", "releaser does its bookkeeping"]
+
+
 def test_window_cancelled_waiter_passes_its_turn_on() -> None:
-    """A waiter cancelled after being woken does not swallow the free slot."""
+    """A waiter cancelled after being handed a slot does not swallow it: the next one gets it."""
 
     async def main() -> bool:
         window = ConcurrencyWindow(1)
@@ -94,11 +138,12 @@ def test_window_cancelled_waiter_passes_its_turn_on() -> None:
             first = asyncio.create_task(window.__aenter__())
             second = asyncio.create_task(window.__aenter__())
             await asyncio.sleep(0)
-        first.cancel()  # woken by the exit above, then cancelled before it ran
-        await asyncio.sleep(0.01)
-        entered = second.done() and not second.cancelled()
+            window.retune(2)  # hands the free slot to ``first``...
+            first.cancel()  # ...which is cancelled before it could run
+            await asyncio.sleep(0.01)
+            entered = second.done() and not second.cancelled()
         if entered:
             await window.__aexit__(None, None, None)
-        return entered
+        return entered and window.in_flight == 0
 
     assert run_virtual(main())

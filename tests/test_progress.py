@@ -101,6 +101,34 @@ def test_progress_line(args: tuple[Any, ...], expected: str) -> None:
     assert progress_line(*args) == expected
 
 
+@pytest.mark.parametrize(
+    ("account", "expected"),
+    [
+        ((None, None), "progress: 3 rows; concurrency 8"),
+        ((7, None), "progress: 3 rows; concurrency 8; account 7 in flight"),
+        ((10, 10), "progress: 3 rows; concurrency 8; account 10 in flight of 10"),
+    ],
+)
+def test_progress_line_shows_the_accounts_figures_once_known(
+    account: tuple[int | None, int | None], expected: str
+) -> None:
+    """Twilio's count of the account's requests in flight, and the limit once learnt."""
+    assert progress_line(3, None, None, {}, 8, account=account) == expected
+
+
+def test_the_line_printer_shows_what_the_engine_tells_of_the_account() -> None:
+    """on_account reaches the next line."""
+    clock, out = FakeClock(), io.StringIO()
+    progress = Progress.start(None, stream=out, quiet=False, interval_s=1.0, clock=clock)
+    progress.on_limit(9)
+    progress.on_account(9, 10)
+    finish(progress, clock, 2, step_s=0.6, outcome="succeeded")
+    assert (
+        out.getvalue()
+        == "progress: 2 rows, 2/s; succeeded 2; concurrency 9; account 9 in flight of 10\n"
+    )
+
+
 def test_rich_bar_renders_and_stops_cleanly() -> None:
     """The bar shows done/total, outcomes and the ceiling; close joins its refresh thread."""
     before = set(threading.enumerate())
@@ -110,6 +138,7 @@ def test_rich_bar_renders_and_stops_cleanly() -> None:
     assert isinstance(progress, BarProgress)
     assert set(threading.enumerate()) - before
     progress.set_ceiling(8)
+    progress.set_account(6, 10)
     finish(progress, clock, 3, step_s=1.0, outcome="succeeded")
     progress.refresh()
     finish(progress, clock, 1, step_s=1.0, outcome="invalid")
@@ -118,7 +147,7 @@ def test_rich_bar_renders_and_stops_cleanly() -> None:
     text = out.getvalue()
     assert "4/10 rows" in text
     assert "succeeded 3, invalid 1" in text
-    assert "concurrency 8" in text
+    assert "concurrency 8 · account 6 in flight of 10" in text
     assert "1/s" in text
     assert set(threading.enumerate()) == before
 

@@ -2,7 +2,8 @@
 
 :meth:`Progress.start` picks the display; the engine calls :meth:`~Progress.advance`
 once per finished row (a counter increment and, for the line printer, one clock
-read), :meth:`~Progress.set_ceiling` when the concurrency limit moves, and
+read), :meth:`~Progress.set_ceiling` when the concurrency limit moves,
+:meth:`~Progress.set_account` when the account's figures do, and
 :meth:`~Progress.close` at the end.
 
 The bar is redrawn by a thread of its own a few times a second, which reads the
@@ -26,6 +27,9 @@ from rich.text import Text
 
 from ..config import check_non_negative, check_positive
 from ..model import ItemResult, Outcome
+from .progress_text import limit_text, outcome_text, progress_line
+
+__all__ = ["BarProgress", "LineProgress", "Progress", "progress_line"]
 
 Clock = Callable[[], float]
 
@@ -71,6 +75,10 @@ class Progress:
         """As the engine's observer: the concurrency limit moved."""
         self.set_ceiling(limit)
 
+    def on_account(self, in_flight: int | None, limit: int | None) -> None:
+        """As the engine's observer: the account's requests in flight and its learnt limit."""
+        self.set_account(in_flight, limit)
+
     def set_total(self, rows: int) -> None:
         """Show ``rows`` as the total."""
 
@@ -79,6 +87,9 @@ class Progress:
 
     def set_ceiling(self, limit: int) -> None:
         """Show the current concurrency limit."""
+
+    def set_account(self, in_flight: int | None, limit: int | None) -> None:
+        """Show the account's requests in flight and its limit (None: not known)."""
 
     def close(self) -> None:
         """Stop the display; safe to call twice."""
@@ -101,6 +112,8 @@ class _Counting(Progress):
         #: Rows by outcome; known outcomes are present from the start.
         self.counts: dict[str, int] = {o.value: 0 for o in Outcome}
         self.ceiling: int | None = None
+        #: The account's requests in flight and its learnt limit, as last told.
+        self.account: tuple[int | None, int | None] = (None, None)
         self._clock = clock
         self._started = clock()
 
@@ -114,6 +127,9 @@ class _Counting(Progress):
 
     def set_ceiling(self, limit: int) -> None:
         self.ceiling = limit
+
+    def set_account(self, in_flight: int | None, limit: int | None) -> None:
+        self.account = (in_flight, limit)
 
 
 class LineProgress(_Counting):
@@ -163,13 +179,17 @@ class LineProgress(_Counting):
                     self.counts,
                     self.ceiling,
                     final_s=now - self._started,
+                    account=self.account,
                 )
             )
 
     def _emit(self, now: float) -> None:
         span = now - self._last_time
         rate = (self.done - self._last_done) / span if span > 0 else None
-        self._write(progress_line(self.done, self.total_rows, rate, self.counts, self.ceiling))
+        line = progress_line(
+            self.done, self.total_rows, rate, self.counts, self.ceiling, account=self.account
+        )
+        self._write(line)
         self._last_time, self._last_done = now, self.done
         self._next = now + self._interval_s
         self._printed = True
@@ -179,47 +199,6 @@ class LineProgress(_Counting):
         self._stream.flush()
 
 
-def progress_line(  # noqa: PLR0913 - a pure formatter: one argument per figure it shows
-    done: int,
-    total: int | None,
-    rate_per_s: float | None,
-    counts: dict[str, int],
-    ceiling: int | None,
-    *,
-    final_s: float | None = None,
-) -> str:
-    """One progress line; ``final_s`` makes it the closing line (time taken, no ETA)."""
-    text = f"progress: {done:,}/{total:,} rows" if total is not None else f"progress: {done:,} rows"
-    if total:
-        text += f" ({min(100, 100 * done // total)}%)"
-    if final_s is not None:
-        text += f" in {_duration(final_s)}"
-    if rate_per_s is not None:
-        text += f", {rate_per_s:,.0f}/s"
-    if final_s is None and total is not None and done < total and rate_per_s:
-        text += f", ETA {_duration((total - done) / rate_per_s)}"
-    outcomes = outcome_text(counts)
-    if outcomes:
-        text += f"; {outcomes}"
-    if ceiling is not None:
-        text += f"; concurrency {ceiling}"
-    return text
-
-
-def outcome_text(counts: dict[str, int]) -> str:
-    """``succeeded 1,200, failed 30``: non-zero counts, known outcomes first."""
-    return ", ".join(f"{outcome} {n:,}" for outcome, n in dict(counts).items() if n)
-
-
-def _duration(seconds: float) -> str:
-    seconds = round(seconds)
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min {seconds % 60:02d} s"
-    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
-
-
 class _RateColumn(ProgressColumn):
     def render(self, task: Task) -> Text:
         speed = task.speed
@@ -227,7 +206,7 @@ class _RateColumn(ProgressColumn):
 
 
 class BarProgress(_Counting):
-    """A rich bar: done/total, rows per second, ETA, counts per outcome, concurrency."""
+    """A rich bar: done/total, rows per second, ETA, counts per outcome, concurrency, account."""
 
     def __init__(
         self,
@@ -270,7 +249,8 @@ class BarProgress(_Counting):
 
     def refresh(self) -> None:
         """Hand the counters to the bar and redraw it (the refresh thread's tick)."""
-        ceiling = f"· concurrency {self.ceiling}" if self.ceiling is not None else ""
+        limits = limit_text(self.ceiling, *self.account)
+        ceiling = f"· {limits.replace('; ', ' · ')}" if limits else ""
         outcomes = outcome_text(self.counts)
         self._bar.update(
             self._task,

@@ -4,9 +4,13 @@ The figures come from :mod:`bulkops.journal` (:func:`~bulkops.journal.summarize`
 over :func:`~bulkops.journal.read_results`); this module only shows them. ``bulkops
 run`` ends with the same tables (:func:`render_text`) on stderr.
 
+``--plot PATH`` also draws rows per second, 429s and the concurrency limit over
+the run as a PNG (:mod:`bulkops.commands.plot`; needs the ``plot`` extra).
+
 Exit codes: 0 the report was printed; 2 the log is missing or is not a result
 log (a :class:`~bulkops.errors.JobFileError` naming ``FILE:LINE``, which the CLI
-turns into exit 2). A torn last line is a warning on stderr, not an error.
+turns into exit 2), or ``--plot`` without matplotlib. A torn last line is a
+warning on stderr, not an error.
 """
 
 from __future__ import annotations
@@ -15,13 +19,15 @@ import argparse
 import json
 import sys
 from io import StringIO
+from pathlib import Path
+from typing import Any
 
 from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from ..errors import Exit
-from ..journal import RunReport, read_results, summarize, to_json
+from ..errors import Exit, UsageError
+from ..journal import RunReport, read_results, summarize, summary_path, to_json
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,6 +35,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("results", metavar="RESULTS", help="result log (JSON Lines) of a run")
     parser.add_argument(
         "--format", choices=["text", "json"], default="text", help="output format (default text)"
+    )
+    parser.add_argument(
+        "--plot",
+        metavar="PNG",
+        type=Path,
+        help="also draw rows/s, 429s and the concurrency limit over the run (needs bulkops[plot])",
     )
     parser.set_defaults(handler=run_command)
 
@@ -47,12 +59,31 @@ def run_command(args: argparse.Namespace) -> Exit:
             "skipped a torn last line (a run killed mid-write)",
             file=sys.stderr,
         )
+    if args.plot is not None:
+        _plot(args.results, args.plot)
     if args.format == "json":
         json.dump(to_json(report), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         sys.stdout.write(render_text(report))
     return Exit.OK
+
+
+def _plot(results: str, png: Path) -> None:
+    """Draw the run of ``results`` (its summary JSON's trace, else its records) to ``png``."""
+    from .plot import draw, run_series  # matplotlib only when a plot is asked for
+
+    summary: Any = None
+    try:
+        summary = json.loads(summary_path(results).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        summary = None  # no summary (a run killed before it): the records alone
+    series = run_series(read_results(results), summary if isinstance(summary, dict) else None)
+    try:
+        draw(series, png, title=f"{Path(results).name}: rows, 429s and the concurrency limit")
+    except OSError as exc:
+        raise UsageError(f"{png}: cannot write the plot: {exc.strerror or exc}") from None
+    print(f"bulkops: plot of {results} written to {png}", file=sys.stderr)
 
 
 def render_text(report: RunReport, *, width: int = 100) -> str:

@@ -75,7 +75,10 @@ class SenderActions:
         request = build_request(Op.ATTACH, row.kind, row.service_sid, row.create_value)
         try:
             done = await self.calls.call(
-                request, row.line, withhold=lambda: self.facts.is_full(row.service_sid, row.kind)
+                request,
+                row.line,
+                withhold=lambda: self.facts.is_full(row.service_sid, row.kind),
+                read_body=not row.sender_sid,  # only a create by value reads the SID it made
             )
         except Withheld:  # found full while this call waited its turn: not sent
             return RowDone(self.records.pool_full(row))
@@ -110,7 +113,7 @@ class SenderActions:
                 return RowDone(self._absent(row, made))
             sid = found.sid
         request = build_request(row.op, row.kind, row.service_sid, sid)
-        done = await self.calls.call(request, row.line)
+        done = await self.calls.call(request, row.line, read_body=row.op is Op.FETCH)
         self.facts.observe(row.op, row.kind, row.service_sid, done)
         made.append(done)
         reason = done

@@ -1,8 +1,10 @@
 """One API call, as the engine makes it: through the limits, retried while transient.
 
 :class:`CallLoop` owns the run's loop-bound throttles (the rate gate, the
-concurrency window and the AIMD controller that retunes it) and the backoff
-policy, so it is built inside the running loop, once per run.
+concurrency window and the controller that retunes it from Twilio's count of
+the account's requests in flight, AIMD without it), the backoff policy, the
+stop when the network is gone and the trace of the limit over the run, so it is
+built inside the running loop, once per run.
 """
 
 from __future__ import annotations
@@ -20,10 +22,12 @@ from ..errors import (
 )
 from ..retry import Backoff
 from ..twilio.wire import Request
-from .adaptive import AimdController, AimdSettings, Ticket
+from .adaptive import AimdSettings, Ticket
+from .inflight import InFlightController, InFlightSettings
 from .limits import ConcurrencyWindow, RateGate
 from .ports import EngineHooks, SenderApi
 from .records import CallReport
+from .trace import LimitTrace
 
 #: The network is gone when, for this many seconds and at least :data:`OUTAGE_CALLS`
 #: calls, every call failed before reaching the API (DNS, refused, TLS, proxy) and
@@ -31,6 +35,8 @@ from .records import CallReport
 #: ``--max-attempts`` on every row.
 OUTAGE_S = 10.0
 OUTAGE_CALLS = 3
+
+_INFLIGHT_DEFAULTS = InFlightSettings()
 
 
 class Abandoned(Exception):
@@ -69,12 +75,22 @@ class CallLoop:
             max_attempts=config.max_attempts,
         )
         self.gate = RateGate(config.rate_per_s)
-        self.throttle = AimdController(
+        self._gated = config.rate_per_s > 0
+        # The AIMD fallback keeps its own (the engine's) defaults; both pauses stop
+        # at the backoff's cap.
+        first_pause_s = min(_INFLIGHT_DEFAULTS.pause_initial_s, config.backoff_cap_s)
+        self.throttle = InFlightController(
             config.concurrency,
             clock=monotonic,
-            settings=AimdSettings(pause_cap_s=config.backoff_cap_s),
+            aimd_settings=AimdSettings(pause_cap_s=config.backoff_cap_s),
+            settings=InFlightSettings(
+                pause_initial_s=first_pause_s, pause_cap_s=config.backoff_cap_s
+            ),
         )
         self.window = ConcurrencyWindow(self.throttle.limit)
+        #: The limit and the account's count over the run, for the summary.
+        self.trace = LimitTrace(monotonic())
+        self._account_shown: tuple[int | None, int | None] = (None, None)
         #: Since when every call failed before reaching the API, and how many did.
         self._unreachable_since: float | None = None
         self._unreachable_calls = 0
@@ -86,8 +102,12 @@ class CallLoop:
         *,
         abandonable: bool = True,
         withhold: Callable[[], bool] | None = None,
+        read_body: bool = True,
     ) -> CallReport:
         """Send ``request`` until it succeeds, fails for good or runs out of attempts.
+
+        The reply's body is parsed only when ``read_body`` (a row whose answer is
+        not read, e.g. a detach, saves the parse).
 
         Waits for a window slot, any engine-wide pause and the rate gate before
         each attempt. Once the run is stopping, an ``abandonable`` call raises
@@ -99,30 +119,30 @@ class CallLoop:
         gone (see :data:`OUTAGE_S`). A write whose attempt may have been applied
         without an answer is marked in the report (``ambiguous_at``).
         """
-        throttle = self.throttle
+        throttle, window, monotonic = self.throttle, self.window, self._monotonic
         attempt = throttled = 0
         started = 0.0
         ambiguous_at: float | None = None
         while True:
             attempt += 1
-            async with self.window:
-                while (pause_s := throttle.pause_remaining_s()) > 0:
-                    await self._sleep(pause_s)  # the whole engine backs off together
-                await self.gate.acquire()
+            async with window:
+                if self._gated or throttle.paused_until > monotonic():
+                    await self._wait_turn()
                 self._check_start(abandonable, withhold if attempt == 1 else None)
-                ticket = throttle.on_start()
-                if attempt == 1:
-                    started = self._monotonic()
+                ticket = throttle.on_start(window.in_flight)
+                started = ticket.started_s if attempt == 1 else started
                 try:
-                    reply = await self._api.send(request)
+                    reply = await self._api.send(request, read_body=read_body)
                 except AuthenticationError as exc:
                     raise RunAborted.bad_credentials(exc.code) from None
                 except ApiError as exc:
                     error = exc
                     self._observe(ticket, exc)
-                else:
-                    self._observe(ticket, None)
+                else:  # the account let it in: the common path, kept short
                     self._unreachable_since = None
+                    moved = throttle.on_answer(ticket, reply.account_in_flight)
+                    if moved or monotonic() >= self.trace.due_s:
+                        self._watch(moved)
                     return CallReport(reply, None, attempt, throttled, started, ambiguous_at)
             throttled += isinstance(error, ThrottledError)
             ambiguous_at = self._after_failure(error, ambiguous_at)
@@ -138,6 +158,12 @@ class CallLoop:
             raise Abandoned  # stopped while it waited: the call never starts
         if withhold is not None and withhold():
             raise Withheld  # what was learnt while it waited makes it pointless
+
+    async def _wait_turn(self) -> None:
+        """Wait out any engine-wide pause, then for the rate gate."""
+        while (pause_s := self.throttle.pause_remaining_s()) > 0:
+            await self._sleep(pause_s)  # the whole engine backs off together
+        await self.gate.acquire()
 
     def _after_failure(self, error: ApiError, ambiguous_at: float | None) -> float | None:
         """The new ``ambiguous_at``: now if ``error`` may have been applied, else unchanged.
@@ -166,10 +192,11 @@ class CallLoop:
         self, request: Request, line: int, attempt: int, error: ApiError
     ) -> None:
         if isinstance(error, ThrottledError):
-            # The whole engine has backed off (smaller window, shared pause that
-            # holds Retry-After and doubles while 429s keep coming); this call
-            # queues again behind that pause instead of a backoff of its own.
-            wait_s = self.throttle.pause_remaining_s()
+            # The window already fits the account (and the engine pauses when it
+            # has no room at all); this call waits what Twilio asked, if it asked,
+            # then queues again for a slot: no backoff of its own.
+            asked_s = min(error.retry_after_s or 0.0, self._backoff.cap_s)
+            wait_s = max(asked_s, self.throttle.pause_remaining_s())
         else:
             wait_s = self._backoff.delay_s(
                 attempt, rand=self._rand(), retry_after_s=error.retry_after_s
@@ -185,23 +212,54 @@ class CallLoop:
         )
         await self._sleep(wait_s)
 
-    def _observe(self, ticket: Ticket, error: ApiError | None) -> None:
-        """Tell the AIMD controller how a call went; retune the window if the limit moved.
+    def _observe(self, ticket: Ticket, error: ApiError) -> None:
+        """Tell the controller how a call that raised went; then :meth:`_watch`.
 
-        5xx and network errors change nothing: they say the server or the network
-        failed, not that the account has too much in flight.
+        A 4xx is an answer like any: the account let the call in. 5xx and network
+        errors change nothing: they say the server or the network failed, not that
+        the account has too much in flight.
         """
         throttle = self.throttle
         if isinstance(error, ThrottledError):
-            if not throttle.on_throttle(ticket, error.retry_after_s):
-                return
-            event = "bulkops.throttle.decreased"
+            self.trace.throttled += 1
+            moved = throttle.on_throttle(ticket, error.account_in_flight, error.retry_after_s)
         elif isinstance(error, TransientError):
             return
-        elif throttle.on_success(ticket):  # a 4xx answer too: the account let it in
-            event = "bulkops.throttle.increased"
         else:
+            moved = throttle.on_answer(ticket, error.account_in_flight)
+        self._watch(moved)
+
+    def _watch(self, moved: bool) -> None:
+        """Retune the window if the limit ``moved``; sample the trace; tell the observer.
+
+        Called after every move of the limit and at least as often as the trace
+        samples (ten times a second): the progress display needs no more.
+        """
+        throttle = self.throttle
+        limit, account_limit, in_flight = (
+            throttle.limit, throttle.account_limit, throttle.account_in_flight
+        )  # fmt: skip
+        self.trace.sample(self._monotonic(), limit, account_limit, in_flight)
+        if (in_flight, account_limit) != self._account_shown:
+            self._account_shown = (in_flight, account_limit)
+            self._observer.on_account(in_flight, account_limit)
+        if not moved:
             return
-        self.window.retune(throttle.limit)
-        self._log.debug(event, limit=throttle.limit, pause_s=round(throttle.pause_remaining_s(), 3))
-        self._observer.on_limit(throttle.limit)
+        before = self.window.limit
+        self.window.retune(limit)
+        self._log.debug(
+            "bulkops.throttle.increased" if limit > before else "bulkops.throttle.decreased",
+            limit=limit,
+            account_limit=account_limit,
+            account_in_flight=in_flight,
+            pause_s=round(throttle.pause_remaining_s(), 3),
+        )
+        self._observer.on_limit(limit)
+
+    def finish_trace(self) -> LimitTrace:
+        """The trace with its closing point at now: the run is over."""
+        throttle = self.throttle
+        self.trace.finish(
+            self._monotonic(), throttle.limit, throttle.account_limit, throttle.account_in_flight
+        )
+        return self.trace

@@ -29,6 +29,7 @@ from .records import RecordMaker, UtcClock
 from .rows import RowRunner
 from .services import ServiceFacts
 from .settle import Settler
+from .trace import LimitTrace
 
 #: Seconds between fsyncs of the journal while a run is quiet (real time: it is about the disk).
 SYNC_INTERVAL_S = 1.0
@@ -64,6 +65,7 @@ class Engine:
             max_failure_rate=config.max_failure_rate,
             window_rows=config.failure_window_rows,
         )
+        self._braking = config.max_failures is not None or config.max_failure_rate is not None
         self._turns = SenderTurns()
         #: Why the run stopped early, if it did.
         self.abort: RunAborted | None = None
@@ -71,6 +73,8 @@ class Engine:
         self.stopping = False
         #: Rows not run because ``skip`` said they were already done (a resume).
         self.skipped_done = 0
+        #: The concurrency limit over the run (its figures once :meth:`run` returns).
+        self.trace = LimitTrace(0.0)
 
     def stop(self) -> None:
         """Take no more rows; rows already started finish and are recorded."""
@@ -88,6 +92,7 @@ class Engine:
             monotonic=monotonic,
             stopping=lambda: self.stopping,
         )
+        self.trace = calls.trace
         facts = ServiceFacts(calls, self._services)
         actions = SenderActions(calls, records, ServiceDirectory(calls), facts)
         feed = Feed(
@@ -118,6 +123,7 @@ class Engine:
                 group.cancel_scope.cancel()
         finally:
             self.skipped_done = feed.skipped_done
+            calls.finish_trace()
         if self.abort is not None:
             raise self.abort
 
@@ -143,7 +149,10 @@ class Engine:
             self._journal.record(result, replaces=replaces)
             return
         self._journal.record(result)
+        self.trace.rows += 1
         self._hooks.observer.on_result(result)
+        if not self._braking:
+            return
         reason = self._brake.observe(result.outcome)
         if reason is not None and self.abort is None:
             self.abort = RunAborted(reason)
@@ -155,8 +164,9 @@ class Engine:
         for row in rows:
             turn = self._turns.take(row.identity)  # before any await: file order per sender
             try:
-                await turn.wait()
-                if not self.stopping:
+                if turn.blocked:
+                    await turn.wait()
+                if settler.unsettled and not self.stopping:
                     await settler.before(row)
                 if self.stopping:
                     return  # taken but not started: no record, a resume runs it

@@ -45,7 +45,13 @@ class RateGate:
 
 
 class ConcurrencyWindow:
-    """A semaphore whose limit can change while tasks hold and wait for it."""
+    """A semaphore whose limit can change while tasks hold and wait for it.
+
+    First come, first served: a freed slot goes to the task that has waited
+    longest, never to one arriving after it, so a call that queues again for a
+    retry is not passed over for the whole run by workers coming back for their
+    next row.
+    """
 
     def __init__(self, limit: int) -> None:
         self._limit = max(1, limit)
@@ -66,28 +72,37 @@ class ConcurrencyWindow:
         self._wake()
 
     async def __aenter__(self) -> None:
-        while self._in_flight >= self._limit:
-            waiter = asyncio.get_running_loop().create_future()
-            self._waiters.append(waiter)
-            try:
-                await waiter
-            except asyncio.CancelledError:
-                if not waiter.cancelled():
-                    self._wake()  # pass on a wake-up this task can no longer use
-                raise
-            finally:
-                if waiter in self._waiters:
-                    self._waiters.remove(waiter)
-        self._in_flight += 1
+        if self._in_flight < self._limit and not self._waiters:
+            self._in_flight += 1
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await waiter  # resolved with the slot already counted as ours
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self._in_flight -= 1  # handed a slot we can no longer use: pass it on
+                self._wake()
+            elif waiter in self._waiters:
+                self._waiters.remove(waiter)
+            raise
 
     async def __aexit__(self, *exc_info: object) -> None:
         self._in_flight -= 1
-        self._wake()
+        if self._wake():
+            # Let the waiter start its call before this task goes on to its row's
+            # bookkeeping: with every slot taken, a slot left idle that long cost
+            # a few per cent of the account's capacity.
+            await asyncio.sleep(0)
 
-    def _wake(self) -> None:
-        free = self._limit - self._in_flight
-        while free > 0 and self._waiters:
-            waiter = self._waiters.popleft()
+    def _wake(self) -> bool:
+        """Hand free slots to the longest waiters, counting each as taken; True if any."""
+        waiters = self._waiters
+        woke = False
+        while self._in_flight < self._limit and waiters:
+            waiter = waiters.popleft()
             if not waiter.done():
+                self._in_flight += 1
                 waiter.set_result(None)
-                free -= 1
+                woke = True
+        return woke

@@ -22,11 +22,12 @@ from ..twilio.wire import Reply, Request
 class SenderApi(Protocol):
     """Sends one request; :class:`~bulkops.twilio.client.TwilioClient` is one.
 
-    Returns the answer of a 2xx; raises :class:`~bulkops.errors.ApiError`
-    subclasses for anything else (transient ones are retried by the engine).
+    Returns the answer of a 2xx, its ``body`` parsed only when ``read_body``
+    (else None); raises :class:`~bulkops.errors.ApiError` subclasses for
+    anything else (transient ones are retried by the engine).
     """
 
-    async def send(self, request: Request) -> Reply: ...
+    async def send(self, request: Request, *, read_body: bool = True) -> Reply: ...
 
 
 class Journal(Protocol):
@@ -40,12 +41,17 @@ class Journal(Protocol):
 
 
 class Observer(Protocol):
-    """Told how many rows a run has to do, each final result and each move of the
-    concurrency limit (e.g. a progress display)."""
+    """Told how many rows a run has to do, each final result, each move of the
+    concurrency limit and of the account's figures (e.g. a progress display).
+
+    ``on_account`` gets the account's requests in flight as Twilio's latest answer
+    counted them and its limit as learnt from 429s, each None until known.
+    """
 
     def on_start(self, rows: int) -> None: ...
     def on_result(self, result: ItemResult) -> None: ...
     def on_limit(self, limit: int) -> None: ...
+    def on_account(self, in_flight: int | None, limit: int | None) -> None: ...
 
 
 class NoObserver:
@@ -59,6 +65,9 @@ class NoObserver:
 
     def on_limit(self, limit: int) -> None:
         """Ignore the limit."""
+
+    def on_account(self, in_flight: int | None, limit: int | None) -> None:
+        """Ignore the account's figures."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +92,6 @@ class EngineHooks:
 
     #: Where the engine's events go (``bulkops.item.retry``, ``bulkops.throttle.*``, ...).
     log: FilteringBoundLogger
-    #: Told each final result and each move of the concurrency limit.
+    #: Told each final result, each move of the concurrency limit and the account's figures.
     observer: Observer = field(default_factory=NoObserver)
     clock: EngineClock = EngineClock()

@@ -39,7 +39,11 @@ class UtcClock:
         if whole != self._second:
             self._second = whole
             self._text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
-        return f"{self._text}.{int((now - whole) * 1000):03d}Z"
+        return self._text + _MILLIS[int((now - whole) * 1000)]
+
+
+#: ``.000Z`` to ``.999Z``: the end of every timestamp, formatted once.
+_MILLIS = tuple(f".{ms:03d}Z" for ms in range(1000))
 
 
 @dataclass(slots=True)
@@ -185,6 +189,12 @@ class RecordMaker:
         outcome, detail = verdict
         last = reason or calls[-1]
         error = last.error
+        first = calls[0]
+        if len(calls) == 1:  # most rows: one call, no sums to build
+            attempts, throttled = first.attempts, first.throttled
+        else:
+            attempts = sum(c.attempts for c in calls)
+            throttled = sum(c.throttled for c in calls)
         return ItemResult(
             line=row.line,
             op=row.op.value,
@@ -197,10 +207,10 @@ class RecordMaker:
             http_status=last.status,
             twilio_code=error.code if error is not None else None,
             message=error.message if error is not None else None,
-            attempts=sum(c.attempts for c in calls),
-            elapsed_ms=round((self._monotonic() - calls[0].started) * 1000, 1),
+            attempts=attempts,
+            elapsed_ms=round((self._monotonic() - first.started) * 1000, 1),
             finished_at=self._timestamp(),
-            throttled=sum(c.throttled for c in calls),
+            throttled=throttled,
             from_service_sid=row.from_service_sid,
             resource=extra or {},
         )

@@ -9,6 +9,8 @@ This subpackage owns everything about it:
   docstring), used by ``--resume`` (:func:`check_results_path`, then
   :func:`read_done_keys`, by :func:`record_key`)
   and by the summaries (:func:`read_results`).
+* :mod:`.tally`: the figures gathered record by record (:class:`Tally`), from a
+  log read back or from a fresh run's journal as it writes.
 * :mod:`.summary`: the figures of a log (:class:`RunReport`), as JSON
   (``<results>.summary.json``) and as the one line a run ends with. Showing them
   as tables is the commands' business (:mod:`bulkops.commands.report`).
@@ -32,12 +34,14 @@ from .reader import (
 from .summary import (
     Latency,
     RunReport,
+    report_of,
     summarize,
     summary_line,
     summary_path,
     to_json,
     write_summary_json,
 )
+from .tally import Tally
 from .writer import ResultJournal, default_results_path, failed_path
 
 __all__ = [
@@ -46,12 +50,14 @@ __all__ = [
     "ResultJournal",
     "ResultsReader",
     "RunReport",
+    "Tally",
     "check_results_path",
     "default_results_path",
     "failed_path",
     "read_done_keys",
     "read_results",
     "record_key",
+    "report_of",
     "summarize",
     "summary_line",
     "summary_path",

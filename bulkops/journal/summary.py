@@ -14,8 +14,8 @@ linear interpolation between the closest ranks (numpy's default), so p50 is the
 median. Latencies are each row's ``elapsed_ms`` (first try to final answer,
 retries and their waits included) over records that reached the network.
 
-Memory stays bounded-ish for a million records: one 64-bit key digest per row
-and one float per record (``array('d')``, 8 MB per million).
+The figures are gathered record by record in a :class:`~.tally.Tally`: from
+the log here (:func:`summarize`), or from a fresh run's journal as it writes.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import math
 import statistics
-from array import array
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,15 +32,12 @@ from types import MappingProxyType
 from typing import Any
 
 from ..files import atomic_write
-from ..keys import DigestMap, key_digest
 from ..model import Detail, Outcome, SenderKind
-from .reader import ResultsReader, record_key
+from .reader import ResultsReader
+from .tally import Tally
 
-#: Outcomes whose rows never reach the network: no latency.
-_UNSENT = frozenset({Outcome.INVALID.value, Outcome.SKIPPED.value})
 _OUTCOME_ORDER = {o.value: i for i, o in enumerate(Outcome)}
 _KIND_ORDER = {k.value: i for i, k in enumerate(SenderKind)}
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,32 +111,17 @@ def summarize(records: Iterable[dict[str, Any]], *, duration_s: float | None = N
     :class:`ResultsReader`, the report counts the torn line it skipped, and any
     :class:`~bulkops.errors.JobFileError` it raises propagates.
     """
-    pair_index: dict[tuple[str, str, str], int] = {}  # (outcome, detail, kind)
-    latest = DigestMap()  # row key digest -> index into pair_index; 10 bytes a row
-    attempts: Counter[int] = Counter()
-    latencies = array("d")
-    calls = throttled = count = 0
-    first_start, last_end = math.inf, -math.inf
+    tally = Tally()
     for record in records:
-        count += 1
-        outcome = str(record.get("outcome") or "")
-        detail = str(record.get("detail") or "")
-        kind = str(record.get("kind") or SenderKind.SHORT_CODE.value)  # logs before issue 10
-        index = pair_index.setdefault((outcome, detail, kind), len(pair_index))
-        latest[_row_digest(record, outcome)] = index
-        tries = _int(record.get("attempts"))
-        attempts[tries] += 1
-        calls += tries
-        throttled += _int(record.get("throttled"))
-        elapsed_ms = _float(record.get("elapsed_ms"))
-        if outcome not in _UNSENT:
-            latencies.append(elapsed_ms)
-        end = _epoch_s(record.get("finished_at"))
-        if end is not None:
-            first_start = min(first_start, end - elapsed_ms / 1000)
-            last_end = max(last_end, end)
-    triples = list(pair_index)
-    by_triple = Counter(triples[i] for i in latest.values())
+        tally.add_record(record)
+    reader_torn = records.torn_line if isinstance(records, ResultsReader) else None
+    return report_of(tally, duration_s=duration_s, torn_lines=0 if reader_torn is None else 1)
+
+
+def report_of(tally: Tally, *, duration_s: float | None = None, torn_lines: int = 0) -> RunReport:
+    """The report of what ``tally`` has counted (see :func:`summarize` for ``duration_s``)."""
+    triples = list(tally.pairs)  # (outcome, detail, kind)
+    by_triple = Counter(triples[i] for i in tally.latest.values())
     by_pair: Counter[tuple[str, str]] = Counter()
     outcomes = {o.value: 0 for o in Outcome}
     kinds: dict[str, dict[str, int]] = {}
@@ -150,65 +131,37 @@ def summarize(records: Iterable[dict[str, Any]], *, duration_s: float | None = N
         per_kind = kinds.setdefault(kind, {o.value: 0 for o in Outcome})
         per_kind[outcome] = per_kind.get(outcome, 0) + n
     details = sorted(by_pair.items(), key=lambda i: (_OUTCOME_ORDER.get(i[0][0], 99), -i[1], i[0]))
-    cuts = percentiles(latencies)
-    has_times = last_end > -math.inf
+    cuts = percentiles(tally.latencies)
+    has_times = tally.last_end > -math.inf
     measured = duration_s is not None
     if duration_s is None and has_times:
-        duration_s = max(0.0, last_end - first_start)
-    reader_torn = records.torn_line if isinstance(records, ResultsReader) else None
+        duration_s = max(0.0, tally.last_end - tally.first_start)
     return RunReport(
-        records=count,
-        rows=len(latest),
+        records=tally.records,
+        rows=len(tally.latest),
         outcomes=MappingProxyType(outcomes),
         details=MappingProxyType(dict(details)),
-        attempts=MappingProxyType(dict(sorted(attempts.items()))),
-        calls=calls,
-        throttled=throttled,
-        latency=Latency(len(latencies), *(cuts or (None, None, None))),
+        attempts=MappingProxyType(dict(sorted(tally.attempts.items()))),
+        calls=tally.calls,
+        throttled=tally.throttled,
+        latency=Latency(len(tally.latencies), *(cuts or (None, None, None))),
         duration_s=duration_s,
         duration_from="run" if measured else "records",
-        started_at=_iso(first_start) if has_times else None,
-        finished_at=_iso(last_end) if has_times else None,
-        torn_lines=0 if reader_torn is None else 1,
+        started_at=_iso(tally.first_start) if has_times else None,
+        finished_at=_iso(tally.last_end) if has_times else None,
+        torn_lines=torn_lines,
         kinds=MappingProxyType(
             dict(sorted(kinds.items(), key=lambda i: _KIND_ORDER.get(i[0], 99)))
         ),
     )
 
 
-def _row_digest(record: dict[str, Any], outcome: str) -> int:
-    """The row a record stands for: its content key, as ``--resume`` uses it.
-
-    A skipped row (a duplicate) shares its key with the row it repeats, so it
-    stands for its own job line instead.
-    """
-    if outcome == Outcome.SKIPPED.value:
-        return key_digest((Detail.DUPLICATE.value, str(record.get("line"))))
-    return key_digest(record_key(record))
-
-
-def _int(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
-def _float(value: Any) -> float:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
-
-
-def _epoch_s(value: Any) -> float | None:
-    if not isinstance(value, str) or not value:
-        return None
+def _iso(epoch_s: float) -> str | None:
+    """UTC ISO 8601 of ``epoch_s``; None when no date has it (a record's absurd elapsed_ms)."""
     try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
+        moment = datetime.fromtimestamp(epoch_s, UTC)
+    except (OverflowError, OSError, ValueError):
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return (moment - _EPOCH).total_seconds()
-
-
-def _iso(epoch_s: float) -> str:
-    moment = datetime.fromtimestamp(epoch_s, UTC)
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
@@ -248,16 +201,23 @@ def summary_path(results_path: str | Path) -> Path:
     return path.with_name(path.stem + ".summary.json")
 
 
-def write_summary_json(report: RunReport, results_path: str | Path) -> Path:
+def write_summary_json(
+    report: RunReport, results_path: str | Path, *, concurrency: Mapping[str, Any] | None = None
+) -> Path:
     """Write :func:`to_json` of ``report`` beside the result log, atomically; returns its path.
 
     The path is :func:`summary_path` of ``results_path``; missing directories are
-    created. Raises :class:`OSError` when it cannot be written (no file is left).
+    created. ``concurrency`` (the run's limit over time, ``{"columns", "points"}``
+    as :class:`bulkops.engine.trace.LimitTrace` gives it) is kept under that key.
+    Raises :class:`OSError` when it cannot be written (no file is left).
     """
     target = summary_path(results_path)
     target.parent.mkdir(parents=True, exist_ok=True)
+    doc = to_json(report)
+    if concurrency is not None:
+        doc["concurrency"] = dict(concurrency)
     with atomic_write(target) as handle:
-        json.dump(to_json(report), handle, indent=2)
+        json.dump(doc, handle, indent=2)
         handle.write("\n")
     return target
 

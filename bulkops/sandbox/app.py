@@ -114,6 +114,7 @@ async def _stats(request: web.Request) -> web.StreamResponse:
 
 async def _reset_stats(request: web.Request) -> web.StreamResponse:
     request.app[STATS].reset()
+    request.app[GATE].restart_schedule()
     return json_response(request.app[STATS].snapshot(world=request.app[WORLD].summary()))
 
 

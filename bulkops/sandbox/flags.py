@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import fields
 
 from ..config import positive_arg
-from .profile import LoadProfile
+from .profile import LoadProfile, Schedule, check_schedule
 from .world import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
 
 
@@ -40,15 +40,38 @@ def _number(
     return parse
 
 
+def parse_schedule(text: str) -> Schedule:
+    """``T:N,T:N,…`` (seconds, requests in flight) as a background schedule.
+
+    E.g. ``0:0,2:4,5:0``: no other traffic, 4 requests in flight from 2 s, none
+    again from 5 s. Raises :class:`argparse.ArgumentTypeError` saying what is wrong.
+    """
+    steps = []
+    for part in text.split(","):
+        t_text, colon, n_text = part.strip().partition(":")
+        try:
+            if not colon:
+                raise ValueError
+            steps.append((float(t_text), int(n_text)))
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{part.strip()!r} is not SECONDS:IN_FLIGHT (e.g. 2:4)"
+            ) from None
+    try:
+        return check_schedule(tuple(steps))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 _COUNT = positive_arg(int)
 _SECONDS = _number(int, low=0)
 _MS = _number(float, low=0)
 _P = _number(float, low=0, high=1)
 
 #: flag, LoadProfile field, type, metavar, help; dest is ``sandbox_<field>``.
-_LOAD_FLAGS: tuple[tuple[str, str, Callable[[str], int | float], str, str], ...] = (
+_LOAD_FLAGS: tuple[tuple[str, str, Callable[[str], object], str, str], ...] = (
     ("--max-in-flight", "max_in_flight", _COUNT, "N",
-     "answer 429/20429 while N requests are being served"),
+     "answer 429/20429 while the account has N requests in flight (other traffic included)"),
     ("--max-per-second", "max_per_second", _COUNT, "N",
      "answer 429/20429 past N requests in any one-second window"),
     ("--retry-after", "retry_after_s", _SECONDS, "S",
@@ -65,6 +88,12 @@ _LOAD_FLAGS: tuple[tuple[str, str, Callable[[str], int | float], str, str], ...]
     ("--seed", "seed", int, "N", "seed the fault and jitter draws, for a reproducible run"),
     ("--hold-writes", "hold_writes_s", _number(float, low=0), "S",
      "hold every write S seconds, then apply it, even if the client gave up"),
+    ("--background-in-flight", "background_in_flight", _number(int, low=0), "N",
+     "other traffic on the account: N requests always in flight, counted against "
+     "--max-in-flight and in the concurrency header"),
+    ("--background-schedule", "background_schedule", parse_schedule, "T:N,...",
+     "other traffic that moves: N in flight from T seconds after the first request, "
+     "e.g. 0:0,2:4,5:0"),
 )  # fmt: skip
 _DEFAULTS = {f.name: f.default for f in fields(LoadProfile)}
 
@@ -81,6 +110,12 @@ def add_load_arguments(parser: argparse.ArgumentParser) -> None:
             metavar=metavar,
             help=help_text,
         )
+    group.add_argument(
+        "--no-concurrency-header",
+        dest="sandbox_concurrency_header",
+        action="store_false",
+        help="leave out the Twilio-Concurrent-Requests header (as a proxy might strip it)",
+    )
 
 
 def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
@@ -115,4 +150,7 @@ def load_profile_from_args(args: argparse.Namespace) -> LoadProfile:
 
     Raises ValueError for an inconsistent set (e.g. probabilities adding up over 1).
     """
-    return LoadProfile(**{field: getattr(args, f"sandbox_{field}") for _, field, *_ in _LOAD_FLAGS})
+    fields = {field: getattr(args, f"sandbox_{field}") for _, field, *_ in _LOAD_FLAGS}
+    return LoadProfile(
+        **fields, concurrency_header=getattr(args, "sandbox_concurrency_header", True)
+    )

@@ -3,12 +3,19 @@
 One middleware wraps every request outside ``/sandbox/``, in this order:
 
 1. count the arrival (:class:`~bulkops.sandbox.stats.Stats`);
-2. refuse with 429/20429 at once if the account is over ``max_in_flight``
-   requests being served or ``max_per_second`` requests admitted in the last
-   second (sliding window), with ``Retry-After`` only if ``retry_after_s`` is set;
+2. refuse with 429/20429 at once if the account is at ``max_in_flight``
+   requests being served (other traffic included: ``background_in_flight`` or
+   the ``background_schedule``) or ``max_per_second`` requests admitted in the
+   last second (sliding window), with ``Retry-After`` only if ``retry_after_s`` is set;
 3. draw a fault (500, 503, drop, stall) with the seeded random generator;
 4. wait the latency (``latency_mean_ms`` ± uniform ``latency_jitter_ms``);
 5. act on the fault, or hand the request to the API.
+
+Every answer (429s and errors too; not a dropped connection) carries
+``Twilio-Concurrent-Requests``: the account's requests in flight when the request
+arrived, other traffic included, itself included if admitted (so on a 429 it is
+the count that left no room). The schedule's clock starts at the first API
+request after start or :meth:`LoadGate.restart_schedule`.
 
 Steps 2–5 happen before any handler runs, so a throttled, failed or dropped
 request has changed nothing in the world and is always safe to retry. A stalled
@@ -23,6 +30,7 @@ unhandled.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import random
 import time
 from collections import deque
@@ -31,7 +39,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from . import problems
-from .profile import LoadProfile
+from .profile import CONCURRENCY_HEADER, LoadProfile
 from .stats import OTHER_ROUTE, Fault, Stats
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -65,6 +73,10 @@ class LoadGate:
         self._rng = random.Random(profile.seed)
         self._in_flight = 0
         self._admitted: deque[float] = deque()
+        self._header = profile.concurrency_header
+        self._schedule_times = [t_s for t_s, _ in profile.background_schedule]
+        self._schedule_counts = [n for _, n in profile.background_schedule]
+        self._schedule_start: float | None = None
         self._closing = asyncio.Event()
         self._retry_after = (
             None if profile.retry_after_s is None else {"Retry-After": str(profile.retry_after_s)}
@@ -87,10 +99,33 @@ class LoadGate:
         """aiohttp ``on_shutdown`` hook: see :meth:`close`."""
         self.close()
 
+    def restart_schedule(self) -> None:
+        """Start the background schedule again at the next API request (a stats reset)."""
+        self._schedule_start = None
+
+    def background_in_flight(self) -> int:
+        """Requests other traffic on the account has in flight now."""
+        times = self._schedule_times
+        if not times or self._schedule_start is None:
+            return self.profile.background_in_flight
+        step = bisect.bisect_right(times, self._clock() - self._schedule_start)
+        return self._schedule_counts[step - 1] if step else self.profile.background_in_flight
+
+    @property
+    def account_in_flight(self) -> int:
+        """The account's requests in flight: clients' being served plus other traffic."""
+        return self._in_flight + self.background_in_flight()
+
     def admit(self) -> bool:
-        """True if a request arriving now is under the limits (it then counts against them)."""
+        """True if a request arriving now is under the limits (it then counts against them).
+
+        The first request after start or :meth:`restart_schedule` starts the
+        background schedule's clock.
+        """
         profile = self.profile
-        if profile.max_in_flight is not None and self._in_flight >= profile.max_in_flight:
+        if self._schedule_start is None:
+            self._schedule_start = self._clock()
+        if profile.max_in_flight is not None and self.account_in_flight >= profile.max_in_flight:
             return False
         if profile.max_per_second is not None:
             now = self._clock()
@@ -120,11 +155,11 @@ class LoadGate:
         stats = self.stats
         second = stats.arrived(request.method, route_of(request))
         if not self.admit():
-            stats.throttle(second)
-            stats.answered(429)
-            return problems.too_many_requests().response(headers=self._retry_after)
+            return self._refuse(second)
         self._in_flight += 1
         stats.began()
+        count = self.account_in_flight
+        stats.level(second, count)
         status = 500
         try:
             response = await self._serve(request, handler)
@@ -132,9 +167,13 @@ class LoadGate:
                 status = 0
                 return web.Response()
             status = response.status
+            if self._header:
+                response.headers[CONCURRENCY_HEADER] = str(count)
             return response
         except web.HTTPException as exc:
             status = exc.status
+            if self._header:
+                exc.headers[CONCURRENCY_HEADER] = str(count)
             raise
         except asyncio.CancelledError:
             status = 0
@@ -144,6 +183,18 @@ class LoadGate:
             stats.ended()
             if status:
                 stats.answered(status)
+
+    def _refuse(self, second: int) -> web.Response:
+        """The 429 of a request the account has no room for, counted."""
+        stats = self.stats
+        stats.throttle(second)
+        stats.answered(429)
+        count = self.account_in_flight
+        stats.level(second, count)
+        headers = dict(self._retry_after or {})
+        if self._header:
+            headers[CONCURRENCY_HEADER] = str(count)
+        return problems.too_many_requests().response(headers=headers)
 
     async def _serve(self, request: web.Request, handler: Handler) -> web.StreamResponse | None:
         """The response, or None if the connection was dropped."""

@@ -51,8 +51,11 @@ class Stats:
         self.faults: Counter[Fault] = Counter({fault: 0 for fault in Fault})
         self.peak_in_flight = self.in_flight
         self.peak_per_second = 0
+        #: The most requests the account had in flight, other traffic included.
+        self.peak_account_in_flight = 0
         self.per_second: list[int] = []
         self.throttled_per_second: list[int] = []
+        self.account_in_flight_per_second: list[int] = []
         self._window: deque[float] = deque()
 
     def arrived(self, method: str, route: str = OTHER_ROUTE) -> int:
@@ -78,6 +81,7 @@ class Stats:
             grow = second + 1 - len(per_second)
             per_second.extend([0] * grow)
             self.throttled_per_second.extend([0] * grow)
+            self.account_in_flight_per_second.extend([0] * grow)
         per_second[second] += 1
         return second
 
@@ -86,6 +90,14 @@ class Stats:
         self.in_flight += 1
         if self.in_flight > self.peak_in_flight:
             self.peak_in_flight = self.in_flight
+
+    def level(self, second: int, account_in_flight: int) -> None:
+        """The account had ``account_in_flight`` in flight when a request arrived in ``second``."""
+        if account_in_flight > self.peak_account_in_flight:
+            self.peak_account_in_flight = account_in_flight
+        peaks = self.account_in_flight_per_second
+        if second < len(peaks) and account_in_flight > peaks[second]:
+            peaks[second] = account_in_flight
 
     def ended(self) -> None:
         """An admitted request finished (answered, dropped or cancelled)."""
@@ -121,9 +133,11 @@ class Stats:
             "in_flight": self.in_flight,
             "peak_in_flight": self.peak_in_flight,
             "peak_per_second": self.peak_per_second,
+            "peak_account_in_flight": self.peak_account_in_flight,
             "per_second": {
                 "requests": self.per_second + [0] * pad,
                 "throttled": self.throttled_per_second + [0] * pad,
+                "account_in_flight": self.account_in_flight_per_second + [0] * pad,
             },
         }
         if world is not None:

@@ -7,7 +7,8 @@ It owns, one module each:
   APIs (:func:`read_page`), and the values that cross the wire (:class:`Request`,
   :class:`Reply`, :data:`Resource`), with paths from Twilio's OpenAPI specs;
 - :mod:`~bulkops.twilio.answers`: mapping an HTTP answer to a :class:`Reply` or a
-  typed :mod:`bulkops.errors` exception, reading ``Retry-After``;
+  typed :mod:`bulkops.errors` exception, reading ``Retry-After`` and the
+  account's requests in flight (``Twilio-Concurrent-Requests``);
 - :mod:`~bulkops.twilio.codes`: the Twilio error codes callers act on, by name;
 - :mod:`~bulkops.twilio.client`: the HTTP client, :class:`TwilioClient`, whose
   one request path is :meth:`TwilioClient.send`;
@@ -29,11 +30,18 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .answers import error_for, parse_retry_after, reply_for
+    from .answers import (
+        error_for,
+        parse_in_flight,
+        parse_retry_after,
+        reply_for,
+        reply_unread,
+    )
     from .client import TwilioClient
     from .codes import TwilioCode
     from .listing import MAX_PAGE_SIZE, PageApi, Pager, ServiceLister, ServiceNotFound
     from .wire import (
+        CONCURRENCY_HEADER,
         Reply,
         Request,
         Resource,
@@ -46,7 +54,10 @@ if TYPE_CHECKING:
 #: Where each public name lives. Loaded on first use (PEP 562), so the engine can
 #: import :mod:`.wire` and :mod:`.codes` without loading the client and aiohttp.
 _HOME = {
+    "CONCURRENCY_HEADER": "wire",
     "error_for": "answers",
+    "parse_in_flight": "answers",
+    "reply_unread": "answers",
     "parse_retry_after": "answers",
     "read_page": "wire",
     "reply_for": "answers",
@@ -73,6 +84,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "CONCURRENCY_HEADER",
     "MAX_PAGE_SIZE",
     "PageApi",
     "Pager",
@@ -87,7 +99,9 @@ __all__ = [
     "build_request",
     "error_for",
     "list_path",
+    "parse_in_flight",
     "parse_retry_after",
     "read_page",
     "reply_for",
+    "reply_unread",
 ]

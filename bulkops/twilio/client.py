@@ -2,11 +2,12 @@
 
 Every non-success answer becomes a typed :mod:`bulkops.errors` exception
 (see :mod:`bulkops.twilio.answers`) carrying status, Twilio code, message and
-Retry-After; no answer at all becomes a :class:`~bulkops.errors.TransportError`
-with its network cause (:mod:`bulkops.twilio.network`). Messages name the method
-and path only: never the URL's query, a header or a credential. Calls go through
-the run's proxy and trust its CA bundle (:class:`~bulkops.egress.Egress`), to
-both APIs' hosts alike.
+Retry-After; replies and errors carry the account's requests in flight from the
+``Twilio-Concurrent-Requests`` header; no answer at all becomes a
+:class:`~bulkops.errors.TransportError` with its network cause
+(:mod:`bulkops.twilio.network`). Messages name the method and path only: never
+the URL's query, a header or a credential. Calls go through the run's proxy and
+trust its CA bundle (:class:`~bulkops.egress.Egress`), to both APIs' hosts alike.
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ from .._version import __version__
 from ..config import Credentials, RunConfig, api_base_for
 from ..egress import Egress
 from ..model import SenderKind
-from .answers import error_for, reply_for
+from .answers import error_for, parse_in_flight, reply_for, reply_unread
 from .network import connect_timeout_s, ssl_context, transport_error
 from .wire import (
     API_2010_PREFIX,
+    CONCURRENCY_HEADER,
     Listed,
     Reply,
     Request,
@@ -141,8 +143,12 @@ class TwilioClient:
             egress=config.egress,
         )
 
-    async def send(self, request: Request) -> Reply:
+    async def send(self, request: Request, *, read_body: bool = True) -> Reply:
         """Make one request; a 2xx is a :class:`Reply`, anything else a typed error.
+
+        With ``read_body=False`` a 2xx's body is only checked to be JSON, not
+        parsed, and the reply's ``body`` is None (see
+        :func:`~bulkops.twilio.answers.reply_unread`).
 
         ``request.path`` must start with ``/``: it is asked of this client's own base
         URLs only (ValueError otherwise), since the session sends credentials with
@@ -171,14 +177,21 @@ class TwilioClient:
             ) as response:
                 raw = await response.read()
                 status = response.status
-                retry_after = response.headers.get("Retry-After")
+                headers = response.headers
+                in_flight = parse_in_flight(headers.get(CONCURRENCY_HEADER))
         except (TimeoutError, aiohttp.ClientError) as exc:
             write = request.method != "GET"
             raise transport_error(exc, target=request.target, write=write) from None
         if 200 <= status < 300:
-            return reply_for(status, raw, target=request.target)
+            answer = reply_for if read_body else reply_unread
+            return answer(status, raw, target=request.target, account_in_flight=in_flight)
         raise error_for(
-            status, raw, retry_after=retry_after, target=request.target, now=self._now()
+            status,
+            raw,
+            retry_after=headers.get("Retry-After"),
+            target=request.target,
+            now=self._now(),
+            account_in_flight=in_flight,
         )
 
     def first_page_url(

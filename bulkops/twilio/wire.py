@@ -25,6 +25,7 @@ and the account's Messaging Services themselves, ``GET /v1/Services`` (query:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlencode, urlsplit
@@ -32,6 +33,10 @@ from urllib.parse import urlencode, urlsplit
 from ..errors import PermanentError
 from ..model import AccountListing, Op, SenderKind
 
+#: Text that ``application/x-www-form-urlencoded`` leaves as it is.
+_UNRESERVED = re.compile(
+    r"[A-Za-z0-9_.\-]+=[A-Za-z0-9_.\-]*(?:&[A-Za-z0-9_.\-]+=[A-Za-z0-9_.\-]*)*"
+)
 #: A Twilio resource as its JSON object, e.g. one short code of a service.
 Resource = dict[str, Any]
 #: A form body as ordered ``(field, value)`` pairs, before url-encoding.
@@ -54,8 +59,19 @@ class Request:
 
     @property
     def encoded_form(self) -> bytes | None:
-        """The form as an ``application/x-www-form-urlencoded`` body; None when empty."""
-        return urlencode(self.form).encode() if self.form else None
+        """The form as an ``application/x-www-form-urlencoded`` body; None when empty.
+
+        Names and values of letters, digits and ``_.-`` (every SID) need no
+        quoting: joined as they are, they are what ``urlencode`` gives, for a
+        third of its cost on the per-row path.
+        """
+        form = self.form
+        if not form:
+            return None
+        joined = "&".join([f"{name}={value}" for name, value in form])
+        if _UNRESERVED.fullmatch(joined):
+            return joined.encode()
+        return urlencode(form).encode()
 
     @property
     def target(self) -> str:
@@ -75,12 +91,22 @@ class Request:
         return f"{shown}\t{form}" if self.form else shown
 
 
+#: Twilio's count of the account's requests in flight, sent on its API answers
+#: ("Monitor Twilio response headers like Twilio-Concurrent-Requests",
+#: https://www.twilio.com/docs/api/errors/20429). Twilio's helper libraries do
+#: not expose it; bulkops steers its concurrency by it (:mod:`bulkops.engine.inflight`).
+CONCURRENCY_HEADER = "Twilio-Concurrent-Requests"
+
+
 @dataclass(frozen=True, slots=True)
 class Reply:
     """A successful (2xx) answer: its HTTP status and parsed JSON body (None when empty)."""
 
     status: int
     body: Any
+    #: The account's requests in flight as Twilio counted them when this request
+    #: arrived, itself included (:data:`CONCURRENCY_HEADER`); None when not sent.
+    account_in_flight: int | None = None
 
 
 def _collection(kind: SenderKind, service_sid: str) -> str:
@@ -197,6 +223,7 @@ def read_page(reply: Reply, listed: Listed, *, target: str) -> tuple[list[Resour
 
 __all__ = [
     "API_2010_PREFIX",
+    "CONCURRENCY_HEADER",
     "SERVICES",
     "Form",
     "Listed",

@@ -1,0 +1,112 @@
+"""What the account-limit scenarios share: the ideal time, one measured run, the table.
+
+Every scenario here holds each admitted request ``LATENCY_MS`` (40 ms, where
+loopback overhead is small) and refuses with 429/20429 past the account's
+limit, other traffic included; every answer carries Twilio-Concurrent-Requests.
+"Ideal" is rows × 40 ms ÷ the slots the account has free (its limit minus other
+traffic, integrated over time when that moves). A client's time is its whole
+wall time minus its start-up (the same tool's one-row run, measured once per
+benchmark): what is left is finding the limit, the calls and the 429s.
+bulkops runs at ``--concurrency 100 --rate 0`` (the account's limit is what it
+must find); the peers at concurrency 100 retry 429s as they naturally do (raw
+loops: a fixed 50 ms sleep, at most 200 tries; Twilio's library: not at all).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ..report import fmt, table
+from ..runner import Bench, ToolRun, failure, run_bulkops, run_peer
+
+LATENCY_MS = 40
+CONCURRENCY = 100
+RAW_MAX_ATTEMPTS = 200
+TOOLS = ("bulkops", "raw_aiohttp", "aiometer", "twilio_lib")
+#: Other traffic over time: (seconds since the first request, requests in flight).
+Schedule = Sequence[tuple[float, int]]
+
+
+def ideal_s(rows: int, limit: int, schedule: Schedule = (), *, step_s: float = 0.001) -> float:
+    """Seconds for ``rows`` calls of 40 ms in the slots other traffic leaves free."""
+    work = rows * LATENCY_MS / 1000
+    t = 0.0
+    while work > 0:
+        others = [n for at, n in schedule if at <= t]
+        work -= max(0, limit - (others[-1] if others else 0)) * step_s
+        t += step_s
+    return round(t, 3)
+
+
+def sandbox_flags(limit: int, *extra: str) -> tuple[str, ...]:
+    return ("--max-in-flight", str(limit), "--latency-ms", str(LATENCY_MS), *extra)
+
+
+def run_tool(bench: Bench, tool: str, job: Path, sandbox: Any, *, concurrency: int) -> ToolRun:
+    """``tool`` on ``job`` against ``sandbox`` as these scenarios run it."""
+    if tool == "bulkops":
+        return run_bulkops(bench, job, sandbox, "--rate", "0", "--concurrency", str(concurrency))
+    return run_peer(
+        bench, tool, job, sandbox, concurrency=concurrency, max_attempts=RAW_MAX_ATTEMPTS
+    )
+
+
+def measure(  # noqa: PLR0913 - the run's place, then one keyword per knob of the scenario
+    bench: Bench,
+    tool: str,
+    job: Path,
+    flags: Sequence[str],
+    *,
+    rows: int,
+    ideal: float,
+    concurrency: int = CONCURRENCY,
+) -> dict[str, Any]:
+    """One run of ``tool`` against a fresh sandbox with ``flags``: time, 429s, what got done."""
+    with bench.sandbox(job, *flags) as sandbox:
+        sandbox.reset_stats()
+        result = run_tool(bench, tool, job, sandbox, concurrency=concurrency)
+        stats = sandbox.stats()
+    return entry(bench, result, stats, rows=rows, ideal=ideal)
+
+
+def entry(
+    bench: Bench, result: ToolRun, stats: dict[str, Any], *, rows: int, ideal: float
+) -> dict[str, Any]:
+    """The figures of one run, as the scenarios report them."""
+    startup = bench.startup_s(result.tool)
+    time_s = max(result.child.wall_s - startup, 0.0)
+    requests = stats["requests"]
+    return {
+        "error": failure(result),
+        "succeeded": result.succeeded,
+        "rows": rows,
+        "wall_s": round(result.child.wall_s, 3),
+        "startup_s": round(startup, 3),
+        "time_s": round(time_s, 3),
+        "time_over_ideal": round(time_s / ideal, 3),
+        "requests": requests,
+        "throttled": stats["throttled"],
+        "throttled_share": round(stats["throttled"] / requests, 4) if requests else None,
+        "peak_account_in_flight": stats.get("peak_account_in_flight"),
+        "timeline": stats["per_second"],
+        "run": result.summary(),
+    }
+
+
+def tools_table(tools: dict[str, dict[str, Any]]) -> str:
+    head = ["client", "succeeded", "time s", "÷ ideal", "requests", "429 share", "peak in flight"]
+    rows = [
+        [
+            name + (f" ({t['error']})" if t["error"] else ""),
+            f"{t['succeeded']:,}/{t['rows']:,}",
+            fmt(t["time_s"], 2),
+            fmt(t["time_over_ideal"], 2),
+            f"{t['requests']:,}",
+            fmt(t["throttled_share"], 3),
+            str(t["peak_account_in_flight"]),
+        ]
+        for name, t in tools.items()
+    ]
+    return table(head, rows)

@@ -1,0 +1,57 @@
+"""Other traffic that moves: limit 12, other traffic 0, then 4 for 3 s, then 0 again.
+
+The sandbox's schedule (from the first request) holds 4 of the account's 12
+slots from 1.5 s to 4.5 s, as the account's production traffic would. Ideal
+integrates the free slots over time. Goals: bulkops within 1.2× ideal, at most
+3 % of its requests answered 429, every row done.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..report import goal
+from ..runner import Bench
+from .account import TOOLS, ideal_s, measure, sandbox_flags, tools_table
+
+LIMIT = 12
+SCHEDULE = ((0.0, 0), (1.5, 4), (4.5, 0))
+NAME = "moving_limit"
+
+
+def run(bench: Bench) -> dict[str, Any]:
+    rows = 600 if bench.quick else 1500
+    ideal = ideal_s(rows, LIMIT, SCHEDULE)
+    job = bench.job(rows)
+    schedule = ",".join(f"{t:g}:{n}" for t, n in SCHEDULE)
+    flags = sandbox_flags(LIMIT, "--background-schedule", schedule)
+    tools = {tool: measure(bench, tool, job, flags, rows=rows, ideal=ideal) for tool in TOOLS}
+    ours = tools["bulkops"]
+    return {
+        "rows": rows,
+        "limit": LIMIT,
+        "schedule": [list(step) for step in SCHEDULE],
+        "ideal_s": ideal,
+        "tools": tools,
+        "goals": [
+            goal("moving other traffic: bulkops time ÷ ideal", ours["time_over_ideal"], "<=", 1.2),
+            goal(
+                "moving other traffic: share of requests answered 429",
+                ours["throttled_share"],
+                "<=",
+                0.03,
+            ),
+            goal(
+                "moving other traffic: share of rows succeeded", ours["succeeded"] / rows, ">=", 1.0
+            ),
+        ],
+    }
+
+
+def markdown(section: dict[str, Any]) -> str:
+    steps = ", ".join(f"{n} from {t:g} s" for t, n in section["schedule"])
+    return (
+        f"### 8. Moving other traffic (limit {section['limit']}, 40 ms; other traffic {steps}; "
+        f"{section['rows']:,} rows, ideal {section['ideal_s']:.2f} s)\n\n"
+        + tools_table(section["tools"])
+    )

@@ -1,0 +1,283 @@
+"""Sit at the account's real limit, steered by Twilio's own count: a pure controller.
+
+Twilio limits an account by requests in flight, shared with everything else the
+account does, and gives the account's count on every answer
+(``Twilio-Concurrent-Requests``; https://www.twilio.com/docs/api/errors/20429).
+With ``H`` that count when a call arrived and ``mine`` this run's calls in flight
+when it was sent, ``H - mine`` is everyone else: other processes, the account's
+production traffic. It can only undercount them (calls the account finished but
+whose answers are unread still count as mine, another process may pause for a
+moment), so ``others`` is the most seen over the last ``others_ticks`` round
+trips; an answer sent before the latest 429 is old news.
+
+* **The account's limit** is learnt from the counts 429s come at, with a probe of
+  one more now and then (:class:`~bulkops.engine.account_limit.LimitLearner`).
+* **The window** is ``limit - others``: the account's total sits at its limit. It
+  shrinks at once when others rise (a 429 takes one more off), else moves once a
+  round trip (a tick); never above ``ceiling`` (``--concurrency``) nor below
+  ``floor``. It opens at ``initial_limit`` until the first answers tell.
+* **Sharing, no coordinator.** Room is taken back half a tick at a time, alone
+  too (a process that only paused finds most of its slots). One tick in
+  ``share_every_ticks`` a run holding all it can leaves a slot free, so a run
+  knocking on a full account gets in (0.5 % of a limit of 10). The smaller share
+  takes room first (the larger waits ``patience_ticks``); a share two larger
+  than all the others together gives a slot back each tick, half as often each
+  time nobody takes it (production traffic does not grow into room). Two runs
+  on one account settle on halves.
+* **No room at all** (``others >= limit``): the window stays at ``floor`` and each
+  such 429 pauses every call ``pause_initial_s`` (a newcomer knocking, at most 50
+  a second) for ``knock_s``, then doubling up to ``pause_cap_s``: sparse probes.
+* **Retry-After** is the throttled call's own wait (:mod:`bulkops.engine.calls`):
+  the window already fits, so the others go on.
+
+Without the header (a proxy stripped it) :class:`~bulkops.engine.adaptive.AimdController`
+steers; once a header has been seen, answers without one change nothing. How
+the settings (:class:`~bulkops.engine.inflight_settings.InFlightSettings`) were
+chosen is in ``benchmarks/README.md``. Nothing here sleeps, logs or touches
+asyncio; time comes from ``clock`` (seconds). Each ``on_*`` method returns
+whether :attr:`InFlightController.limit` changed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from ..retry import capped_doubling
+from .account_limit import LimitLearner, RecentMost
+from .adaptive import AimdController, AimdSettings, Ticket
+from .inflight_settings import InFlightSettings
+
+_AIMD_DEFAULTS = AimdSettings()
+_DEFAULTS = InFlightSettings()
+
+
+class InFlightController:
+    """A run's window of calls in flight, between ``floor`` and ``ceiling``.
+
+    Steered by ``Twilio-Concurrent-Requests`` when answers carry it, else by
+    :attr:`aimd` (an :class:`AimdController` built from ``aimd_settings``); it
+    starts at ``settings.initial_limit``. Raises ValueError for a ``ceiling``
+    below ``settings.floor``.
+    """
+
+    def __init__(
+        self,
+        ceiling: int,
+        *,
+        clock: Callable[[], float],
+        aimd_settings: AimdSettings = _AIMD_DEFAULTS,
+        settings: InFlightSettings = _DEFAULTS,
+    ) -> None:
+        if ceiling < settings.floor:
+            raise ValueError(f"ceiling must be at least floor ({settings.floor}), got {ceiling!r}")
+        self.ceiling = ceiling
+        self.settings = settings
+        self._clock = clock
+        #: The fallback, in charge until an answer carries the header.
+        self.aimd = AimdController(ceiling, clock=clock, settings=aimd_settings)
+        #: True once an answer carried the header: from then on it steers.
+        self.steered = False
+        self._fallen_back = False  # an answer without the header came first: AIMD steers
+        self._limit = min(ceiling, settings.initial_limit)
+        #: What the answers tell of the account's limit.
+        self.learner = LimitLearner(
+            floor=settings.floor, probe_interval_s=settings.probe_interval_s
+        )
+        #: The account's requests in flight: the most counted over the last round trip.
+        self._count = RecentMost(1)
+        #: Everyone else's requests in flight: the most over the last ``others_ticks``.
+        self._others = RecentMost(settings.others_ticks)
+        # _news_at: when the call that told us ``others`` started.
+        self._news_at = self._next_tick = self._paused_until = self._cut_at = -math.inf
+        self._ticks = self._room_ticks = self._gift_tick = 0
+        self._rtt_s = 0.0
+        self._gift_wait = 1  # ticks between slots given back; doubles when one goes unclaimed
+        self._gift_open = self._released = False
+        self._knocking_since: float | None = None  # when 429s without any room began
+        self._doublings = 0
+
+    @property
+    def limit(self) -> int:
+        """How many calls this run may have in flight now."""
+        return self.aimd.limit if self._fallen_back and not self.steered else self._limit
+
+    @property
+    def account_limit(self) -> int | None:
+        """The account's limit as learnt from 429s; None until the first."""
+        return self.learner.limit
+
+    @property
+    def paused_until(self) -> float:
+        """When every call may start again (the clock's seconds; -inf: never paused)."""
+        return self._paused_until if self.steered else self.aimd.paused_until
+
+    def pause_remaining_s(self) -> float:
+        """Seconds every call must still wait before starting; 0 when none."""
+        return max(0.0, self.paused_until - self._clock())
+
+    def on_start(self, mine: int) -> Ticket:
+        """Call just before sending; ``mine`` is this run's calls in flight, this one included."""
+        return Ticket(self.aimd.epoch, self._clock(), mine)
+
+    def on_answer(self, ticket: Ticket, account_in_flight: int | None) -> bool:
+        """The account admitted the call (any answer but 429, 5xx or none), with its count."""
+        if account_in_flight is None:
+            return False if self.steered else self._fall_back(self.aimd.on_success(ticket))
+        now = self._clock()
+        self._steer_by_header()
+        weight = self.settings.rtt_weight if self._rtt_s else 1.0
+        self._rtt_s += (now - ticket.started_s - self._rtt_s) * weight
+        self._knocking_since = None
+        learner = self.learner
+        learner.admitted(account_in_flight)
+        if ticket.started_s < self._news_at:
+            return False  # older than what we know of the others
+        self._news_at = ticket.started_s
+        self._see(account_in_flight, account_in_flight - ticket.mine)
+        if learner.limit is None:  # slow start: nothing refused yet
+            before = self._limit
+            self._limit = min(before + 1, self.ceiling)
+            return self._limit != before
+        if learner.probe_due(now) and self._limit == self._cap() < self.ceiling:
+            learner.probe(now)  # held by the account's limit for a while: has it risen?
+        return self._steer(now)
+
+    def on_throttle(
+        self, ticket: Ticket, account_in_flight: int | None, retry_after_s: float | None = None
+    ) -> bool:
+        """A 429 with the count that left no room: learn the limit, fit the window to it.
+
+        ``retry_after_s`` spaces the probes (and reaches the AIMD fallback).
+        """
+        if retry_after_s is not None:
+            self.learner.retry_after(retry_after_s)
+        if account_in_flight is None:
+            if not self.steered:
+                return self._fall_back(self.aimd.on_throttle(ticket, retry_after_s))
+            before = self._limit  # a 429 without a count: one fewer, to be safe
+            self._limit = max(self.settings.floor, before - 1)
+            return self._limit != before
+        now = self._clock()
+        self._steer_by_header()
+        self._news_at = max(self._news_at, ticket.started_s)
+        self._see(account_in_flight, account_in_flight - (ticket.mine - 1))  # not let in
+        self.learner.refused(account_in_flight, now)
+        if self._cap_raw() < 1:  # no room at all: everyone waits
+            self._pause(now)
+        before = self._limit
+        echo = ticket.started_s < self._cut_at  # sent before the last cut: same overshoot
+        self._limit = min(self._cap(), before if echo else max(self.settings.floor, before - 1))
+        self._cut_at = now
+        self._room_ticks = 0
+        return self._limit != before
+
+    @property
+    def others(self) -> int:
+        """Everyone else's requests in flight, as recent answers showed (0 before any)."""
+        return self._others.value or 0
+
+    @property
+    def account_in_flight(self) -> int | None:
+        """The account's requests in flight, the most counted over the last round trip."""
+        return self._count.value
+
+    def _see(self, count: int, others: int) -> None:
+        """Fold in one answer's count and others: a rise at once, a fall a few ticks on."""
+        self._others.see(others)
+        self._count.see(count)
+
+    def _fall_back(self, moved: bool) -> bool:
+        """No header on the first answers: AIMD steers from here (its window, its slow start)."""
+        first, self._fallen_back = not self._fallen_back, True
+        return moved or (first and self.aimd.limit != self._limit)
+
+    def _steer_by_header(self) -> None:
+        if not self.steered:
+            self.steered = True
+            if self._fallen_back:
+                self._limit = self.aimd.limit
+
+    def _cap_raw(self) -> int:
+        """What is left of the account's limit for this run: the limit less the others."""
+        assert self.learner.limit is not None
+        return self.learner.limit - self.others
+
+    def _cap(self) -> int:
+        """:meth:`_cap_raw` within floor and ceiling."""
+        return min(self.ceiling, max(self.settings.floor, self._cap_raw()))
+
+    def _pause(self, now: float) -> None:
+        """Pause every call: a knock, or (after ``knock_s`` of them) a doubling wait."""
+        settings = self.settings
+        if self._knocking_since is None:
+            self._knocking_since = now
+            self._doublings = 0
+        elif now - self._knocking_since >= settings.knock_s:
+            self._doublings += 1
+        wait_s = capped_doubling(settings.pause_initial_s, self._doublings, settings.pause_cap_s)
+        self._paused_until = max(self._paused_until, now + wait_s)
+
+    def _steer(self, now: float) -> bool:
+        """Fit the window to ``limit - others`` after an admitted call (see the module)."""
+        cap = self._cap()
+        limit, others = self._limit, self.others
+        if limit > cap:  # others rose: make room at once
+            self._limit = cap
+            self._room_ticks = 0
+            return True
+        if now < self._next_tick:
+            return False
+        self._next_tick = now + 0.9 * self._rtt_s  # about once a round trip
+        self._ticks += 1
+        self._others.tick()
+        self._count.tick()
+        if self.others < others:  # they fell: the window may grow into it
+            others, cap = self.others, self._cap()
+        return self._tick(limit, cap, others)
+
+    def _tick(self, limit: int, cap: int, others: int) -> bool:
+        """Once a round trip: share, take room or give some back."""
+        before = limit
+        if self._released:  # the slot left free last tick: take it back unless someone did
+            self._released = False
+            if limit < cap:
+                self._limit = limit = limit + 1
+        room = cap - limit
+        if room == 0 and self._ticks % self.settings.share_every_ticks == 0:
+            if limit > self.settings.floor:  # full: leave a slot for a newcomer, one tick
+                self._limit = limit - 1
+                self._released = True
+        elif others == 0:  # alone: half the room a round trip, in case the others only paused
+            self._limit = limit + (room + 1) // 2
+            self._room_ticks = 0
+        elif room > 0:
+            self._take_room(limit, others, room)
+        else:
+            self._give_back(limit, others)
+        return self._limit != before
+
+    def _take_room(self, limit: int, others: int, room: int) -> None:
+        if limit > others and self._room_ticks < self.settings.patience_ticks:
+            self._room_ticks += 1  # the larger share waits its turn
+            return
+        if self._gift_open:  # nobody took what was given back: give less often
+            self._gift_open = False
+            self._gift_wait = min(self._gift_wait * 2, 1024)
+        self._limit = limit + (room + 1) // 2
+        self._room_ticks = 0
+
+    def _give_back(self, limit: int, others: int) -> None:
+        """Full, with others on the account: a share two larger than theirs gives one back."""
+        if self._gift_open:  # the slot given back was taken: the others want room
+            self._gift_open = False
+            self._gift_wait = 1
+        self._room_ticks = 0
+        due = self._ticks - self._gift_tick >= self._gift_wait
+        if limit - others >= 2 and limit > self.settings.floor and due:
+            self._limit = limit - 1
+            self._gift_tick = self._ticks
+            self._gift_open = True
+
+
+__all__ = ["InFlightController", "InFlightSettings"]
