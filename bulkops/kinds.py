@@ -86,6 +86,11 @@ class KindSpec:
         object.__setattr__(self, "sid_pattern", pattern)
 
     @property
+    def a_label(self) -> str:
+        """The label with its article, for messages: ``a phone number``, ``an alpha sender ID``."""
+        return ("an " if self.label[0] in "aeiou" else "a ") + self.label
+
+    @property
     def identity_field(self) -> str:
         """The resource field a job names the sender by: its text if created by text, else sid."""
         return self.number_field if self.creates_by_text else "sid"

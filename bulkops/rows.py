@@ -160,8 +160,8 @@ def sender_kind(value: str, column: SenderColumn, kind_cell: str = "") -> Sender
     ):
         return declared
     if inferred is not None:
-        return f"{column.name} {value!r} is a {inferred.spec.label}, but kind is {declared.value}"
-    return f"{column.name} {value!r} is not a {spec.label} ({_forms(declared)})"
+        return f"{column.name} {value!r} is {inferred.spec.a_label}, but kind is {declared.value}"
+    return f"{column.name} {value!r} is not {spec.a_label} ({_forms(declared)})"
 
 
 def _shown_kind(cells: Cells, column: SenderColumn) -> SenderKind | None:
@@ -178,7 +178,7 @@ def _forms(kind: SenderKind) -> str:
 
 def _no_sender() -> str:
     return "not a sender: expected " + "; ".join(
-        f"a {kind.spec.label} ({_forms(kind)})" for kind in SenderKind
+        f"{kind.spec.a_label} ({_forms(kind)})" for kind in SenderKind
     )
 
 

@@ -163,15 +163,34 @@ def test_detach_and_fetch_of_an_alpha_sender_address_its_sid_in_that_service() -
     ]  # fmt: skip
 
 
-def test_an_alpha_sender_the_service_lacks_is_not_attached_or_not_found_without_a_call() -> None:
-    """detach: succeeded/not_attached; fetch: failed/not_found; only the one listing is made."""
+def test_an_alpha_sender_the_service_lacks_is_not_attached_or_not_found_by_its_list() -> None:
+    """detach: succeeded/not_attached; fetch: failed/not_found, asking Twilio (the list afresh)."""
     api = Twilio({mg(1): {ALPHA: {ai(1): "Other"}}})
     journal = run([alpha(2, Op.DETACH, mg(1)), alpha(3, Op.FETCH, mg(1), "Nope")], api)
     detach, fetch = journal.by_line()[2], journal.by_line()[3]
     assert (detach.outcome, detach.detail) == (Outcome.SUCCEEDED, Detail.NOT_ATTACHED)
-    assert (fetch.outcome, fetch.detail) == (Outcome.FAILED, Detail.NOT_FOUND)
+    assert (fetch.outcome, fetch.detail, fetch.attempts) == (Outcome.FAILED, Detail.NOT_FOUND, 1)
     assert "is not among" in (fetch.message or "")
-    assert api.calls == [("GET", f"/v1/Services/{mg(1)}/AlphaSenders")]
+    assert api.calls == [("GET", f"/v1/Services/{mg(1)}/AlphaSenders")] * 2
+
+
+def test_a_fetch_of_an_alpha_sender_sees_what_changed_since_the_list_was_read() -> None:
+    """A text someone adds after the run listed the service is fetched, not found absent."""
+
+    class AddedMeanwhile(Twilio):
+        async def send(self, request: Request) -> Reply:
+            reply = await super().send(request)
+            self.pool(mg(1), ALPHA).setdefault(ai(2), "Late")  # after the first list
+            return reply
+
+    api = AddedMeanwhile({mg(1): {ALPHA: {ai(1): "Other"}}})
+    rows = [alpha(2, Op.DETACH, mg(1), "Nope"), alpha(3, Op.FETCH, mg(1), "Late")]
+    journal = run(rows, api, concurrency=1)
+    fetched = journal.by_line()[3]
+    assert (fetched.outcome, fetched.detail, fetched.sender_sid) == (
+        Outcome.SUCCEEDED, Detail.FETCHED, ai(2),
+    )  # fmt: skip
+    assert fetched.attempts == 2  # the list, then the GET of its AI SID
 
 
 def test_what_the_run_creates_is_found_later_without_listing_again() -> None:

@@ -152,6 +152,23 @@ async def test_retries_exhausted_aborts_and_keeps_the_old_snapshot(tmp_path: Pat
 
 
 @pytest.mark.asyncio
+async def test_an_api_it_cannot_reach_is_one_line_naming_the_cause(tmp_path: Path) -> None:
+    """Nothing listening: the abort says what failed, with no HTTP status it never got."""
+    async with Sandbox(world=world_with({})) as sb:
+        closed = sb.base_url  # the port is closed once the sandbox has stopped
+        credentials = credentials_of(sb)
+    with pytest.raises(RunAborted) as caught:
+        await export([mg(1)], tmp_path / "s.csv", connection=Connection(
+            base_url=closed, credentials=credentials))  # fmt: skip
+    reason = caught.value.reason
+    assert reason == (
+        f"listing {mg(1)} ShortCodes: cannot reach the API: "
+        f"GET /v1/Services/{mg(1)}/ShortCodes: connection refused"
+    )
+    assert "None" not in reason
+
+
+@pytest.mark.asyncio
 async def test_unknown_service_is_a_usage_error_and_writes_nothing(tmp_path: Path) -> None:
     """A 404 names the service, raises a UsageError (exit 2) and leaves no file behind."""
     out = tmp_path / "snapshot.csv"

@@ -159,6 +159,24 @@ def test_json_lines_name_senders_and_kinds_per_line(tmp_path: Path) -> None:
     assert "but kind is phone_number" in rows[2].problem
 
 
+@pytest.mark.parametrize(
+    ("header", "cells", "problem"),
+    [
+        ("service_sid,alpha_sender", f"{mg(1)},Bad!", "'Bad!' is not an alpha sender ID ("),
+        ("service_sid,sender,kind", f"{mg(1)},Acme,phone_number", "'Acme' is an alpha sender ID,"),
+        ("service_sid,sender", f"{mg(1)},!!", "; an alpha sender ID (1 to 11 of"),
+    ],
+)
+def test_messages_name_an_alpha_sender_id_with_its_article(
+    tmp_path: Path, header: str, cells: str, problem: str
+) -> None:
+    """ "an alpha sender ID", never "a alpha sender ID"."""
+    row = one(tmp_path, header, cells)
+    assert isinstance(row, InvalidRow)
+    assert problem in row.problem
+    assert " a alpha" not in row.problem
+
+
 def test_an_invalid_row_keeps_its_kind_for_its_record(tmp_path: Path) -> None:
     """An invalid row's record shows the kind its row declared or the value suggests."""
     rows = read(

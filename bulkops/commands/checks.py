@@ -204,7 +204,7 @@ def _cannot_both_hold(row: Row, later: LastRow) -> str | None:
         return None
     return (
         f"{row.identity} expected attached to {row.service_sid} but superseded by line "
-        f"{later.line}, which attaches it to {later.service_sid}: a {row.kind.spec.label} "
+        f"{later.line}, which attaches it to {later.service_sid}: {row.kind.spec.a_label} "
         "can be in one service"
     )
 

@@ -9,6 +9,9 @@ is noted on top of it (:meth:`ServiceDirectory.note`), so the cache stays true
 without listing again. Only rows whose sender has no SID of its own come here.
 A write that may have landed unanswered is the one thing the run cannot note:
 settling it reads the service's list again (:meth:`ServiceDirectory.reread`).
+A ``fetch`` row lists its service afresh too: a fetch asks Twilio what is there
+now (someone else may have added or removed the text since the list was read),
+and its record counts the list calls as its attempts.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import asyncio
 from dataclasses import dataclass, field
 
 from ..errors import ApiError, PermanentError
-from ..model import Row, SenderKind
+from ..model import Op, Row, SenderKind
 from ..twilio.wire import Request, list_path, read_page
 from .calls import CallLoop
 from .records import CallReport
@@ -60,10 +63,13 @@ class ServiceDirectory:
     async def find(self, row: Row, service_sid: str, *, abandonable: bool = True) -> Lookup:
         """The SID ``row``'s sender has in ``service_sid``, listing the service if not yet done.
 
-        ``abandonable`` is passed to the list calls (see
+        A ``fetch`` row's own service is listed afresh (:meth:`reread`): a fetch asks
+        Twilio. ``abandonable`` is passed to the list calls (see
         :meth:`~bulkops.engine.calls.CallLoop.call`): raises
         :class:`~bulkops.engine.calls.Abandoned` when the run stops first.
         """
+        if row.op is Op.FETCH and service_sid == row.service_sid:
+            return await self.reread(row, service_sid, abandonable=abandonable)
         key = (service_sid, row.kind)
         made: list[CallReport] = []
         if key not in self._listed and row.sender not in self._changes.get(key, {}):
@@ -78,7 +84,7 @@ class ServiceDirectory:
             return Lookup(changes[row.sender], made)
         return Lookup(self._listed[key].get(row.sender), made)
 
-    async def reread(self, row: Row, service_sid: str) -> Lookup:
+    async def reread(self, row: Row, service_sid: str, *, abandonable: bool = True) -> Lookup:
         """The SID ``row``'s sender has in ``service_sid`` now: the service listed afresh.
 
         For a read-back after a write that may have landed unanswered: what the
@@ -87,7 +93,7 @@ class ServiceDirectory:
         """
         key = (service_sid, row.kind)
         made: list[CallReport] = []
-        listed, error = await self._list(row, service_sid, made, abandonable=True)
+        listed, error = await self._list(row, service_sid, made, abandonable)
         if error is not None:
             return Lookup(None, made, error)
         self._listed.setdefault(key, listed)

@@ -116,10 +116,10 @@ class Pager:
                 raise RunAborted(f"listing {what} was refused: {exc}") from None
             except ApiError as exc:
                 if isinstance(exc, TransportError) and exc.cause.unreachable:
-                    raise RunAborted(f"listing {what}: cannot reach the API: {exc}") from None
+                    raise RunAborted(f"listing {what}: cannot reach the API: {_why(exc)}") from None
                 if not self._backoff.should_retry(attempt, exc):
                     raise RunAborted(
-                        f"listing {what} failed after {attempt} attempts: {exc}"
+                        f"listing {what} failed after {attempt} attempts: {_why(exc)}"
                     ) from None
                 wait_s = self._backoff.delay_s(
                     attempt, rand=self._rand(), retry_after_s=exc.retry_after_s
@@ -187,6 +187,11 @@ class AccountLister(Pager):
         )
         what = f"the account's {listing.list_key}"
         return _pairs(self.pages_at(first, listing, what=what, not_found=missing), listing)
+
+
+def _why(exc: ApiError) -> str:
+    """What went wrong, in words: a network failure has no HTTP status or code to show."""
+    return exc.message if isinstance(exc, TransportError) else str(exc)
 
 
 async def _pairs(
