@@ -178,8 +178,8 @@ def test_a_fetch_of_an_alpha_sender_sees_what_changed_since_the_list_was_read() 
     """A text someone adds after the run listed the service is fetched, not found absent."""
 
     class AddedMeanwhile(Twilio):
-        async def send(self, request: Request) -> Reply:
-            reply = await super().send(request)
+        async def send(self, request: Request, *, read_body: bool = True) -> Reply:
+            reply = await super().send(request, read_body=read_body)
             self.pool(mg(1), ALPHA).setdefault(ai(2), "Late")  # after the first list
             return reply
 
