@@ -177,8 +177,14 @@ class CopyThenDelete(Steps):
 
 
 def migration_for(row: Row) -> type[Steps]:
-    """The move a ``migrate`` row of this kind makes: by its kind's description."""
-    return CopyThenDelete if row.kind.spec.creates_by_text else Move
+    """The move a ``migrate`` row of this kind makes, by its kind's description.
+
+    A sender that can be in one service at a time must leave the source before
+    it can enter the target (:class:`Move`, rolled back if the attach fails); one
+    that may sit in several services is copied first and then deleted, so it is
+    never in none (:class:`CopyThenDelete`).
+    """
+    return Move if row.kind.spec.one_service_at_a_time else CopyThenDelete
 
 
 __all__ = ["CopyThenDelete", "Move", "migration_for"]
