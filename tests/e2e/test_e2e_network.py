@@ -110,6 +110,7 @@ async def test_an_unreachable_api_stops_before_anything_is_sent(  # noqa: PLR091
     ca_file: str,
     variables: dict[str, str],
     expected: str,
+    invalid_names_never_leave_the_machine: list[str],
 ) -> None:
     """One read, not retried; one line naming the host, the cause and what to do; no record."""
     plan, _ = plan_and_world()
@@ -128,6 +129,9 @@ async def test_an_unreachable_api_stops_before_anything_is_sent(  # noqa: PLR091
     assert "\n" not in run.aborted
     assert run.records == []
     assert not results.exists()  # noqa: ASYNC240 - after the run, a one-off check
+    # Straight to the host means a lookup, refused here (never sent to a DNS server).
+    direct = "NO_PROXY" in variables
+    assert bool(invalid_names_never_leave_the_machine) == direct
     assert tls_sandbox.stats.by_method["POST"] == 0
 
 
