@@ -150,15 +150,20 @@ def test_a_lookup_that_fails_cancels_the_others_before_it_propagates() -> None:
         def __init__(self) -> None:
             super().__init__({})
             self.cancelled: list[str] = []
+            self.waiting = 0
+            self.others_waiting = asyncio.Event()
 
         async def numbers(
             self, listing: AccountListing, number: str | None = None
         ) -> AsyncGenerator[list[tuple[str, str]], None]:
             if number == phone(0):
-                await asyncio.sleep(0.01)
+                await self.others_waiting.wait()  # fail once both others are in flight
                 raise RunAborted("listing failed")
+            self.waiting += 1
+            if self.waiting == 2:
+                self.others_waiting.set()
             try:
-                await asyncio.sleep(10)
+                await asyncio.Event().wait()  # never answered: only cancelling ends it
             except asyncio.CancelledError:
                 self.cancelled.append(number or "")
                 raise

@@ -241,6 +241,10 @@ class LoadGate:
         task.add_done_callback(self._held.discard)
         return await asyncio.shield(task)
 
+    async def held_writes_applied(self) -> None:
+        """Wait until every write held so far has been applied (or dropped at shutdown)."""
+        await asyncio.gather(*list(self._held), return_exceptions=True)
+
 
 _WRITES = frozenset({"POST", "DELETE"})
 

@@ -21,6 +21,7 @@ from aiohttp import web
 from ..config import Credentials, is_loopback_host
 from ..errors import UsageError
 from .app import build_app
+from .context import GATE
 from .profile import LoadProfile
 from .stats import Stats
 from .world import World
@@ -58,6 +59,7 @@ class Sandbox:
         self.tls = tls
         self._shutdown_timeout_s = shutdown_timeout_s
         self._runner: web.AppRunner | None = None
+        self._app: web.Application | None = None
 
     @property
     def base_url(self) -> str:
@@ -92,7 +94,7 @@ class Sandbox:
 
     async def start(self) -> None:
         """Bind and serve; raises OSError if the port cannot be bound."""
-        app = build_app(self.world, load=self.load, stats=self.stats)
+        app = self._app = build_app(self.world, load=self.load, stats=self.stats)
         runner = web.AppRunner(
             app, access_log=None, handle_signals=False, shutdown_timeout=self._shutdown_timeout_s
         )
@@ -105,6 +107,15 @@ class Sandbox:
             raise
         self._runner = runner
         self.port = runner.addresses[0][1]
+
+    async def held_writes_applied(self) -> None:
+        """Wait until every write held by ``hold_writes_s`` so far has been applied.
+
+        Raises RuntimeError before :meth:`start`.
+        """
+        if self._app is None:
+            raise RuntimeError("the sandbox is not started")
+        await self._app[GATE].held_writes_applied()
 
     async def stop(self) -> None:
         """Stop serving; stalled requests are dropped, others get up to the shutdown timeout."""

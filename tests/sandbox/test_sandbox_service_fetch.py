@@ -7,8 +7,6 @@ kind's create and delete, even after the client gave up.
 
 from __future__ import annotations
 
-import asyncio
-
 import aiohttp
 import pytest
 from contract_support import MESSAGING, response_validator
@@ -64,7 +62,7 @@ async def test_held_writes_of_every_kind_land_after_the_client_gave_up(open_api)
             "GET", f"{api.base_url}/v1/Services/{MG_A}", timeout=gave_up
         )  # a read: answered at once
         assert world.attached(MG_A, PHONE_NUMBER, pn(1)) is None  # still held
-        await asyncio.sleep(0.5)
+        await api.sandbox.held_writes_applied()
     assert status == 200
     assert world.attached(MG_A, SHORT_CODE, sc(1)) is not None
     assert world.attached(MG_A, PHONE_NUMBER, pn(1)) is not None
