@@ -141,6 +141,10 @@ class RecordMaker:
         self, row: Row, verdict: tuple[Outcome, Detail], message: str | None = None
     ) -> ItemResult:
         """The record of a row decided without a call of its own, e.g. a duplicate."""
+        return self._record(row, verdict, message=message)
+
+    def _record(self, row: Row, verdict: tuple[Outcome, Detail], **fields: Any) -> ItemResult:
+        """The record of ``row`` with ``verdict``, finished now; ``fields`` fill the rest."""
         outcome, detail = verdict
         return ItemResult(
             line=row.line,
@@ -151,9 +155,9 @@ class RecordMaker:
             detail=detail,
             kind=row.kind,
             sender=row.sender,
-            message=message,
             finished_at=self._timestamp(),
             from_service_sid=row.from_service_sid,
+            **fields,
         )
 
     def pool_full(self, row: Row) -> ItemResult:
@@ -186,7 +190,6 @@ class RecordMaker:
         runs from the first call's start to now (the same monotonic clock), so
         time queued for a window slot or ``--rate`` before it is not counted.
         """
-        outcome, detail = verdict
         last = reason or calls[-1]
         error = last.error
         first = calls[0]
@@ -195,23 +198,15 @@ class RecordMaker:
         else:
             attempts = sum(c.attempts for c in calls)
             throttled = sum(c.throttled for c in calls)
-        return ItemResult(
-            line=row.line,
-            op=row.op.value,
-            service_sid=row.service_sid,
-            sender_sid=row.sender_sid,
-            outcome=outcome,
-            detail=detail,
-            kind=row.kind,
-            sender=row.sender,
+        return self._record(
+            row,
+            verdict,
             http_status=last.status,
             twilio_code=error.code if error is not None else None,
             message=error.message if error is not None else None,
             attempts=attempts,
             elapsed_ms=round((self._monotonic() - first.started) * 1000, 1),
-            finished_at=self._timestamp(),
             throttled=throttled,
-            from_service_sid=row.from_service_sid,
             resource=extra or {},
         )
 
