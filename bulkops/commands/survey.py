@@ -16,7 +16,7 @@ The calls, for a desired file (:func:`survey`):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import aclosing
 from dataclasses import dataclass
 
@@ -27,7 +27,7 @@ from ..jobs import Job
 from ..model import InvalidRow, Op, Row, SenderKind
 from ..planning import Current, Held, Wanted
 from ..resolve import NumberDirectory, resolve_numbers
-from ..twilio import ServiceLister, ServiceNotFound
+from ..twilio import Resource, ServiceLister, ServiceNotFound
 
 #: Kinds that count toward a service's 400-sender limit: listed in every desired service.
 POOL_KINDS = tuple(kind for kind in SenderKind if kind.spec.in_sender_pool)
@@ -96,34 +96,31 @@ async def _services(lister: ServiceLister) -> set[str]:
     return found
 
 
-async def list_held(
-    lister: ServiceLister, services: Mapping[str, Iterable[SenderKind]], *, concurrency: int = 4
-) -> dict[str, tuple[Held, ...]]:
-    """What each service holds of the kinds asked, listing each (service, kind) once, paged.
+async def list_each(
+    lister: ServiceLister,
+    services: Mapping[str, Iterable[SenderKind]],
+    take: Callable[[str, SenderKind, list[Resource]], None],
+    *,
+    concurrency: int = 4,
+    missing: Callable[[str], None] = lambda service_sid: None,
+) -> None:
+    """List each service once per kind asked, ``concurrency`` lists at a time, paged.
 
-    A service that vanished meanwhile (404) holds nothing. Raises
-    :class:`RunAborted` when a listing fails for good (the others are cancelled).
+    Each page goes to ``take`` with its service and kind; a service that answers
+    404 goes to ``missing``. Raises :class:`RunAborted` when a listing fails for
+    good (the others are cancelled).
     """
-    held: dict[str, list[Held]] = {}
     failures: list[RunAborted] = []
     limiter = anyio.CapacityLimiter(concurrency)
 
     async def list_one(service_sid: str, kind: SenderKind, scope: anyio.CancelScope) -> None:
-        found = held.setdefault(service_sid, [])
         async with limiter:
             try:
                 async with aclosing(lister.pages_of(service_sid, kind)) as pages:
                     async for page in pages:
-                        found += [
-                            Held(
-                                kind,
-                                str(item.get("sid") or ""),
-                                str(item.get(kind.number_field) or ""),
-                            )
-                            for item in page
-                        ]
+                        take(service_sid, kind, page)
             except ServiceNotFound:
-                pass
+                missing(service_sid)
             except RunAborted as exc:  # stop the others; raised below, not as an ExceptionGroup
                 failures.append(exc)
                 scope.cancel()
@@ -134,6 +131,26 @@ async def list_held(
                 group.start_soon(list_one, service_sid, kind, group.cancel_scope)
     if failures:
         raise failures[0]
+
+
+async def list_held(
+    lister: ServiceLister, services: Mapping[str, Iterable[SenderKind]], *, concurrency: int = 4
+) -> dict[str, tuple[Held, ...]]:
+    """What each service holds of the kinds asked, listing each (service, kind) once, paged.
+
+    A service that vanished meanwhile (404) holds nothing. Raises
+    :class:`RunAborted` when a listing fails for good (the others are cancelled).
+    """
+    asked = {service_sid: tuple(kinds) for service_sid, kinds in services.items()}
+    held: dict[str, list[Held]] = {service_sid: [] for service_sid, kinds in asked.items() if kinds}
+
+    def take(service_sid: str, kind: SenderKind, page: list[Resource]) -> None:
+        held[service_sid] += [
+            Held(kind, str(item.get("sid") or ""), str(item.get(kind.number_field) or ""))
+            for item in page
+        ]
+
+    await list_each(lister, asked, take, concurrency=concurrency)
     return {service_sid: tuple(found) for service_sid, found in held.items()}
 
 
@@ -209,6 +226,7 @@ __all__ = [
     "POOL_KINDS",
     "SEVERAL_SERVICES_KINDS",
     "Survey",
+    "list_each",
     "list_held",
     "survey",
 ]

@@ -23,22 +23,20 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from contextlib import aclosing
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
-
-import anyio
 
 from ..config import check_positive, positive_arg
 from ..errors import Exit, RunAborted, UsageError
 from ..jobs import Job, open_job
 from ..model import Op, SenderKind
 from ..resolve import Resolution, numbers_named, resolve_numbers
-from ..twilio import ServiceLister, ServiceNotFound
+from ..twilio import Resource, ServiceLister
 from .checks import Holdings, Problem, VerifyReport, check_rows, plan, tally
 from .connection import Connection, add_connection_arguments, connection_from_args
 from .sandboxed import embedded_sandbox, sandbox_world
+from .survey import list_each
 
 
 async def list_holdings(
@@ -54,29 +52,13 @@ async def list_holdings(
     """
     where: dict[str, list[str]] = {}
     missing: set[str] = set()
-    failures: list[RunAborted] = []
-    limiter = anyio.CapacityLimiter(concurrency)
 
-    async def list_one(service_sid: str, kind: SenderKind, scope: anyio.CancelScope) -> None:
+    def take(service_sid: str, kind: SenderKind, page: list[Resource]) -> None:
         field = kind.spec.identity_field
-        async with limiter:
-            try:
-                async with aclosing(lister.pages_of(service_sid, kind)) as pages:
-                    async for page in pages:
-                        for item in page:
-                            where.setdefault(str(item.get(field) or ""), []).append(service_sid)
-            except ServiceNotFound:
-                missing.add(service_sid)
-            except RunAborted as exc:  # stop the others; raised below, not as an ExceptionGroup
-                failures.append(exc)
-                scope.cancel()
+        for item in page:
+            where.setdefault(str(item.get(field) or ""), []).append(service_sid)
 
-    async with anyio.create_task_group() as group:
-        for service_sid, kinds in sorted(services.items()):
-            for kind in sorted(set(kinds), key=list(SenderKind).index):
-                group.start_soon(list_one, service_sid, kind, group.cancel_scope)
-    if failures:
-        raise failures[0]
+    await list_each(lister, services, take, concurrency=concurrency, missing=missing.add)
     return Holdings(where, frozenset(missing), services=len(services), pages=lister.pages)
 
 
