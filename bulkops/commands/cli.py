@@ -74,41 +74,46 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"bulkops {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_run(commands)
-    sandbox = commands.add_parser(
-        "sandbox",
-        help="serve a local fake of Twilio's Messaging API",
-        description="Serve a local fake of Twilio's Messaging Services sender API.",
-    )
-    sandbox_flags.add_sandbox_arguments(sandbox)
-    sandbox.set_defaults(handler=_serve_sandbox)
-    snapshot = commands.add_parser(
-        "export",
-        help="write services' senders as an attach job (a snapshot)",
-        description="List every sender of each service and write them as an attach job.",
-    )
-    export.add_arguments(snapshot)
-    snapshot.set_defaults(handler=export.run_command)
-    planner = commands.add_parser(
-        "plan",
-        help="write the job that puts every sender where a file says",
-        description="List where senders are and write the job that puts them where DESIRED says.",
-    )
-    plan.add_arguments(planner)
-    planner.set_defaults(handler=plan.run_command)
-    check = commands.add_parser(
-        "verify",
-        help="check that the world holds what a job asks",
-        description="Check, with one paged list per service, that the world matches a job.",
-    )
-    verify.add_arguments(check)
-    check.set_defaults(handler=verify.run_command)
-    report.add_arguments(
-        commands.add_parser(
+    for name, help_, description, add_arguments, handler in (
+        (
+            "sandbox",
+            "serve a local fake of Twilio's Messaging API",
+            "Serve a local fake of Twilio's Messaging Services sender API.",
+            sandbox_flags.add_sandbox_arguments,
+            _serve_sandbox,
+        ),
+        (
+            "export",
+            "write services' senders as an attach job (a snapshot)",
+            "List every sender of each service and write them as an attach job.",
+            export.add_arguments,
+            export.run_command,
+        ),
+        (
+            "plan",
+            "write the job that puts every sender where a file says",
+            "List where senders are and write the job that puts them where DESIRED says.",
+            plan.add_arguments,
+            plan.run_command,
+        ),
+        (
+            "verify",
+            "check that the world holds what a job asks",
+            "Check, with one paged list per service, that the world matches a job.",
+            verify.add_arguments,
+            verify.run_command,
+        ),
+        (
             "report",
-            help="summarise a results file",
-            description="Summarise a result log (one run or several resumed ones).",
-        )
-    )
+            "summarise a results file",
+            "Summarise a result log (one run or several resumed ones).",
+            report.add_arguments,
+            report.run_command,
+        ),
+    ):
+        sub = commands.add_parser(name, help=help_, description=description)
+        add_arguments(sub)
+        sub.set_defaults(handler=handler)
     return parser
 
 
