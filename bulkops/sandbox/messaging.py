@@ -122,15 +122,6 @@ def _list(kind: SenderKind) -> Handler:
         items = [
             render(senders[sid], account_sid=world.account_sid, base_url=base) for sid in page.sids
         ]
-        meta = {
-            "page": page.page,
-            "page_size": page.size,
-            "first_page_url": page.first_url(here),
-            "previous_page_url": page.previous_url(here),
-            "next_page_url": page.next_url(here),
-            "key": kind.list_key,
-            "url": page.url(here),
-        }
-        return json_response({kind.list_key: items, "meta": meta})
+        return json_response({kind.list_key: items, "meta": page.meta(here, kind.list_key)})
 
     return list_page

@@ -58,6 +58,18 @@ class Window:
             return None
         return f"{here}&Page={max(self.page - 1, 0)}&PageToken=PB{self.sids[0]}"
 
+    def meta(self, here: str, key: str) -> dict[str, object]:
+        """Messaging v1's ``meta`` block of this page, listed under ``key`` (see :meth:`url`)."""
+        return {
+            "page": self.page,
+            "page_size": self.size,
+            "first_page_url": self.first_url(here),
+            "previous_page_url": self.previous_url(here),
+            "next_page_url": self.next_url(here),
+            "key": key,
+            "url": self.url(here),
+        }
+
 
 def window(query: Mapping[str, str], sids: Sequence[str], sid_pattern: re.Pattern[str]) -> Window:
     """The page of ``sids`` (sorted) that ``query`` asks for.

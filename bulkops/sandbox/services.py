@@ -82,16 +82,7 @@ async def _list(request: web.Request) -> web.StreamResponse:
     base = base_url(request)
     here = f"{base}{SERVICES_PATH}?PageSize={page.size}"
     items = [render(sid, account_sid=world.account_sid, base_url=base) for sid in page.sids]
-    meta = {
-        "page": page.page,
-        "page_size": page.size,
-        "first_page_url": page.first_url(here),
-        "previous_page_url": page.previous_url(here),
-        "next_page_url": page.next_url(here),
-        "key": "services",
-        "url": page.url(here),
-    }
-    return json_response({"services": items, "meta": meta})
+    return json_response({"services": items, "meta": page.meta(here, "services")})
 
 
 __all__ = ["SERVICES_PATH", "add_routes", "render"]
