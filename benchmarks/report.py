@@ -19,6 +19,12 @@ def goal(name: str, measured: float | None, op: str, limit: float) -> dict[str, 
     return {"goal": name, "measured": shown, "op": op, "limit": limit, "met": met}
 
 
+def reported(name: str, measured: float | None) -> dict[str, Any]:
+    """A figure shown among the goals but not judged: no target, ``met`` None (neither)."""
+    shown = None if measured is None else round(measured, 3)
+    return {"goal": name, "measured": shown, "op": None, "limit": None, "met": None}
+
+
 def median(values: Iterable[float]) -> float:
     found = list(values)
     return statistics.median(found) if found else 0.0
@@ -44,17 +50,24 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
 
 
 def goals_table(goals: Sequence[dict[str, Any]]) -> str:
+    """The goals as a table; a reported figure (``met`` None) has no target and no verdict."""
     rows = []
     for g in goals:
         measured = g["measured"]
-        if g["met"]:
-            verdict = "met"
-        elif measured is None:
-            verdict = "**missed** (no value)"
+        if g["met"] is None:
+            target, verdict = "(reported)", "–"
         else:
-            verdict = f"**missed** by {abs(measured - g['limit']):.3g}"
-        rows.append([g["goal"], f"{g['op']} {g['limit']:g}", fmt(measured, 3), verdict])
+            target, verdict = f"{g['op']} {g['limit']:g}", _verdict(g)
+        rows.append([g["goal"], target, fmt(measured, 3), verdict])
     return table(["goal", "target", "measured", "verdict"], rows)
+
+
+def _verdict(g: dict[str, Any]) -> str:
+    if g["met"]:
+        return "met"
+    if g["measured"] is None:
+        return "**missed** (no value)"
+    return f"**missed** by {abs(g['measured'] - g['limit']):.3g}"
 
 
 def write_json(path: Path, doc: dict[str, Any]) -> None:

@@ -10,6 +10,9 @@ benchmark): what is left is finding the limit, the calls and the 429s.
 bulkops runs at ``--concurrency 100 --rate 0`` (the account's limit is what it
 must find); the peers at concurrency 100 retry 429s as they naturally do (raw
 loops: a fixed 50 ms sleep, at most 200 tries; Twilio's library: not at all).
+A "told" client is the raw loop run at a concurrency someone who knew the
+account's free slots would pick; "÷ told" is a client's time ÷ the told one's,
+measured in the same run, so the machine's own latency is in both.
 """
 
 from __future__ import annotations
@@ -95,14 +98,27 @@ def entry(
     }
 
 
+def over_told(tools: dict[str, dict[str, Any]], told: str) -> None:
+    """Give each entry ``time_over_told``: its time ÷ the ``told`` entry's (s ÷ s; that one 1.0).
+
+    None throughout when the told run failed or took no time.
+    """
+    base = None if tools[told]["error"] else tools[told]["time_s"]
+    for t in tools.values():
+        t["time_over_told"] = round(t["time_s"] / base, 3) if base else None
+
+
 def tools_table(tools: dict[str, dict[str, Any]]) -> str:
-    head = ["client", "succeeded", "time s", "÷ ideal", "requests", "429 share", "peak in flight"]
+    """One row per client; "÷ told" shows ``–`` in a scenario with no told client."""
+    head = ["client", "succeeded", "time s", "÷ ideal", "÷ told", "requests", "429 share",
+            "peak in flight"]  # fmt: skip
     rows = [
         [
             name + (f" ({t['error']})" if t["error"] else ""),
             f"{t['succeeded']:,}/{t['rows']:,}",
             fmt(t["time_s"], 2),
             fmt(t["time_over_ideal"], 2),
+            fmt(t.get("time_over_told"), 2),
             f"{t['requests']:,}",
             fmt(t["throttled_share"], 3),
             str(t["peak_account_in_flight"]),

@@ -2,18 +2,20 @@
 
 bulkops (``--concurrency 100``) and the peers against a sandbox admitting 10
 requests in flight, 40 ms each; "raw loop told 10" runs the hand-written loop at
-exactly the limit, as if someone knew it: about the physical floor here.
-Goals: bulkops within 1.1× ideal, at most 2 % of its requests answered 429,
-every row done.
+exactly the limit, as if someone knew it: about the physical floor here (on a
+2-core VM it measures 1.2–1.5× ideal with no 429: wake-up latency and aiohttp's
+CPU per request). Goals: bulkops within 1.1× ideal, at most 2 % of its requests
+answered 429, every row done. Reported beside them, not judged: the told loop's
+time ÷ ideal (the floor) and bulkops's time ÷ the told loop's ("÷ told").
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..report import goal
+from ..report import goal, reported
 from ..runner import Bench
-from .account import TOOLS, ideal_s, measure, sandbox_flags, tools_table
+from .account import TOOLS, ideal_s, measure, over_told, sandbox_flags, tools_table
 
 LIMIT = 10
 NAME = "fixed_limit"
@@ -29,23 +31,28 @@ def run(bench: Bench) -> dict[str, Any]:
     tools[ORACLE] = measure(
         bench, "raw_aiohttp", job, flags, rows=rows, ideal=ideal, concurrency=LIMIT
     )
-    ours = tools["bulkops"]
+    over_told(tools, ORACLE)
     return {
         "rows": rows,
         "limit": LIMIT,
         "ideal_s": ideal,
         "tools": tools,
-        "goals": [
-            goal("fixed limit 10: bulkops time ÷ ideal", ours["time_over_ideal"], "<=", 1.1),
-            goal(
-                "fixed limit 10: share of requests answered 429",
-                ours["throttled_share"],
-                "<=",
-                0.02,
-            ),
-            goal("fixed limit 10: share of rows succeeded", ours["succeeded"] / rows, ">=", 1.0),
-        ],
+        "goals": _goals(tools, rows),
     }
+
+
+def _goals(tools: dict[str, dict[str, Any]], rows: int) -> list[dict[str, Any]]:
+    ours, told = tools["bulkops"], tools[ORACLE]
+    return [
+        goal("fixed limit 10: bulkops time ÷ ideal", ours["time_over_ideal"], "<=", 1.1),
+        goal("fixed limit 10: share of requests answered 429", ours["throttled_share"], "<=", 0.02),
+        goal("fixed limit 10: share of rows succeeded", ours["succeeded"] / rows, ">=", 1.0),
+        reported(
+            "fixed limit 10: the told loop's time ÷ ideal (the floor here)",
+            told["time_over_ideal"],
+        ),
+        reported("fixed limit 10: bulkops time ÷ the told loop's", ours["time_over_told"]),
+    ]
 
 
 def markdown(section: dict[str, Any]) -> str:

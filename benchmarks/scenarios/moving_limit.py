@@ -4,19 +4,27 @@ The sandbox's schedule (from the first request) holds 4 of the account's 12
 slots from 1.5 s to 4.5 s, as the account's production traffic would. Ideal
 integrates the free slots over time. Goals: bulkops within 1.2× ideal, at most
 3 % of its requests answered 429, every row done.
+
+"raw loop told 8" runs the hand-written loop at 8, the fewest slots free at any
+time (12 less the 4 of other traffic): it never draws a 429 but leaves 4 slots
+idle while the others are gone, so it is a reference, not a floor. Reported, not
+judged: bulkops's time ÷ its time ("÷ told").
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..report import goal
+from ..report import goal, reported
 from ..runner import Bench
-from .account import TOOLS, ideal_s, measure, sandbox_flags, tools_table
+from .account import TOOLS, ideal_s, measure, over_told, sandbox_flags, tools_table
 
 LIMIT = 12
 SCHEDULE = ((0.0, 0), (1.5, 4), (4.5, 0))
 NAME = "moving_limit"
+#: The fewest slots free at any time: the limit less the most other traffic holds.
+TOLD_CONCURRENCY = LIMIT - max(n for _, n in SCHEDULE)
+TOLD = f"raw loop told {TOLD_CONCURRENCY}"
 
 
 def run(bench: Bench) -> dict[str, Any]:
@@ -26,26 +34,35 @@ def run(bench: Bench) -> dict[str, Any]:
     schedule = ",".join(f"{t:g}:{n}" for t, n in SCHEDULE)
     flags = sandbox_flags(LIMIT, "--background-schedule", schedule)
     tools = {tool: measure(bench, tool, job, flags, rows=rows, ideal=ideal) for tool in TOOLS}
-    ours = tools["bulkops"]
+    tools[TOLD] = measure(
+        bench, "raw_aiohttp", job, flags, rows=rows, ideal=ideal, concurrency=TOLD_CONCURRENCY
+    )
+    over_told(tools, TOLD)
     return {
         "rows": rows,
         "limit": LIMIT,
         "schedule": [list(step) for step in SCHEDULE],
         "ideal_s": ideal,
         "tools": tools,
-        "goals": [
-            goal("moving other traffic: bulkops time ÷ ideal", ours["time_over_ideal"], "<=", 1.2),
-            goal(
-                "moving other traffic: share of requests answered 429",
-                ours["throttled_share"],
-                "<=",
-                0.03,
-            ),
-            goal(
-                "moving other traffic: share of rows succeeded", ours["succeeded"] / rows, ">=", 1.0
-            ),
-        ],
+        "goals": _goals(tools["bulkops"], rows),
     }
+
+
+def _goals(ours: dict[str, Any], rows: int) -> list[dict[str, Any]]:
+    return [
+        goal("moving other traffic: bulkops time ÷ ideal", ours["time_over_ideal"], "<=", 1.2),
+        goal(
+            "moving other traffic: share of requests answered 429",
+            ours["throttled_share"],
+            "<=",
+            0.03,
+        ),
+        goal("moving other traffic: share of rows succeeded", ours["succeeded"] / rows, ">=", 1.0),
+        reported(
+            f"moving other traffic: bulkops time ÷ the told-{TOLD_CONCURRENCY} loop's",
+            ours["time_over_told"],
+        ),
+    ]
 
 
 def markdown(section: dict[str, Any]) -> str:
