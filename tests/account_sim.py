@@ -44,6 +44,8 @@ class Client:
     first_admitted_s: float | None = None
     #: (time, window) after every change, in time order.
     windows: list[tuple[float, int]] = field(default_factory=list)
+    #: This client's network time relative to the account's ``transit_s``.
+    transit_scale: float = 1.0
 
 
 @dataclass
@@ -57,6 +59,12 @@ class Account:
     retry_after_s: float | None = None
     #: False: answers carry no count (the AIMD fallback steers).
     header: bool = True
+    #: One-way network time, client to account and back: a call reaches the account
+    #: about ``transit_s`` after it is sent, and its answer the client about
+    #: ``transit_s`` after the account let go of it (0: no network at all).
+    transit_s: float = 0.0
+    #: Each crossing takes ``transit_s`` × the client's ``transit_scale`` ± this share.
+    transit_jitter: float = 0.5
 
 
 class Simulation:
@@ -107,24 +115,51 @@ class Simulation:
             self.start(index)
 
     def start(self, index: int) -> None:
-        client, account = self.clients[index], self.account
+        client = self.clients[index]
         client.in_flight += 1
         client.sent += 1
         ticket = client.ctl.on_start(client.in_flight)
+        if self.account.transit_s:
+            self.at(self.clock.now + self.transit_s(index), self.arrive, index, ticket)
+        else:
+            self.arrive(index, ticket)
+
+    def transit_s(self, index: int) -> float:
+        """One crossing of the network for client ``index`` (no draw without a network)."""
+        account = self.account
+        if not account.transit_s:
+            return 0.0
+        jitter = account.transit_jitter
+        scale = self.clients[index].transit_scale
+        return account.transit_s * scale * self.rng.uniform(1 - jitter, 1 + jitter)
+
+    def arrive(self, index: int, ticket: Ticket) -> None:
+        """The call reaches the account: admitted and held, or refused at once."""
+        account = self.account
         now = self.clock.now
         level = self.level()
         if level < account.limit:
             self.serving += 1
             self.account_level.append((now, self.level()))
             latency_s = account.latency_s * self.rng.uniform(0.9, 1.1)
-            self.at(now + latency_s, self.answer, index, ticket, level + 1)
+            if account.transit_s:
+                self.at(now + latency_s, self.release, index, ticket, level + 1)
+            else:
+                self.at(now + latency_s, self.answer, index, ticket, level + 1)
         else:
-            self.at(now + REFUSAL_S, self.refuse, index, ticket, level)
+            self.at(now + REFUSAL_S + self.transit_s(index), self.refuse, index, ticket, level)
+
+    def release(self, index: int, ticket: Ticket, count: int) -> None:
+        """The account is done with the call; its answer is on the way."""
+        self.serving -= 1
+        self.account_level.append((self.clock.now, self.level()))
+        self.at(self.clock.now + self.transit_s(index), self.answer, index, ticket, count)
 
     def answer(self, index: int, ticket: Ticket, count: int) -> None:
         client = self.clients[index]
-        self.serving -= 1
-        self.account_level.append((self.clock.now, self.level()))
+        if not self.account.transit_s:
+            self.serving -= 1
+            self.account_level.append((self.clock.now, self.level()))
         client.in_flight -= 1
         client.done += 1
         if client.first_admitted_s is None:
@@ -139,7 +174,10 @@ class Simulation:
         client.in_flight -= 1
         client.throttled += 1
         retry_after_s = self.account.retry_after_s
-        self.changed(client, client.ctl.on_throttle(ticket, self.shown(count), retry_after_s))
+        moved = client.ctl.on_throttle(
+            ticket, self.shown(count), retry_after_s, in_flight=client.in_flight
+        )
+        self.changed(client, moved)
         wait_s = max(retry_after_s or 0.0, client.ctl.pause_remaining_s())
         self.at(self.clock.now + wait_s, self.requeue, index)
         self.pump(index)
@@ -179,13 +217,55 @@ def controller(
 
 
 def simulate(
-    account: Account, rows: list[int], *, seed: int = 1, start_s: list[float] | None = None
+    account: Account,
+    rows: list[int],
+    *,
+    seed: int = 1,
+    start_s: list[float] | None = None,
+    transit_scales: list[float] | None = None,
 ) -> Simulation:
     """One client per entry of ``rows``, each with an engine-like controller, played to the end."""
     clock = FakeClock()
     starts = start_s or [0.0] * len(rows)
-    clients = [Client(n, controller(clock), start_s=s) for n, s in zip(rows, starts, strict=True)]
+    scales = transit_scales or [1.0] * len(rows)
+    clients = [
+        Client(n, controller(clock), start_s=s, transit_scale=scale)
+        for n, s, scale in zip(rows, starts, scales, strict=True)
+    ]
     return Simulation(account, clients, clock=clock, seed=seed).play()
+
+
+class Told:
+    """A client told the account's free slots: a fixed window, 429s retried at once.
+
+    Stands where an :class:`InFlightController` would; the floor a controller
+    can approach once the network takes its share of every round trip.
+    """
+
+    def __init__(self, window: int, clock: FakeClock) -> None:
+        self.limit = window
+        self._clock = clock
+
+    def pause_remaining_s(self) -> float:
+        return 0.0
+
+    def on_start(self, mine: int) -> Ticket:
+        return Ticket(0, self._clock(), mine)
+
+    def on_answer(self, _ticket: Ticket, _count: int | None) -> bool:
+        return False
+
+    def on_throttle(self, *_args: Any, **_kwargs: Any) -> bool:
+        return False
+
+
+def told_s(account: Account, rows: int, *, seed: int = 1) -> float:
+    """When a client told the limit (a window of exactly ``account.limit``) ends ``rows``."""
+    clock = FakeClock()
+    client = Client(rows, Told(account.limit, clock))  # type: ignore[arg-type]
+    Simulation(account, [client], clock=clock, seed=seed).play()
+    assert client.finished_s is not None
+    return client.finished_s
 
 
 def ideal_s(rows: int, account: Account, *, step_s: float = 0.001) -> float:

@@ -42,14 +42,17 @@ def admitted(ctl: InFlightController, clock: FakeClock, count: int | None, *, mi
 
 def refused(
     ctl: InFlightController,
-    clock: FakeClock,
+    _clock: FakeClock,
     count: int | None,
     *,
     mine: int,
-    retry_after_s: float | None = None,
+    **answer: Any,
 ) -> bool:
-    """A call sent with ``mine`` in flight, refused at once with ``count``."""
-    return ctl.on_throttle(ctl.on_start(mine), count, retry_after_s)
+    """A call sent with ``mine`` in flight, refused at once with ``count``.
+
+    ``answer`` goes to ``on_throttle`` as it is: ``retry_after_s``, ``in_flight``.
+    """
+    return ctl.on_throttle(ctl.on_start(mine), count, **answer)
 
 
 def learnt(limit: int, clock: FakeClock, **overrides: Any) -> InFlightController:
@@ -205,14 +208,14 @@ def test_an_answer_admitted_above_the_learnt_limit_raises_it() -> None:
 
 
 def test_the_window_is_the_limit_less_the_others() -> None:
-    """Others at 4 on a limit of 12: 8; others gone for ``others_ticks`` round trips: 12.
+    """Others counted at 4 on a limit of 12: 8; others gone for ``others_ticks`` round trips: 12.
 
-    The room comes back half a round trip (8, 10, 11, 12): if the others only
-    paused, they find most of their slots still free.
+    The room comes back half at once, then a slot a round trip (8, 10, 11, 12):
+    if the others only paused, they find most of their slots still free.
     """
     clock = FakeClock()
     ctl = learnt(12, clock, others_ticks=2)
-    refused(ctl, clock, 4 + 12, mine=13)
+    admitted(ctl, clock, 12, mine=8)  # the account full, 4 of it others
     assert (ctl.others, ctl.limit) == (4, 8)
     for _ in range(2):  # the 429's round trip, then one more: a dip is not a departure
         admitted(ctl, clock, 8, mine=8)
@@ -224,6 +227,54 @@ def test_the_window_is_the_limit_less_the_others() -> None:
         windows.append(ctl.limit)
     assert ctl.others == 0
     assert windows == [10, 11, 12]
+
+
+def test_a_429_our_calls_could_not_fill_holds_the_larger_share_then_it_creeps() -> None:
+    """Full at 10 with 5 of ours there: others the counts never show. Keep 5, then creep.
+
+    The other run's calls reach Twilio after ours, so every answer of ours counts
+    only ours (``H == mine``). Without the hold the window would take the room
+    back in a few round trips and knock again; with it, 5 for ``hold_ticks``,
+    then one more a round trip.
+    """
+    clock = FakeClock()
+    ctl = learnt(10, clock, hold_ticks=6, share_every_ticks=1000)
+    assert refused(ctl, clock, 10, mine=6, in_flight=5) is True
+    assert ctl.limit == 5
+    windows = []
+    for _ in range(10):
+        admitted(ctl, clock, ctl.limit, mine=ctl.limit)
+        windows.append(ctl.limit)
+    assert windows == [5, 5, 5, 5, 5, 6, 7, 8, 9, 10]
+
+
+def test_a_429_at_a_full_account_does_not_refill_the_refused_calls_slot() -> None:
+    """Two calls sent into a full account: the window ends at what is still in flight.
+
+    Each refused call hands its slot back, but the account has no room for it:
+    the window shrinks to the calls still in flight (here 4, then 3, as answers
+    came in meanwhile) instead of sending a retry straight into the next 429,
+    and the next one, each cutting one (the cascade seen over real sockets).
+    """
+    clock = FakeClock()
+    ctl = learnt(10, clock, share_every_ticks=1000)
+    tickets = [ctl.on_start(7), ctl.on_start(8)]
+    clock.advance(0.002)
+    assert ctl.on_throttle(tickets[0], 10, in_flight=4) is True
+    assert ctl.limit == 4
+    ctl.on_throttle(tickets[1], 10, in_flight=3)  # sent with the first: an echo of it
+    assert ctl.limit == 3
+    assert ctl.account_limit == 10
+
+
+def test_our_own_overshoot_is_not_held() -> None:
+    """A 429 our own calls explain (``H <= mine``) takes one off and grows back next tick."""
+    clock = FakeClock()
+    ctl = learnt(10, clock, share_every_ticks=1000)
+    refused(ctl, clock, 10, mine=11, in_flight=9)
+    assert ctl.limit == 9
+    admitted(ctl, clock, 9, mine=9)
+    assert ctl.limit == 10
 
 
 def test_others_rising_shrink_the_window_at_once() -> None:
@@ -253,7 +304,7 @@ def test_the_larger_share_waits_its_turn_for_room() -> None:
     """Holding 5 against 5 others that drop to 3: seen a tick late, then two ticks' patience."""
     clock = FakeClock()
     ctl = learnt(10, clock, patience_ticks=2, others_ticks=1)
-    refused(ctl, clock, 10, mine=6)  # 5 others leave it 5
+    admitted(ctl, clock, 10, mine=5)  # 5 others leave it 5
     moves = [admitted(ctl, clock, 3 + 5, mine=5) for _ in range(4)]
     assert moves == [False, False, False, True]
     assert ctl.limit == 6
@@ -263,7 +314,7 @@ def test_a_share_two_larger_gives_one_back_and_gives_half_as_often_when_nobody_t
     """Holding 8 against 4 others that never grow: a slot back, retaken, then rarer gifts."""
     clock = FakeClock()
     ctl = learnt(12, clock, patience_ticks=1, share_every_ticks=1000)
-    refused(ctl, clock, 15, mine=12)  # others 4: window 8
+    admitted(ctl, clock, 12, mine=8)  # others 4: window 8
     gifts = []
     for tick in range(200):
         before = ctl.limit

@@ -222,7 +222,12 @@ class CallLoop:
         throttle = self.throttle
         if isinstance(error, ThrottledError):
             self.trace.throttled += 1
-            moved = throttle.on_throttle(ticket, error.account_in_flight, error.retry_after_s)
+            moved = throttle.on_throttle(
+                ticket,
+                error.account_in_flight,
+                error.retry_after_s,
+                in_flight=self.window.in_flight - 1,  # this call's slot is not ours at Twilio
+            )
         elif isinstance(error, TransientError):
             return
         else:

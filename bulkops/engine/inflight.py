@@ -16,14 +16,21 @@ trips; an answer sent before the latest 429 is old news.
   shrinks at once when others rise (a 429 takes one more off), else moves once a
   round trip (a tick); never above ``ceiling`` (``--concurrency``) nor below
   ``floor``. It opens at ``initial_limit`` until the first answers tell.
-* **Sharing, no coordinator.** Room is taken back half a tick at a time, alone
-  too (a process that only paused finds most of its slots). One tick in
+* **Sharing, no coordinator.** Room is taken one slot a round trip, or half of
+  it at once when others the counts showed have left. One tick in
   ``share_every_ticks`` a run holding all it can leaves a slot free, so a run
   knocking on a full account gets in (0.5 % of a limit of 10). The smaller share
   takes room first (the larger waits ``patience_ticks``); a share two larger
   than all the others together gives a slot back each tick, half as often each
   time nobody takes it (production traffic does not grow into room). Two runs
   on one account settle on halves.
+* **Others the counts miss.** When another run's calls always reach Twilio just
+  after ours, no count of ours shows them. A 429 at a full account that our own
+  calls could not fill (``H > mine``) is the proof: the window keeps only the
+  calls still in flight (the refused call's slot is not refilled into a full
+  account, so one overshoot costs one 429, not a cascade), the larger share
+  grows no further for ``hold_ticks`` round trips, and for twice that, others
+  seeming to leave free their room only a slot at a time.
 * **No room at all** (``others >= limit``): the window stays at ``floor`` and each
   such 429 pauses every call ``pause_initial_s`` (a newcomer knocking, at most 50
   a second) for ``knock_s``, then doubling up to ``pause_cap_s``: sparse probes.
@@ -31,7 +38,9 @@ trips; an answer sent before the latest 429 is old news.
   the window already fits, so the others go on.
 
 Without the header (a proxy stripped it) :class:`~bulkops.engine.adaptive.AimdController`
-steers; once a header has been seen, answers without one change nothing. How
+steers; once a header has been seen, answers without one change nothing. The
+once-a-round-trip decisions (share, take room, give back, hold) are
+:class:`~bulkops.engine.sharing.Sharing`'s. How
 the settings (:class:`~bulkops.engine.inflight_settings.InFlightSettings`) were
 chosen is in ``benchmarks/README.md``. Nothing here sleeps, logs or touches
 asyncio; time comes from ``clock`` (seconds). Each ``on_*`` method returns
@@ -47,6 +56,7 @@ from ..retry import capped_doubling
 from .account_limit import LimitLearner, RecentMost
 from .adaptive import AimdController, AimdSettings, Ticket
 from .inflight_settings import InFlightSettings
+from .sharing import Sharing
 
 _AIMD_DEFAULTS = AimdSettings()
 _DEFAULTS = InFlightSettings()
@@ -90,10 +100,9 @@ class InFlightController:
         self._others = RecentMost(settings.others_ticks)
         # _news_at: when the call that told us ``others`` started.
         self._news_at = self._next_tick = self._paused_until = self._cut_at = -math.inf
-        self._ticks = self._room_ticks = self._gift_tick = 0
         self._rtt_s = 0.0
-        self._gift_wait = 1  # ticks between slots given back; doubles when one goes unclaimed
-        self._gift_open = self._released = False
+        #: The once-a-round-trip decisions: share, take room, give back, hold.
+        self.sharing = Sharing(settings)
         self._knocking_since: float | None = None  # when 429s without any room began
         self._doublings = 0
 
@@ -144,11 +153,20 @@ class InFlightController:
         return self._steer(now)
 
     def on_throttle(
-        self, ticket: Ticket, account_in_flight: int | None, retry_after_s: float | None = None
+        self,
+        ticket: Ticket,
+        account_in_flight: int | None,
+        retry_after_s: float | None = None,
+        *,
+        in_flight: int | None = None,
     ) -> bool:
         """A 429 with the count that left no room: learn the limit, fit the window to it.
 
         ``retry_after_s`` spaces the probes (and reaches the AIMD fallback).
+        ``in_flight`` is this run's calls in flight now, the refused one no longer
+        counted: a 429 at a full account (no lesson) leaves the window no larger,
+        so the slot the refused call held is not refilled at once, and the window
+        does not grow for ``settings.hold_ticks`` round trips.
         """
         if retry_after_s is not None:
             self.learner.retry_after(retry_after_s)
@@ -162,14 +180,21 @@ class InFlightController:
         self._steer_by_header()
         self._news_at = max(self._news_at, ticket.started_s)
         self._see(account_in_flight, account_in_flight - (ticket.mine - 1))  # not let in
-        self.learner.refused(account_in_flight, now)
+        lesson = self.learner.refused(account_in_flight, now)
         if self._cap_raw() < 1:  # no room at all: everyone waits
             self._pause(now)
         before = self._limit
         echo = ticket.started_s < self._cut_at  # sent before the last cut: same overshoot
-        self._limit = min(self._cap(), before if echo else max(self.settings.floor, before - 1))
+        limit = min(self._cap(), before if echo else max(self.settings.floor, before - 1))
+        self.sharing.wait_for_room()
+        if not lesson and account_in_flight > ticket.mine:
+            # Full, and not by our own overshoot: others are there that the counts
+            # may not show. Keep what we hold, and for a while grow no further.
+            self.sharing.hold()
+            if in_flight is not None:
+                limit = min(limit, max(self.settings.floor, in_flight))
+        self._limit = limit
         self._cut_at = now
-        self._room_ticks = 0
         return self._limit != before
 
     @property
@@ -224,60 +249,19 @@ class InFlightController:
         limit, others = self._limit, self.others
         if limit > cap:  # others rose: make room at once
             self._limit = cap
-            self._room_ticks = 0
+            self.sharing.wait_for_room()
             return True
         if now < self._next_tick:
             return False
         self._next_tick = now + 0.9 * self._rtt_s  # about once a round trip
-        self._ticks += 1
+        self.sharing.tick()
         self._others.tick()
         self._count.tick()
-        if self.others < others:  # they fell: the window may grow into it
+        fell = self.others < others
+        if fell:  # they fell: the window may grow into it
             others, cap = self.others, self._cap()
-        return self._tick(limit, cap, others)
-
-    def _tick(self, limit: int, cap: int, others: int) -> bool:
-        """Once a round trip: share, take room or give some back."""
-        before = limit
-        if self._released:  # the slot left free last tick: take it back unless someone did
-            self._released = False
-            if limit < cap:
-                self._limit = limit = limit + 1
-        room = cap - limit
-        if room == 0 and self._ticks % self.settings.share_every_ticks == 0:
-            if limit > self.settings.floor:  # full: leave a slot for a newcomer, one tick
-                self._limit = limit - 1
-                self._released = True
-        elif others == 0:  # alone: half the room a round trip, in case the others only paused
-            self._limit = limit + (room + 1) // 2
-            self._room_ticks = 0
-        elif room > 0:
-            self._take_room(limit, others, room)
-        else:
-            self._give_back(limit, others)
-        return self._limit != before
-
-    def _take_room(self, limit: int, others: int, room: int) -> None:
-        if limit > others and self._room_ticks < self.settings.patience_ticks:
-            self._room_ticks += 1  # the larger share waits its turn
-            return
-        if self._gift_open:  # nobody took what was given back: give less often
-            self._gift_open = False
-            self._gift_wait = min(self._gift_wait * 2, 1024)
-        self._limit = limit + (room + 1) // 2
-        self._room_ticks = 0
-
-    def _give_back(self, limit: int, others: int) -> None:
-        """Full, with others on the account: a share two larger than theirs gives one back."""
-        if self._gift_open:  # the slot given back was taken: the others want room
-            self._gift_open = False
-            self._gift_wait = 1
-        self._room_ticks = 0
-        due = self._ticks - self._gift_tick >= self._gift_wait
-        if limit - others >= 2 and limit > self.settings.floor and due:
-            self._limit = limit - 1
-            self._gift_tick = self._ticks
-            self._gift_open = True
+        self._limit = self.sharing.decide(limit, cap, others, fell=fell)
+        return self._limit != limit
 
 
 __all__ = ["InFlightController", "InFlightSettings"]

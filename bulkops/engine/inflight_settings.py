@@ -22,8 +22,9 @@ class InFlightSettings:
     #: Seconds without a 429 before trying one more than the learnt limit.
     probe_interval_s: float = 10.0
     #: Round trips the larger share waits before taking room (the smaller takes it at
-    #: once); longer than ``others_ticks``, so a slot given back is seen by the others.
-    patience_ticks: int = 4
+    #: once); well over ``others_ticks``, so a slot given back is seen by the others
+    #: before the giver takes it back (4 lost the race with 4 ms of network each way).
+    patience_ticks: int = 8
     #: A run holding all it can leaves one slot free one tick in this many.
     share_every_ticks: int = 20
     #: Seconds of 429s without any room that pause only ``pause_initial_s`` each.
@@ -36,6 +37,10 @@ class InFlightSettings:
     rtt_weight: float = 0.125
     #: Round trips the others must stay lower before the window grows into their room.
     others_ticks: int = 3
+    #: Round trips the window does not grow after a 429 at a full account. Another
+    #: run's calls can reach Twilio after ours every time, so our counts never show
+    #: them; growing into that room at once would knock again and again.
+    hold_ticks: int = 20
 
     def __post_init__(self) -> None:
         rules = (
@@ -48,6 +53,7 @@ class InFlightSettings:
             ("pause_initial_s", 0 <= self.pause_initial_s <= self.pause_cap_s, "0 to pause_cap_s"),
             ("rtt_weight", 0.0 < self.rtt_weight <= 1.0, "in (0, 1]"),
             ("others_ticks", self.others_ticks >= 1, "at least 1"),
+            ("hold_ticks", self.hold_ticks >= 0, ">= 0"),
         )
         for name, ok, rule in rules:
             if not ok:
