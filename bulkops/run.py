@@ -165,7 +165,7 @@ async def run_job(  # noqa: PLR0913 - public entry point; each keyword is an ind
             hooks.observer.on_start(max(job.rows_total - len(done), 0))
             started = time.monotonic()
             tally = Tally() if fresh else None  # a fresh log's report needs no second pass
-            with ResultJournal(path, tally=tally) as journal:
+            with ResultJournal(path, tally=tally, batched=True) as journal:
                 if journal.repaired_bytes:
                     run.log.warning(
                         "bulkops.results.repaired", path=str(path), cut_bytes=journal.repaired_bytes

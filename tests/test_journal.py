@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import random
@@ -10,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import ai, mg, pn, record, sc, write_log
+from support import FakeClock, ai, mg, pn, record, sc, write_log
 
 from bulkops import jobs
 from bulkops.errors import JobFileError, UsageError
@@ -442,3 +443,37 @@ def test_a_fresh_journals_tally_is_the_report_of_its_log_read_back(
             journal.record(item)
     assert report_of(tally) == summarize(read_results(path))
     assert report_of(tally).records == len(results)
+
+
+@pytest.mark.asyncio
+async def test_a_batched_journal_flushes_a_turns_records_together_when_the_turn_ends(
+    tmp_path: Path,
+) -> None:
+    """Three rows finished in one turn of the loop: none on disk during it, all three after.
+
+    Unbatched, each is on disk the moment it is written; fsync and close flush
+    whatever is pending, so nothing waits for a turn that may not come.
+    """
+    path = tmp_path / "results.jsonl"
+
+    def on_disk() -> int:
+        return len(path.read_text(encoding="utf-8").splitlines())
+
+    clock = FakeClock()
+    with ResultJournal(path, batched=True, monotonic=clock) as journal:
+        for line in (2, 3, 4):
+            journal.record(result(line, Outcome.SUCCEEDED, Detail.ATTACHED))
+        assert on_disk() == 0
+        await asyncio.sleep(0)  # the turn is over
+        assert on_disk() == 3
+        journal.record(result(5, Outcome.SUCCEEDED, Detail.ATTACHED))
+        clock.advance(1.0)  # an fsync is due: it writes what is pending first
+        journal.sync_if_due()
+        assert on_disk() == 4
+        journal.record(result(6, Outcome.SUCCEEDED, Detail.ATTACHED))
+    assert on_disk() == 5  # closed before the turn ended
+    await asyncio.sleep(0)  # the flush scheduled for that turn finds the journal closed
+
+    with ResultJournal(tmp_path / "each.jsonl") as journal:
+        journal.record(result(2, Outcome.SUCCEEDED, Detail.ATTACHED))
+        assert len((tmp_path / "each.jsonl").read_text(encoding="utf-8").splitlines()) == 1

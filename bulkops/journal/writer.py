@@ -1,7 +1,9 @@
 """The one writer of result logs: one JSON line per row result, the run's journal.
 
 Each record is written with its newline and flushed the moment its row is
-final, and fsynced at least every ``fsync_interval_s`` and on close. Before
+final (in a run, at the end of the event loop's turn that finished it: one
+write for all the rows finished together), and fsynced at least every
+``fsync_interval_s`` and on close. Before
 appending, the journal cuts a torn tail (see :mod:`.reader` for the rule), so
 every line stays a whole record. Rows that failed also go to
 ``<results>.failed.csv``, a job file that runs them again.
@@ -9,6 +11,7 @@ every line stays a whole record. Rows that failed also go to
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import json
 import math
@@ -134,7 +137,12 @@ class ResultJournal:
     by an earlier run; it raises :class:`~bulkops.errors.UsageError` naming the
     path when the log cannot be written. ``monotonic`` (seconds) times the
     fsyncs; tests pass a fake clock. Given a ``tally``, every record written is
-    counted in it too (a fresh log's report, without reading it back).
+    counted in it too (a fresh log's report, without reading it back). With
+    ``batched``, records written within one turn of the running event loop are
+    flushed together when it ends, one ``write(2)`` for all of them instead of one
+    each (that call cost 5 % of a run's CPU): a crash can then lose at most the
+    records of that turn, which were not on disk a moment earlier either.
+    Entering a batched journal needs a running loop.
     """
 
     def __init__(
@@ -144,6 +152,7 @@ class ResultJournal:
         fsync_interval_s: float = 1.0,
         monotonic: Callable[[], float] = time.monotonic,
         tally: Tally | None = None,
+        batched: bool = False,
     ) -> None:
         self.path = Path(path)
         #: What the records written so far sum to, if asked for.
@@ -158,6 +167,9 @@ class ResultJournal:
         self._failed: IO[str] | None = None
         self._failed_writer: csv.DictWriter[str] | None = None
         self._last_sync = 0.0
+        self._batched = batched
+        self._call_soon: Callable[[Callable[[], None]], object] | None = None
+        self._flush_due = False
 
     def __enter__(self) -> ResultJournal:
         try:
@@ -167,6 +179,8 @@ class ResultJournal:
         except OSError as exc:
             raise UsageError(f"{self.path}: cannot write results: {exc.strerror or exc}") from None
         self._last_sync = self._monotonic()
+        if self._batched:
+            self._call_soon = asyncio.get_running_loop().call_soon
         failed_path(self.path).unlink(missing_ok=True)  # this run writes its own
         return self
 
@@ -174,7 +188,8 @@ class ResultJournal:
         self.close()
 
     def record(self, result: ItemResult, *, replaces: ItemResult | None = None) -> None:
-        """Write one final result as a line, flushed at once; a failed row also as a job row.
+        """Write one final result as a line, flushed now (or batched: this turn); a failed row
+        also as a job row.
 
         ``replaces`` is this run's earlier record of the same row (a row settled
         again at the end of the run): :attr:`counts` then count the row once, by
@@ -182,7 +197,11 @@ class ResultJournal:
         """
         assert self._file is not None, "journal is not open"
         self._file.write(record_line(result) + "\n")
-        self._file.flush()
+        if self._call_soon is None:
+            self._file.flush()
+        elif not self._flush_due:
+            self._flush_due = True
+            self._call_soon(self._flush)
         self.counts[result.outcome, result.detail] += 1
         if replaces is not None:
             self.counts[replaces.outcome, replaces.detail] -= 1
@@ -197,8 +216,15 @@ class ResultJournal:
         """fsync if the last one is ``fsync_interval_s`` old."""
         now = self._monotonic()
         if self._file is not None and now - self._last_sync >= self._fsync_interval_s:
+            self._file.flush()
             os.fsync(self._file.fileno())
             self._last_sync = now
+
+    def _flush(self) -> None:
+        """The turn that wrote records is over: flush them (all of them, in one write)."""
+        self._flush_due = False
+        if self._file is not None:
+            self._file.flush()
 
     def _write_failed(self, result: ItemResult) -> None:
         if self._failed_writer is None:
