@@ -23,7 +23,7 @@ class InFlightSettings:
     probe_interval_s: float = 10.0
     #: Round trips the larger share waits before taking room (the smaller takes it at
     #: once); well over ``others_ticks``, so a slot given back is seen by the others
-    #: before the giver takes it back (4 lost the race with 4 ms of network each way).
+    #: before the giver takes it back.
     patience_ticks: int = 8
     #: A run holding all it can leaves one slot free one tick in this many.
     share_every_ticks: int = 20
