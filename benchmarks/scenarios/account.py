@@ -17,14 +17,17 @@ measured in the same run, so the machine's own latency is in both.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..report import fmt, table
+from ..report import fmt, median, table
 from ..runner import Bench, ToolRun, failure, run_bulkops, run_peer
 
 LATENCY_MS = 40
+#: Rounds of bulkops against the told client where one run each swings by ±10 %
+#: on this machine (the first round is the tables'); ``--quick``: one.
+ROUNDS = 3
 CONCURRENCY = 100
 RAW_MAX_ATTEMPTS = 200
 TOOLS = ("bulkops", "raw_aiohttp", "aiometer", "twilio_lib")
@@ -126,3 +129,42 @@ def tools_table(tools: dict[str, dict[str, Any]]) -> str:
         for name, t in tools.items()
     ]
     return table(head, rows)
+
+
+def paired_rounds(
+    first: tuple[float, float], again: Callable[[bool], tuple[float, float]], rounds: int
+) -> dict[str, Any]:
+    """bulkops's and the told client's times over ``rounds`` rounds, and the medians.
+
+    ``first`` is (ours, told) of the round already run (ours went first);
+    ``again(told_first)`` runs one more, in that order, and returns (ours, told)
+    in seconds. The order alternates, so neither always runs on a warmer machine.
+    Each round's ratio is taken within the round, then the median of those.
+    """
+    times = [first]
+    times += [again(index % 2 == 1) for index in range(1, rounds)]
+    ours = [o for o, _ in times]
+    told = [t for _, t in times]
+    ratios = [round(o / t, 3) for o, t in times if t > 0]
+    return {
+        "rounds": rounds,
+        "ours_s": ours,
+        "told_s": told,
+        "ours_over_told": ratios,
+        "median_ours_s": round(median(ours), 3),
+        "median_told_s": round(median(told), 3),
+        "median_ours_over_told": round(median(ratios), 3) if ratios else None,
+    }
+
+
+def rounds_line(section: dict[str, Any]) -> str:
+    """A sentence for a scenario's Markdown: each round's bulkops ÷ told, and the median."""
+    paired = section["paired"]
+    if paired["rounds"] < 2:
+        return ""
+    each = ", ".join(fmt(r, 2) for r in paired["ours_over_told"])
+    return (
+        f"\n\nbulkops ÷ told over {paired['rounds']} rounds (fresh sandbox each, order "
+        f"alternating): {each}; median {fmt(paired['median_ours_over_told'], 3)}. The goals "
+        "use the medians."
+    )

@@ -8,7 +8,10 @@ times within 1.3× of each other (neither starves), every row done.
 
 "2 × raw loop told 5" runs two hand-written loops at 5 each, half the limit, as
 if each knew its share: about the floor here. Reported, not judged: its later
-time ÷ ideal, and bulkops's later time ÷ its later time ("later ÷ told").
+time ÷ ideal, and bulkops's later time ÷ its later time ("later ÷ told"). One
+run swings by about ±10 % here, so the bulkops pair and the told pair run
+``ROUNDS`` times in turn: the time goal and the floor use the medians, the 429
+and fairness goals the worst of bulkops's rounds.
 """
 
 from __future__ import annotations
@@ -18,7 +21,17 @@ from typing import Any
 
 from ..report import fmt, goal, reported, table
 from ..runner import Bench
-from .account import CONCURRENCY, TOOLS, entry, ideal_s, run_tool, sandbox_flags
+from .account import (
+    CONCURRENCY,
+    ROUNDS,
+    TOOLS,
+    entry,
+    ideal_s,
+    paired_rounds,
+    rounds_line,
+    run_tool,
+    sandbox_flags,
+)
 
 LIMIT = 10
 NAME = "shared_account"
@@ -72,13 +85,36 @@ def run(bench: Bench) -> dict[str, Any]:
     tools = {tool: _pair(bench, tool, rows, ideal) for tool in TOOLS}
     tools[TOLD] = _pair(bench, "raw_aiohttp", rows, ideal, concurrency=TOLD_CONCURRENCY)
     _over_told(tools)
+    ours = [tools["bulkops"]]  # every round's bulkops pair, for the 429 and fairness goals
+
+    def again(told_first: bool) -> tuple[float, float]:
+        """One more round, in a fresh sandbox each: (bulkops's later time, the told pair's)."""
+        pairs = {}
+        for who in ("told", "ours") if told_first else ("ours", "told"):
+            tool, width = (
+                ("bulkops", CONCURRENCY) if who == "ours" else ("raw_aiohttp", TOLD_CONCURRENCY)
+            )
+            pairs[who] = _pair(bench, tool, rows, ideal, concurrency=width)
+        ours.append(pairs["ours"])
+        return pairs["ours"]["later_s"], pairs["told"]["later_s"]
+
+    first = (tools["bulkops"]["later_s"], tools[TOLD]["later_s"])
+    paired = paired_rounds(first, again, 1 if bench.quick else ROUNDS)
     return {
         "rows": rows,
         "limit": LIMIT,
         "ideal_s": ideal,
         "tools": tools,
-        "goals": _goals(tools, rows),
+        "paired": paired,
+        "rounds": [_round(pair) for pair in ours],
+        "goals": _goals(ours, paired, rows=rows, ideal=ideal),
     }
+
+
+def _round(pair: dict[str, Any]) -> dict[str, Any]:
+    """What the goals read of one round's bulkops pair."""
+    keys = ("later_s", "later_over_earlier", "throttled_share", "succeeded", "errors")
+    return {key: pair[key] for key in keys}
 
 
 def _over_told(tools: dict[str, dict[str, Any]]) -> None:
@@ -89,24 +125,38 @@ def _over_told(tools: dict[str, dict[str, Any]]) -> None:
         t["later_over_told"] = round(t["later_s"] / base, 3) if base else None
 
 
-def _goals(tools: dict[str, dict[str, Any]], rows: int) -> list[dict[str, Any]]:
-    ours = tools["bulkops"]
+def _goals(
+    ours: list[dict[str, Any]], paired: dict[str, Any], *, rows: int, ideal: float
+) -> list[dict[str, Any]]:
+    worst_share = max((p["throttled_share"] for p in ours), key=lambda v: v or 0.0)
+    worst_fairness = max((p["later_over_earlier"] for p in ours), key=lambda v: v or 0.0)
     return [
-        goal("two processes: the later one's time ÷ ideal", ours["later_over_ideal"], "<=", 1.2),
         goal(
-            "two processes: share of all requests answered 429",
-            ours["throttled_share"],
+            "two processes: the later one's time ÷ ideal (median)",
+            paired["median_ours_s"] / ideal,
+            "<=",
+            1.2,
+        ),
+        goal(
+            "two processes: share of all requests answered 429 (worst round)",
+            worst_share,
             "<=",
             0.03,
         ),
-        goal("two processes: later ÷ earlier finish", ours["later_over_earlier"], "<=", 1.3),
-        goal("two processes: share of rows succeeded", ours["succeeded"] / rows, ">=", 1.0),
-        reported(
-            "two processes: the told pair's later time ÷ ideal (the floor here)",
-            tools[TOLD]["later_over_ideal"],
+        goal("two processes: later ÷ earlier finish (worst round)", worst_fairness, "<=", 1.3),
+        goal(
+            "two processes: share of rows succeeded (worst round)",
+            min(p["succeeded"] for p in ours) / rows,
+            ">=",
+            1.0,
         ),
         reported(
-            "two processes: bulkops later time ÷ the told pair's later", ours["later_over_told"]
+            "two processes: the told pair's later time ÷ ideal (median; the floor here)",
+            paired["median_told_s"] / ideal,
+        ),
+        reported(
+            "two processes: bulkops later time ÷ the told pair's later (median of rounds)",
+            paired["median_ours_over_told"],
         ),
     ]
 
@@ -132,4 +182,5 @@ def markdown(section: dict[str, Any]) -> str:
         f"### 10. Two processes on one account (limit {section['limit']}, 40 ms; "
         f"{section['rows']:,} rows, half each, ideal {section['ideal_s']:.2f} s)\n\n"
         + table(head, rows)
+        + rounds_line(section)
     )
