@@ -248,6 +248,26 @@ def test_a_429_our_calls_could_not_fill_holds_the_larger_share_then_it_creeps() 
     assert windows == [5, 5, 5, 5, 5, 6, 7, 8, 9, 10]
 
 
+def test_a_burst_of_others_that_leaves_gives_a_lone_run_its_window_back_within_16_round_trips() -> (
+    None
+):
+    """Others fill an account of 50 at once: cut to the 2 still in flight, not held, back fast.
+
+    The 429 showed 48 others, far more than this run's share: it holds the
+    smaller share, so nothing holds it back once they are gone; the room comes
+    back a quarter at a time (half when the others are seen to leave).
+    """
+    clock = FakeClock()
+    ctl = learnt(50, clock, share_every_ticks=1000, initial=50)
+    ctl.on_throttle(ctl.on_start(3), 50, in_flight=2)
+    assert ctl.limit == 2
+    trips = 0
+    while ctl.limit < 50 and trips < 100:
+        admitted(ctl, clock, ctl.limit, mine=ctl.limit)
+        trips += 1
+    assert trips <= 16
+
+
 def test_a_429_at_a_full_account_does_not_refill_the_refused_calls_slot() -> None:
     """Two calls sent into a full account: the window ends at what is still in flight.
 

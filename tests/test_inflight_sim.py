@@ -137,3 +137,18 @@ def test_with_a_network_a_run_whose_calls_always_arrive_second_still_gets_its_ha
     assert second <= 1.06 * told_s(account, 1500, seed=seed)
     assert second / first <= 1.25
     assert throttled_share(sim) < 0.015
+
+
+@pytest.mark.parametrize(("limit", "burst"), [(50, 50), (100, 100), (100, 60)])
+def test_after_a_burst_of_other_traffic_the_window_is_back_within_a_second(
+    limit: int, burst: int
+) -> None:
+    """Other traffic takes ``burst`` of the account's slots for 0.3 s, then leaves.
+
+    The run's 429s showed a crowd larger than its own share, so it is not held:
+    it must fill the account again soon after, not a slot a round trip.
+    """
+    account = Account(limit=limit, background=lambda t: burst if 3.0 <= t < 3.3 else 0)
+    client = simulate(account, [250 * limit]).clients[0]  # about 10 s of work
+    back = next(t for t, w in client.windows if t >= 3.3 and w >= limit - 1)
+    assert back - 3.3 <= 1.0

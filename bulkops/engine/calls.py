@@ -21,7 +21,7 @@ from ..errors import (
     TransportError,
 )
 from ..retry import Backoff
-from ..twilio.wire import Request
+from ..twilio.wire import Reply, Request
 from .adaptive import AimdSettings, Ticket
 from .inflight import InFlightController, InFlightSettings
 from .limits import ConcurrencyWindow, RateGate
@@ -94,6 +94,9 @@ class CallLoop:
         #: Since when every call failed before reaching the API, and how many did.
         self._unreachable_since: float | None = None
         self._unreachable_calls = 0
+        #: Calls sent and not yet answered: what Twilio may be counting of ours (a call
+        #: holding a window slot may still be waiting for the rate gate or a pause).
+        self._sent = 0
 
     async def call(
         self,
@@ -129,10 +132,10 @@ class CallLoop:
                 if self._gated or throttle.paused_until > monotonic():
                     await self._wait_turn()
                 self._check_start(abandonable, withhold if attempt == 1 else None)
-                ticket = throttle.on_start(window.in_flight)
+                ticket = throttle.on_start(self._sent + 1)
                 started = ticket.started_s if attempt == 1 else started
                 try:
-                    reply = await self._api.send(request, read_body=read_body)
+                    reply = await self._send(request, read_body)
                 except AuthenticationError as exc:
                     raise RunAborted.bad_credentials(exc.code) from None
                 except ApiError as exc:
@@ -151,6 +154,14 @@ class CallLoop:
             if abandonable and self._stopping():
                 raise Abandoned
             await self._wait_to_retry(request, line, attempt, error)
+
+    async def _send(self, request: Request, read_body: bool) -> Reply:
+        """``api.send``, counted in :attr:`_sent` while it is out."""
+        self._sent += 1
+        try:
+            return await self._api.send(request, read_body=read_body)
+        finally:
+            self._sent -= 1
 
     def _check_start(self, abandonable: bool, withhold: Callable[[], bool] | None) -> None:
         """Right before an attempt is sent, after its waits: raise if it must not start."""
@@ -226,7 +237,7 @@ class CallLoop:
                 ticket,
                 error.account_in_flight,
                 error.retry_after_s,
-                in_flight=self.window.in_flight - 1,  # this call's slot is not ours at Twilio
+                in_flight=self._sent,  # answered: no longer counted
             )
         elif isinstance(error, TransientError):
             return

@@ -16,8 +16,8 @@ trips; an answer sent before the latest 429 is old news.
   shrinks at once when others rise (a 429 takes one more off), else moves once a
   round trip (a tick); never above ``ceiling`` (``--concurrency``) nor below
   ``floor``. It opens at ``initial_limit`` until the first answers tell.
-* **Sharing, no coordinator.** Room is taken one slot a round trip, or half of
-  it at once when others the counts showed have left. One tick in
+* **Sharing, no coordinator.** Room is taken a quarter a round trip (at least a
+  slot), or half of it at once when others the counts showed have left. One tick in
   ``share_every_ticks`` a run holding all it can leaves a slot free, so a run
   knocking on a full account gets in (0.5 % of a limit of 10). The smaller share
   takes room first (the larger waits ``patience_ticks``); a share two larger
@@ -27,10 +27,11 @@ trips; an answer sent before the latest 429 is old news.
 * **Others the counts miss.** When another run's calls always reach Twilio just
   after ours, no count of ours shows them. A 429 at a full account that our own
   calls could not fill (``H > mine``) is the proof: the window keeps only the
-  calls still in flight (the refused call's slot is not refilled into a full
-  account, so one overshoot costs one 429, not a cascade), the larger share
-  grows no further for ``hold_ticks`` round trips, and for twice that, others
-  seeming to leave free their room only a slot at a time.
+  calls still out (the refused call's slot is not refilled into a full account,
+  so one overshoot costs one 429, not a cascade), and if that is at least the
+  others this 429 showed (this run holds the larger share), it takes no room for
+  ``hold_ticks`` round trips. A run cut down by a crowd larger than itself is
+  not held: when the crowd leaves, it takes the room back within a few.
 * **No room at all** (``others >= limit``): the window stays at ``floor`` and each
   such 429 pauses every call ``pause_initial_s`` (a newcomer knocking, at most 50
   a second) for ``knock_s``, then doubling up to ``pause_cap_s``: sparse probes.
@@ -187,12 +188,14 @@ class InFlightController:
         echo = ticket.started_s < self._cut_at  # sent before the last cut: same overshoot
         limit = min(self._cap(), before if echo else max(self.settings.floor, before - 1))
         self.sharing.wait_for_room()
-        if not lesson and account_in_flight > ticket.mine:
-            # Full, and not by our own overshoot: others are there that the counts
-            # may not show. Keep what we hold, and for a while grow no further.
-            self.sharing.hold()
+        crowd = account_in_flight - (ticket.mine - 1)  # others, as this 429 shows them
+        if not lesson and crowd > 1:
+            # Full, and not by our own overshoot: keep what we hold. If we hold the
+            # larger share, the others may be ones our counts miss: hold for a while.
             if in_flight is not None:
                 limit = min(limit, max(self.settings.floor, in_flight))
+            if limit >= crowd:
+                self.sharing.hold()
         self._limit = limit
         self._cut_at = now
         return self._limit != before

@@ -7,11 +7,11 @@ what the window should be. The rules, in order:
 
 1. A slot left free last tick for a newcomer is taken back unless someone did.
 2. Full (no room): one tick in ``share_every_ticks`` leave a slot free.
-3. Held (:meth:`Sharing.hold`, after a 429 at a full account that this run's
-   own calls could not fill): the larger share takes no room for ``hold_ticks``.
-4. Room: taken a slot a tick, or half of it at once when others the counts
-   showed have just left (and no 429 lately showed others the counts miss);
-   the larger share first waits ``patience_ticks``.
+3. Held (:meth:`Sharing.hold`): for ``hold_ticks`` the larger share takes no
+   room, and others seeming to leave are no news.
+4. Room: taken a quarter a tick (at least one slot), or half of it at once when
+   others the counts showed have just left; the larger share first waits
+   ``patience_ticks``.
 5. Full with others: a share two larger than theirs gives a slot back, half as
    often each time nobody takes it.
 
@@ -27,7 +27,7 @@ class Sharing:
     """The per-tick window decisions of one run on a shared account (see the module)."""
 
     __slots__ = (
-        "_calm_from", "_gift_open", "_gift_tick", "_gift_wait", "_hold_until", "_released",
+        "_gift_open", "_gift_tick", "_gift_wait", "_hold_until", "_released",
         "_room_ticks", "settings", "ticks",
     )  # fmt: skip
 
@@ -40,7 +40,6 @@ class Sharing:
         self._gift_wait = 1  # ticks between slots given back; doubles when one goes unclaimed
         self._gift_open = self._released = False
         self._hold_until = 0  # the tick growth may resume after a 429 at a full account
-        self._calm_from = 0  # the tick from which others leaving may be taken at their word
 
     def tick(self) -> None:
         """A round trip ended."""
@@ -51,13 +50,13 @@ class Sharing:
         self._room_ticks = 0
 
     def hold(self) -> None:
-        """A 429 at a full account that this run could not fill: others the counts miss.
+        """A 429 at a full account this run could not fill, holding the larger share there.
 
-        For ``hold_ticks`` the larger share takes no room, and for twice that,
-        others seeming to leave free their room only a slot at a time.
+        The others may be ones its counts never show (their calls always reach
+        Twilio after its own): for ``hold_ticks`` it takes no room while it is
+        the larger share, and others seeming to leave are no news.
         """
         self._hold_until = self.ticks + self.settings.hold_ticks
-        self._calm_from = self.ticks + 2 * self.settings.hold_ticks
         self._room_ticks = 0
 
     def decide(self, limit: int, cap: int, others: int, *, fell: bool) -> int:
@@ -66,7 +65,8 @@ class Sharing:
         ``fell``: the others the counts showed have just fallen.
         """
         settings = self.settings
-        fell = fell and self.ticks >= self._calm_from
+        held = self.ticks < self._hold_until
+        fell = fell and not held
         if self._released:  # the slot left free last tick: take it back unless someone did
             self._released = False
             if limit < cap:
@@ -77,7 +77,7 @@ class Sharing:
                 self._released = True
                 return limit - 1
             return limit
-        if room > 0 and self.ticks < self._hold_until and limit >= others:
+        if room > 0 and held and limit >= others:
             return limit  # a 429 at a full account lately: the room may be another run's
         if others == 0:  # alone, as far as the counts show
             self._room_ticks = 0
@@ -111,7 +111,11 @@ class Sharing:
 
 
 def _growth(room: int, fell: bool) -> int:
-    """Slots to take of ``room`` this round trip: half of it when others just left, else one."""
+    """Slots to take of ``room`` this round trip: half when others just left, else a quarter.
+
+    At least one: at a limit of 10 that is one a round trip; at 100, a run that
+    lost most of its window to a burst of others is back within ten round trips.
+    """
     if room <= 0:
         return 0
-    return (room + 1) // 2 if fell else 1
+    return (room + 1) // 2 if fell else max(1, room // 4)
