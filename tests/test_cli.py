@@ -598,3 +598,19 @@ def test_sandbox_load_flags_without_sandbox_are_a_usage_error(
     status, _, err = run(capsys, "run", job, "--max-in-flight", "10")
     assert status == 2
     assert "only apply with --sandbox" in err
+
+
+def test_an_os_error_the_run_cannot_handle_is_one_line_and_exit_3(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """E.g. the disk fills just as the result log closes: a sentence, not a traceback."""
+
+    async def full_disk(*_args: object, **_kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("bulkops.commands.run.run_job", full_disk)
+    job = job_file("job.csv", attach_rows(1))
+    status, _, err = run(capsys, "run", job, "--sandbox", "--results", "r.jsonl", "-q")
+    assert status == 3
+    assert err.strip().splitlines()[-1] == "bulkops: error: [Errno 28] No space left on device"
+    assert "Traceback" not in err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import math
 import random
@@ -25,7 +26,8 @@ from bulkops.journal import (
     report_of,
     summarize,
 )
-from bulkops.journal.writer import record_line, repair_torn_tail
+from bulkops.journal.line import record_line
+from bulkops.journal.writer import repair_torn_tail
 from bulkops.keys import key_digest
 from bulkops.model import Detail, ItemResult, Op, Outcome, Row, SenderKind
 from bulkops.twilio.codes import TwilioCode
@@ -477,3 +479,44 @@ async def test_a_batched_journal_flushes_a_turns_records_together_when_the_turn_
     with ResultJournal(tmp_path / "each.jsonl") as journal:
         journal.record(result(2, Outcome.SUCCEEDED, Detail.ATTACHED))
         assert len((tmp_path / "each.jsonl").read_text(encoding="utf-8").splitlines()) == 1
+
+
+_FULL_DISK = Path("/dev/full")  # every write to it fails with ENOSPC, as a full disk's does
+
+
+@pytest.mark.skipif(not _FULL_DISK.exists(), reason="needs Linux's /dev/full")
+@pytest.mark.asyncio
+async def test_a_full_disk_under_a_batched_journal_stops_the_next_record_and_counts_nothing() -> (
+    None
+):
+    """The turn's flush fails in a loop callback: kept, then raised by the next record.
+
+    The records it could not write are not counted, so the run's summary claims
+    none of them; close does not raise the same failure a second time.
+    """
+    with ResultJournal(_FULL_DISK, batched=True) as journal:
+        journal.record(result(2, Outcome.SUCCEEDED, Detail.ATTACHED))
+        await asyncio.sleep(0)  # the turn ends: its flush fails
+        with pytest.raises(OSError, match="No space left") as caught:
+            journal.record(result(3, Outcome.SUCCEEDED, Detail.ATTACHED))
+        assert caught.value.errno == errno.ENOSPC
+        assert not journal.counts
+
+
+@pytest.mark.skipif(not _FULL_DISK.exists(), reason="needs Linux's /dev/full")
+@pytest.mark.asyncio
+async def test_a_full_disk_found_only_at_close_is_raised_by_close_once() -> None:
+    journal = ResultJournal(_FULL_DISK, batched=True)
+    with pytest.raises(OSError, match="No space left") as caught, journal:
+        journal.record(result(2, Outcome.SUCCEEDED, Detail.ATTACHED))
+    assert caught.value.errno == errno.ENOSPC
+    assert not journal.counts
+    journal.close()  # closed already: nothing more to say
+
+
+@pytest.mark.skipif(not _FULL_DISK.exists(), reason="needs Linux's /dev/full")
+def test_a_full_disk_under_an_unbatched_journal_fails_the_record_itself() -> None:
+    with ResultJournal(_FULL_DISK) as journal:
+        with pytest.raises(OSError, match="No space left"):
+            journal.record(result(2, Outcome.SUCCEEDED, Detail.ATTACHED))
+        assert not journal.counts

@@ -130,6 +130,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `bulkops verify JOB | head`: the reader has had enough
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return Exit.BROKEN_PIPE
+    except OSError as exc:  # the world, not a bug: e.g. the disk filled as the log closed
+        print(f"bulkops: error: {exc}", file=sys.stderr)
+        return Exit.ABORTED
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ A result log is JSON Lines, one record per row result (``results/*.jsonl``).
 This subpackage owns everything about it:
 
 * :mod:`.writer`: :class:`ResultJournal`, which appends records (and writes
-  ``<results>.failed.csv``), and the paths next to a log.
+  ``<results>.failed.csv``), and the paths next to a log; :mod:`.line` spells
+  a result as its log line.
 * :mod:`.reader`: the one reader, with one rule for a torn last line (see its
   docstring), used by ``--resume`` (:func:`check_results_path`, then
   :func:`read_done_keys`, by :func:`record_key`)

@@ -1,103 +1,34 @@
 """The one writer of result logs: one JSON line per row result, the run's journal.
 
-Each record is written with its newline and flushed the moment its row is
-final (in a run, at the end of the event loop's turn that finished it: one
-write for all the rows finished together), and fsynced at least every
-``fsync_interval_s`` and on close. Before
-appending, the journal cuts a torn tail (see :mod:`.reader` for the rule), so
-every line stays a whole record. Rows that failed also go to
+Each record (:func:`~.line.record_line`) is written with its newline and
+flushed the moment its row is final (in a run, at the end of the event loop's
+turn that finished it: one write for all the rows finished together), and
+fsynced at least every ``fsync_interval_s`` and on close. Before appending, the
+journal cuts a torn tail (see :mod:`.reader` for the rule), so every line stays
+a whole record. Rows that failed also go to
 ``<results>.failed.csv``, a job file that runs them again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
-import json
-import math
 import os
 import time
 from collections import Counter
 from collections.abc import Callable
-from json.encoder import encode_basestring
 from pathlib import Path
-from types import MappingProxyType
-from typing import IO, Any
+from typing import IO
 
 from ..errors import UsageError
-from ..model import Detail, ItemResult, Outcome, SenderKind
+from ..model import Detail, ItemResult, Outcome
+from .line import record_line
 from .reader import intact_length
 from .tally import Tally
 
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 #: The failed-rows job's header: each sender as its row wrote it, with its kind.
 FAILED_COLUMNS = ("service_sid", "sender", "kind", "op", "from_service_sid")
-
-
-#: The fields a record may have before its extra ones (an extra field of the same
-#: name rewrites one in place: such a record goes through ``json`` itself).
-_FIXED = frozenset(
-    ("line", "op", "service_sid", "kind", "sender", "sender_sid", "outcome", "detail",
-     "http_status", "twilio_code", "message", "attempts", "elapsed_ms", "finished_at",
-     "throttled", "from_service_sid", "settled", *(kind.sid_column for kind in SenderKind))
-)  # fmt: skip
-
-
-#: What each kind's record adds after ``throttled``, built once: ``,"short_code_sid":``
-#: for kinds named by SID, nothing for kinds created by text (alpha senders).
-_SID_KEYS = MappingProxyType(
-    {
-        kind: "" if kind.spec.creates_by_text else f",{encode_basestring(kind.sid_column)}:"
-        for kind in SenderKind
-    }
-)
-
-
-def record_line(result: ItemResult) -> str:
-    """``result.to_record()`` as compact JSON, without the dict or the encoder's set-up.
-
-    Written thousands of times a second, so spelled out; the same characters as
-    ``json`` (``ensure_ascii=False``, no spaces) gives for the record, which
-    ``tests/test_journal.py`` checks over many records. Extra fields that share
-    a name with a fixed one, and non-finite floats, go through ``json`` itself.
-    """
-    elapsed_ms = result.elapsed_ms
-    extra: dict[str, Any] | None = None
-    if result.resource or result.from_service_sid or result.settled:
-        extra = {}
-        if result.from_service_sid:
-            extra["from_service_sid"] = result.from_service_sid
-        if result.settled:
-            extra["settled"] = True
-        if result.resource.keys() & _FIXED:
-            return _dumps(result.to_record())
-        extra.update(result.resource)
-    if type(elapsed_ms) is not float or not math.isfinite(elapsed_ms):
-        return _dumps(result.to_record())
-    text = encode_basestring
-    message = result.message
-    status, code = result.http_status, result.twilio_code
-    kind, sid = result.kind, result.sender_sid
-    sid_text = text(sid)
-    line = (
-        f'{{"line":{int.__repr__(result.line)},"op":{text(result.op)},'
-        f'"service_sid":{text(result.service_sid)},"kind":{text(result.kind_name)},'
-        f'"sender":{text(result.sender) if result.sender else sid_text},'
-        f'"sender_sid":{sid_text},'
-        f'"outcome":{text(result.outcome)},"detail":{text(result.detail)},'
-        f'"http_status":{"null" if status is None else int.__repr__(status)},'
-        f'"twilio_code":{"null" if code is None else int.__repr__(code)},'
-        f'"message":{"null" if message is None else text(message)},'
-        f'"attempts":{int.__repr__(result.attempts)},"elapsed_ms":{float.__repr__(elapsed_ms)},'
-        f'"finished_at":{text(result.finished_at)},"throttled":{int.__repr__(result.throttled)}'
-    )
-    if kind is not None:
-        sid_key = _SID_KEYS[kind]
-        if sid_key:
-            line = f"{line}{sid_key}{sid_text}"
-    if extra:
-        return f"{line},{_dumps(extra)[1:-1]}}}"
-    return line + "}"
 
 
 def default_results_path(job: str | Path, *, now: time.struct_time | None = None) -> Path:
@@ -170,6 +101,11 @@ class ResultJournal:
         self._batched = batched
         self._call_soon: Callable[[Callable[[], None]], object] | None = None
         self._flush_due = False
+        #: Records written and not yet flushed, with the record each replaces.
+        self._pending: list[tuple[ItemResult, ItemResult | None]] = []
+        #: The write error that kept records from the disk, and whether it was raised yet.
+        self._broken: OSError | None = None
+        self._raised = False
 
     def __enter__(self) -> ResultJournal:
         try:
@@ -193,38 +129,70 @@ class ResultJournal:
 
         ``replaces`` is this run's earlier record of the same row (a row settled
         again at the end of the run): :attr:`counts` then count the row once, by
-        its latest record, as a reader of the log does.
+        its latest record, as a reader of the log does. A record is counted (in
+        :attr:`counts` and the tally) once it is flushed. Raises the
+        :class:`OSError` of a write or flush that failed, this one's or a turn's.
         """
         assert self._file is not None, "journal is not open"
+        if self._broken is not None:  # a turn's flush failed: stop the run, as a write would
+            self._raised = True
+            raise self._broken
         self._file.write(record_line(result) + "\n")
+        self._pending.append((result, replaces))
         if self._call_soon is None:
-            self._file.flush()
+            self._flush()
         elif not self._flush_due:
             self._flush_due = True
-            self._call_soon(self._flush)
-        self.counts[result.outcome, result.detail] += 1
-        if replaces is not None:
-            self.counts[replaces.outcome, replaces.detail] -= 1
-            self.counts += Counter()  # drop counts that fell to zero
-        if self.tally is not None:  # every line, as a reader of the log counts them
-            self.tally.add_result(result)
+            self._call_soon(self._flush_later)
         if result.outcome is Outcome.FAILED:
             self._write_failed(result)
         self.sync_if_due()
 
     def sync_if_due(self) -> None:
-        """fsync if the last one is ``fsync_interval_s`` old."""
+        """fsync if the last one is ``fsync_interval_s`` old; raises the OSError of a failure."""
         now = self._monotonic()
         if self._file is not None and now - self._last_sync >= self._fsync_interval_s:
-            self._file.flush()
+            self._flush()
             os.fsync(self._file.fileno())
             self._last_sync = now
 
     def _flush(self) -> None:
-        """The turn that wrote records is over: flush them (all of them, in one write)."""
-        self._flush_due = False
-        if self._file is not None:
+        """Flush the log and count what it put on disk; raises (and keeps) an OSError.
+
+        After a failure the records since the last flush are not counted: some may
+        not be on disk, and the run's summary must not claim them.
+        """
+        assert self._file is not None
+        try:
             self._file.flush()
+        except OSError as exc:
+            self._broken = exc
+            self._pending.clear()
+            self._raised = True
+            raise
+        counts, tally, replaced = self.counts, self.tally, False
+        for result, replaces in self._pending:
+            counts[result.outcome, result.detail] += 1
+            if replaces is not None:
+                counts[replaces.outcome, replaces.detail] -= 1
+                replaced = True
+            if tally is not None:  # every line, as a reader of the log counts them
+                tally.add_result(result)
+        self._pending.clear()
+        if replaced:
+            self.counts += Counter()  # drop counts that fell to zero
+
+    def _flush_later(self) -> None:
+        """The turn that wrote records is over: flush them (all of them, in one write).
+
+        A callback of the loop, so an error is kept, not raised (asyncio would
+        only log it): the next :meth:`record` raises it, or :meth:`close`.
+        """
+        self._flush_due = False
+        if self._file is not None and self._broken is None:
+            with contextlib.suppress(OSError):
+                self._flush()
+            self._raised = False if self._broken is not None else self._raised
 
     def _write_failed(self, result: ItemResult) -> None:
         if self._failed_writer is None:
@@ -244,13 +212,29 @@ class ResultJournal:
         self._failed.flush()
 
     def close(self) -> None:
-        """Flush, fsync and close the log and the failed-rows file; a second call does nothing."""
-        if self._file is not None:
-            self._file.flush()
-            os.fsync(self._file.fileno())
-            self._file.close()
+        """Flush, fsync and close the log and the failed-rows file; a second call does nothing.
+
+        Raises the :class:`OSError` that kept records from the disk (a full disk),
+        unless it was raised before: the run stopped for it then.
+        """
+        file = self._file
+        if file is not None:
+            try:
+                if self._broken is None:
+                    self._flush()
+                    os.fsync(file.fileno())
+            except OSError as exc:
+                self._broken = self._broken or exc
+                self._raised = False
             self._file = None
+            try:
+                file.close()  # flushes what is left, if it can: a failure is the same one
+            except OSError as exc:
+                self._broken = self._broken or exc
         if self._failed is not None:
             self._failed.close()
             self._failed = None
             self._failed_writer = None
+        if self._broken is not None and not self._raised:
+            self._raised = True
+            raise self._broken
