@@ -157,6 +157,36 @@ def paired_rounds(
     }
 
 
+def single_rounds(  # noqa: PLR0913 - the run's place, then one keyword per knob of the scenario
+    bench: Bench,
+    job: Path,
+    flags: Sequence[str],
+    tools: dict[str, dict[str, Any]],
+    *,
+    told: str,
+    told_concurrency: int,
+    ideal: float,
+) -> dict[str, Any]:
+    """:func:`paired_rounds` of bulkops (``tools["bulkops"]``) and the told loop ``tools[told]``.
+
+    Each further round runs both again against a fresh sandbox with ``flags``;
+    ``ROUNDS`` of them (``--quick``: the one already run).
+    """
+    rows = tools["bulkops"]["rows"]
+    clients = {"ours": ("bulkops", CONCURRENCY), "told": ("raw_aiohttp", told_concurrency)}
+
+    def again(told_first: bool) -> tuple[float, float]:
+        times = {}
+        for who in ("told", "ours") if told_first else ("ours", "told"):
+            tool, width = clients[who]
+            run = measure(bench, tool, job, flags, rows=rows, ideal=ideal, concurrency=width)
+            times[who] = float(run["time_s"])
+        return times["ours"], times["told"]
+
+    first = (tools["bulkops"]["time_s"], tools[told]["time_s"])
+    return paired_rounds(first, again, 1 if bench.quick else ROUNDS)
+
+
 def rounds_line(section: dict[str, Any]) -> str:
     """A sentence for a scenario's Markdown: each round's bulkops ÷ told, and the median."""
     paired = section["paired"]

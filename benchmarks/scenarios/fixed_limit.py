@@ -18,15 +18,13 @@ from typing import Any
 from ..report import goal, reported
 from ..runner import Bench
 from .account import (
-    CONCURRENCY,
-    ROUNDS,
     TOOLS,
     ideal_s,
     measure,
     over_told,
-    paired_rounds,
     rounds_line,
     sandbox_flags,
+    single_rounds,
     tools_table,
 )
 
@@ -46,18 +44,9 @@ def run(bench: Bench) -> dict[str, Any]:
     )
     over_told(tools, ORACLE)
 
-    def again(told_first: bool) -> tuple[float, float]:
-        """One more round, in a fresh sandbox each: (bulkops's time, the told loop's)."""
-        clients = {"ours": ("bulkops", CONCURRENCY), "told": ("raw_aiohttp", LIMIT)}
-        times = {}
-        for who in ("told", "ours") if told_first else ("ours", "told"):
-            tool, width = clients[who]
-            run = measure(bench, tool, job, flags, rows=rows, ideal=ideal, concurrency=width)
-            times[who] = float(run["time_s"])
-        return times["ours"], times["told"]
-
-    first = (tools["bulkops"]["time_s"], tools[ORACLE]["time_s"])
-    paired = paired_rounds(first, again, 1 if bench.quick else ROUNDS)
+    paired = single_rounds(
+        bench, job, flags, tools, told=ORACLE, told_concurrency=LIMIT, ideal=ideal
+    )
     return {
         "rows": rows,
         "limit": LIMIT,
