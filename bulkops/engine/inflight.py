@@ -16,8 +16,8 @@ trips; an answer sent before the latest 429 is old news.
   shrinks at once when others rise (a 429 takes one more off), else moves once a
   round trip (a tick); never above ``ceiling`` (``--concurrency``) nor below
   ``floor``. It opens at ``initial_limit`` until the first answers tell.
-* **Sharing, no coordinator.** Room is taken a quarter a round trip (at least a
-  slot), or half of it at once when others the counts showed have left. One tick in
+* **Sharing, no coordinator.** Room is taken half a round trip (a quarter, at
+  least a slot, for a while after a hold: see below). One tick in
   ``share_every_ticks`` a run holding all it can leaves a slot free, so a run
   knocking on a full account gets in (0.5 % of a limit of 10). The smaller share
   takes room first (the larger waits ``patience_ticks``); a share two larger
@@ -30,8 +30,9 @@ trips; an answer sent before the latest 429 is old news.
   calls still out (the refused call's slot is not refilled into a full account,
   so one overshoot costs one 429, not a cascade), and if that is at least the
   others this 429 showed (this run holds the larger share), it takes no room for
-  ``hold_ticks`` round trips. A run cut down by a crowd larger than itself is
-  not held: when the crowd leaves, it takes the room back within a few.
+  ``hold_ticks`` round trips, then takes it back a quarter at a time. A run cut
+  down by a crowd larger than itself is not held (a hold it had ends): when the
+  crowd leaves, it takes the room back half at a time.
 * **No room at all** (``others >= limit``): the window stays at ``floor`` and each
   such 429 pauses every call ``pause_initial_s`` (a newcomer knocking, at most 50
   a second) for ``knock_s``, then doubling up to ``pause_cap_s``: sparse probes.
@@ -194,8 +195,7 @@ class InFlightController:
             # larger share, the others may be ones our counts miss: hold for a while.
             if in_flight is not None:
                 limit = min(limit, max(self.settings.floor, in_flight))
-            if limit >= crowd:
-                self.sharing.hold()
+            self.sharing.hold(limit >= crowd)  # a crowd larger than us: visible, no hold
         self._limit = limit
         self._cut_at = now
         return self._limit != before
@@ -260,10 +260,9 @@ class InFlightController:
         self.sharing.tick()
         self._others.tick()
         self._count.tick()
-        fell = self.others < others
-        if fell:  # they fell: the window may grow into it
+        if self.others < others:  # they fell: the window may grow into it
             others, cap = self.others, self._cap()
-        self._limit = self.sharing.decide(limit, cap, others, fell=fell)
+        self._limit = self.sharing.decide(limit, cap, others)
         return self._limit != limit
 
 

@@ -8,10 +8,9 @@ what the window should be. The rules, in order:
 1. A slot left free last tick for a newcomer is taken back unless someone did.
 2. Full (no room): one tick in ``share_every_ticks`` leave a slot free.
 3. Held (:meth:`Sharing.hold`): for ``hold_ticks`` the larger share takes no
-   room, and others seeming to leave are no news.
-4. Room: taken a quarter a tick (at least one slot), or half of it at once when
-   others the counts showed have just left; the larger share first waits
-   ``patience_ticks``.
+   room.
+4. Room: taken half a tick, or a quarter (at least one slot) within twice
+   ``hold_ticks`` of a hold; the larger share first waits ``patience_ticks``.
 5. Full with others: a share two larger than theirs gives a slot back, half as
    often each time nobody takes it.
 
@@ -27,7 +26,7 @@ class Sharing:
     """The per-tick window decisions of one run on a shared account (see the module)."""
 
     __slots__ = (
-        "_gift_open", "_gift_tick", "_gift_wait", "_hold_until", "_released",
+        "_calm_from", "_gift_open", "_gift_tick", "_gift_wait", "_hold_until", "_released",
         "_room_ticks", "settings", "ticks",
     )  # fmt: skip
 
@@ -40,6 +39,7 @@ class Sharing:
         self._gift_wait = 1  # ticks between slots given back; doubles when one goes unclaimed
         self._gift_open = self._released = False
         self._hold_until = 0  # the tick growth may resume after a 429 at a full account
+        self._calm_from = 0  # the tick from which room comes back half at a time again
 
     def tick(self) -> None:
         """A round trip ended."""
@@ -49,24 +49,27 @@ class Sharing:
         """The window just shrank: the larger share's patience starts again."""
         self._room_ticks = 0
 
-    def hold(self) -> None:
-        """A 429 at a full account this run could not fill, holding the larger share there.
+    def hold(self, larger: bool) -> None:
+        """A 429 at a full account this run could not fill; ``larger``: it held the larger share.
 
-        The others may be ones its counts never show (their calls always reach
-        Twilio after its own): for ``hold_ticks`` it takes no room while it is
-        the larger share, and others seeming to leave are no news.
+        Then the others may be ones its counts never show (their calls always
+        reach Twilio after its own): for ``hold_ticks`` it takes no room while it
+        is the larger share, and for twice that room comes back a quarter at a
+        time. Otherwise (a crowd larger than this run, which its counts do show)
+        any hold, and the slow growth after it, ends.
         """
-        self._hold_until = self.ticks + self.settings.hold_ticks
+        if larger:
+            self._hold_until = self.ticks + self.settings.hold_ticks
+            self._calm_from = self.ticks + 2 * self.settings.hold_ticks
+        else:
+            self._hold_until = self._calm_from = 0
         self._room_ticks = 0
 
-    def decide(self, limit: int, cap: int, others: int, *, fell: bool) -> int:
-        """The window for the next round trip, from ``limit`` now and ``cap``, ``others`` seen.
-
-        ``fell``: the others the counts showed have just fallen.
-        """
+    def decide(self, limit: int, cap: int, others: int) -> int:
+        """The window for the next round trip, from ``limit`` now and ``cap``, ``others`` seen."""
         settings = self.settings
         held = self.ticks < self._hold_until
-        fell = fell and not held
+        fast = self.ticks >= self._calm_from
         if self._released:  # the slot left free last tick: take it back unless someone did
             self._released = False
             if limit < cap:
@@ -81,12 +84,12 @@ class Sharing:
             return limit  # a 429 at a full account lately: the room may be another run's
         if others == 0:  # alone, as far as the counts show
             self._room_ticks = 0
-            return limit + _growth(room, fell)
+            return limit + _growth(room, fast)
         if room > 0:
-            return self._take_room(limit, others, room, fell=fell)
+            return self._take_room(limit, others, room, fast=fast)
         return self._give_back(limit, others)
 
-    def _take_room(self, limit: int, others: int, room: int, *, fell: bool) -> int:
+    def _take_room(self, limit: int, others: int, room: int, *, fast: bool) -> int:
         if limit > others and self._room_ticks < self.settings.patience_ticks:
             self._room_ticks += 1  # the larger share waits its turn
             return limit
@@ -94,7 +97,7 @@ class Sharing:
             self._gift_open = False
             self._gift_wait = min(self._gift_wait * 2, 1024)
         self._room_ticks = 0
-        return limit + _growth(room, fell)
+        return limit + _growth(room, fast)
 
     def _give_back(self, limit: int, others: int) -> int:
         """Full, with others on the account: a share two larger than theirs gives one back."""
@@ -110,12 +113,14 @@ class Sharing:
         return limit
 
 
-def _growth(room: int, fell: bool) -> int:
-    """Slots to take of ``room`` this round trip: half when others just left, else a quarter.
+def _growth(room: int, fast: bool) -> int:
+    """Slots to take of ``room`` this round trip: half, or a quarter (at least one) after a hold.
 
-    At least one: at a limit of 10 that is one a round trip; at 100, a run that
-    lost most of its window to a burst of others is back within ten round trips.
+    Half, as long as no hold came lately: a run that only paused, or that a
+    visible crowd left, finds most of its slots at once. A quarter within
+    ``2 × hold_ticks`` of a hold: its others may be ones its counts miss, and
+    each slot too many is a 429.
     """
     if room <= 0:
         return 0
-    return (room + 1) // 2 if fell else max(1, room // 4)
+    return (room + 1) // 2 if fast else max(1, room // 4)
