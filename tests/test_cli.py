@@ -612,5 +612,7 @@ def test_an_os_error_the_run_cannot_handle_is_one_line_and_exit_3(
     job = job_file("job.csv", attach_rows(1))
     status, _, err = run(capsys, "run", job, "--sandbox", "--results", "r.jsonl", "-q")
     assert status == 3
-    assert err.strip().splitlines()[-1] == "bulkops: error: [Errno 28] No space left on device"
+    assert err.strip().splitlines()[-1] == (
+        "bulkops: error: OSError: [Errno 28] No space left on device"
+    )
     assert "Traceback" not in err

@@ -481,20 +481,27 @@ async def test_a_batched_journal_flushes_a_turns_records_together_when_the_turn_
         assert len((tmp_path / "each.jsonl").read_text(encoding="utf-8").splitlines()) == 1
 
 
-_FULL_DISK = Path("/dev/full")  # every write to it fails with ENOSPC, as a full disk's does
+_DEV_FULL = Path("/dev/full")  # every write to it fails with ENOSPC, as a full disk's does
 
 
-@pytest.mark.skipif(not _FULL_DISK.exists(), reason="needs Linux's /dev/full")
+@pytest.fixture
+def full_disk(tmp_path: Path) -> Path:
+    """A results path in ``tmp_path`` that is /dev/full: files beside it land in tmp_path."""
+    if not _DEV_FULL.exists():
+        pytest.skip("needs Linux's /dev/full")
+    link = tmp_path / "results.jsonl"
+    link.symlink_to(_DEV_FULL)
+    return link
+
+
 @pytest.mark.asyncio
-async def test_a_full_disk_under_a_batched_journal_stops_the_next_record_and_counts_nothing() -> (
-    None
-):
+async def test_a_full_disk_under_a_batched_journal_stops_the_next_record(full_disk: Path) -> None:
     """The turn's flush fails in a loop callback: kept, then raised by the next record.
 
     The records it could not write are not counted, so the run's summary claims
     none of them; close does not raise the same failure a second time.
     """
-    with ResultJournal(_FULL_DISK, batched=True) as journal:
+    with ResultJournal(full_disk, batched=True) as journal:
         journal.record(result(2, Outcome.SUCCEEDED, Detail.ATTACHED))
         await asyncio.sleep(0)  # the turn ends: its flush fails
         with pytest.raises(OSError, match="No space left") as caught:
@@ -503,10 +510,9 @@ async def test_a_full_disk_under_a_batched_journal_stops_the_next_record_and_cou
         assert not journal.counts
 
 
-@pytest.mark.skipif(not _FULL_DISK.exists(), reason="needs Linux's /dev/full")
 @pytest.mark.asyncio
-async def test_a_full_disk_found_only_at_close_is_raised_by_close_once() -> None:
-    journal = ResultJournal(_FULL_DISK, batched=True)
+async def test_a_full_disk_found_only_at_close_is_raised_by_close_once(full_disk: Path) -> None:
+    journal = ResultJournal(full_disk, batched=True)
     with pytest.raises(OSError, match="No space left") as caught, journal:
         journal.record(result(2, Outcome.SUCCEEDED, Detail.ATTACHED))
     assert caught.value.errno == errno.ENOSPC
@@ -514,9 +520,28 @@ async def test_a_full_disk_found_only_at_close_is_raised_by_close_once() -> None
     journal.close()  # closed already: nothing more to say
 
 
-@pytest.mark.skipif(not _FULL_DISK.exists(), reason="needs Linux's /dev/full")
-def test_a_full_disk_under_an_unbatched_journal_fails_the_record_itself() -> None:
-    with ResultJournal(_FULL_DISK) as journal:
+def test_a_full_disk_under_an_unbatched_journal_fails_the_record_itself(full_disk: Path) -> None:
+    with ResultJournal(full_disk) as journal:
         with pytest.raises(OSError, match="No space left"):
             journal.record(result(2, Outcome.SUCCEEDED, Detail.ATTACHED))
+        assert not journal.counts
+
+
+@pytest.mark.asyncio
+async def test_a_turn_too_big_for_the_buffer_fails_in_the_write_and_is_not_counted(
+    full_disk: Path,
+) -> None:
+    """More than a buffer's worth of records in one turn: the write itself fails.
+
+    Raised there and then; none of the turn's records is counted, and close does
+    not raise the same failure again.
+    """
+    with ResultJournal(full_disk, batched=True) as journal:
+
+        def fill() -> None:
+            for line in range(2, 1000):  # a record is about 300 bytes: the buffer fills
+                journal.record(result(line, Outcome.SUCCEEDED, Detail.ATTACHED))
+
+        with pytest.raises(OSError, match="No space left"):
+            fill()
         assert not journal.counts

@@ -131,7 +131,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return Exit.BROKEN_PIPE
     except OSError as exc:  # the world, not a bug: e.g. the disk filled as the log closed
-        print(f"bulkops: error: {exc}", file=sys.stderr)
+        if exc.errno is None:
+            raise  # e.g. a stray TimeoutError: a bug, with its traceback
+        print(f"bulkops: error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return Exit.ABORTED
 
 

@@ -137,7 +137,13 @@ class ResultJournal:
         if self._broken is not None:  # a turn's flush failed: stop the run, as a write would
             self._raised = True
             raise self._broken
-        self._file.write(record_line(result) + "\n")
+        try:
+            self._file.write(record_line(result) + "\n")  # a full buffer writes, and may fail
+        except OSError as exc:
+            self._broken = exc
+            self._pending.clear()  # the text layer dropped what it could not write
+            self._raised = True
+            raise
         self._pending.append((result, replaces))
         if self._call_soon is None:
             self._flush()
