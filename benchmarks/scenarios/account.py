@@ -170,21 +170,36 @@ def single_rounds(  # noqa: PLR0913 - the run's place, then one keyword per knob
     """:func:`paired_rounds` of bulkops (``tools["bulkops"]``) and the told loop ``tools[told]``.
 
     Each further round runs both again against a fresh sandbox with ``flags``;
-    ``ROUNDS`` of them (``--quick``: the one already run).
+    ``ROUNDS`` of them (``--quick``: the one already run). The result also holds
+    ``worst``: bulkops's highest 429 share and fewest rows succeeded over the
+    rounds, and the errors of any round, for the goals.
     """
     rows = tools["bulkops"]["rows"]
     clients = {"ours": ("bulkops", CONCURRENCY), "told": ("raw_aiohttp", told_concurrency)}
+    ours_runs = [tools["bulkops"]]
 
     def again(told_first: bool) -> tuple[float, float]:
-        times = {}
+        runs = {}
         for who in ("told", "ours") if told_first else ("ours", "told"):
             tool, width = clients[who]
-            run = measure(bench, tool, job, flags, rows=rows, ideal=ideal, concurrency=width)
-            times[who] = float(run["time_s"])
-        return times["ours"], times["told"]
+            runs[who] = measure(bench, tool, job, flags, rows=rows, ideal=ideal, concurrency=width)
+        ours_runs.append(runs["ours"])
+        return float(runs["ours"]["time_s"]), float(runs["told"]["time_s"])
 
     first = (tools["bulkops"]["time_s"], tools[told]["time_s"])
-    return paired_rounds(first, again, 1 if bench.quick else ROUNDS)
+    paired = paired_rounds(first, again, 1 if bench.quick else ROUNDS)
+    paired["worst"] = worst_round(ours_runs)
+    return paired
+
+
+def worst_round(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """bulkops's worst round: the most 429s (a missing share counts as worst), fewest rows."""
+    shares = [r["throttled_share"] for r in runs]
+    return {
+        "throttled_share": None if None in shares else max(shares),
+        "succeeded": min(r["succeeded"] for r in runs),
+        "errors": [r["error"] for r in runs if r.get("error")],
+    }
 
 
 def rounds_line(section: dict[str, Any]) -> str:

@@ -58,13 +58,12 @@ def run(bench: Bench) -> dict[str, Any]:
         "ideal_s": ideal,
         "tools": tools,
         "paired": paired,
-        "goals": _goals(tools["bulkops"], paired, rows=rows, ideal=ideal),
+        "goals": _goals(paired, rows=rows, ideal=ideal),
     }
 
 
-def _goals(
-    ours: dict[str, Any], paired: dict[str, Any], *, rows: int, ideal: float
-) -> list[dict[str, Any]]:
+def _goals(paired: dict[str, Any], *, rows: int, ideal: float) -> list[dict[str, Any]]:
+    worst = paired["worst"]
     return [
         goal(
             "moving other traffic: bulkops time ÷ ideal (median)",
@@ -73,12 +72,17 @@ def _goals(
             1.2,
         ),
         goal(
-            "moving other traffic: share of requests answered 429",
-            ours["throttled_share"],
+            "moving other traffic: share of requests answered 429 (worst round)",
+            worst["throttled_share"],
             "<=",
             0.03,
         ),
-        goal("moving other traffic: share of rows succeeded", ours["succeeded"] / rows, ">=", 1.0),
+        goal(
+            "moving other traffic: share of rows succeeded (worst round)",
+            worst["succeeded"] / rows,
+            ">=",
+            1.0,
+        ),
         reported(
             f"moving other traffic: bulkops time ÷ the told-{TOLD_CONCURRENCY} loop's "
             "(median of rounds)",

@@ -128,8 +128,10 @@ def _over_told(tools: dict[str, dict[str, Any]]) -> None:
 def _goals(
     ours: list[dict[str, Any]], paired: dict[str, Any], *, rows: int, ideal: float
 ) -> list[dict[str, Any]]:
-    worst_share = max((p["throttled_share"] for p in ours), key=lambda v: v or 0.0)
-    worst_fairness = max((p["later_over_earlier"] for p in ours), key=lambda v: v or 0.0)
+    shares = [p["throttled_share"] for p in ours]
+    fairness = [p["later_over_earlier"] for p in ours]
+    worst_share = None if None in shares else max(shares)  # a missing figure is the worst
+    worst_fairness = None if None in fairness else max(fairness)
     return [
         goal(
             "two processes: the later one's time ÷ ideal (median)",
