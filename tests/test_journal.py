@@ -545,3 +545,29 @@ async def test_a_turn_too_big_for_the_buffer_fails_in_the_write_and_is_not_count
         with pytest.raises(OSError, match="No space left"):
             fill()
         assert not journal.counts
+
+
+def test_an_fsync_that_fails_is_raised_once_and_close_does_not_try_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The disk refuses the fsync (EIO): the record that was due raises it; close is quiet.
+
+    The records were written (the file holds them) so they stay counted.
+    """
+    syncs: list[int] = []
+
+    def failing_fsync(fd: int) -> None:
+        syncs.append(fd)
+        raise OSError(errno.EIO, "Input/output error")
+
+    clock = FakeClock()
+    path = tmp_path / "results.jsonl"
+    with ResultJournal(path, monotonic=clock) as journal:
+        journal.record(result(2, Outcome.SUCCEEDED, Detail.ATTACHED))
+        monkeypatch.setattr("bulkops.journal.writer.os.fsync", failing_fsync)
+        clock.advance(1.0)
+        with pytest.raises(OSError, match="Input/output error"):
+            journal.record(result(3, Outcome.SUCCEEDED, Detail.ATTACHED))
+    assert len(syncs) == 1  # close did not fsync (nor raise) a second time
+    assert sum(journal.counts.values()) == 2
+    assert len(path.read_text(encoding="utf-8").splitlines()) == 2

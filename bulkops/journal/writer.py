@@ -159,7 +159,10 @@ class ResultJournal:
         now = self._monotonic()
         if self._file is not None and now - self._last_sync >= self._fsync_interval_s:
             self._flush()
-            os.fsync(self._file.fileno())
+            try:
+                os.fsync(self._file.fileno())
+            except OSError as exc:
+                self._fail(exc)
             self._last_sync = now
 
     def _flush(self) -> None:
@@ -200,7 +203,19 @@ class ResultJournal:
                 self._flush()
             self._raised = False if self._broken is not None else self._raised
 
+    def _fail(self, exc: OSError) -> None:
+        """Keep ``exc`` as what broke the journal, and raise it (it is reported now)."""
+        self._broken = self._broken or exc
+        self._raised = True
+        raise exc
+
     def _write_failed(self, result: ItemResult) -> None:
+        try:
+            self._write_failed_row(result)
+        except OSError as exc:
+            self._fail(exc)
+
+    def _write_failed_row(self, result: ItemResult) -> None:
         if self._failed_writer is None:
             self._failed = open(failed_path(self.path), "w", encoding="utf-8", newline="")  # noqa: SIM115 - open across records; close() closes it
             self._failed_writer = csv.DictWriter(self._failed, FAILED_COLUMNS, lineterminator="\n")
@@ -237,10 +252,12 @@ class ResultJournal:
                 file.close()  # flushes what is left, if it can: a failure is the same one
             except OSError as exc:
                 self._broken = self._broken or exc
-        if self._failed is not None:
-            self._failed.close()
-            self._failed = None
-            self._failed_writer = None
+        failed, self._failed, self._failed_writer = self._failed, None, None
+        if failed is not None:
+            try:
+                failed.close()
+            except OSError as exc:
+                self._broken = self._broken or exc
         if self._broken is not None and not self._raised:
             self._raised = True
             raise self._broken
