@@ -176,7 +176,7 @@ def single_rounds(  # noqa: PLR0913 - the run's place, then one keyword per knob
     """
     rows = tools["bulkops"]["rows"]
     clients = {"ours": ("bulkops", CONCURRENCY), "told": ("raw_aiohttp", told_concurrency)}
-    ours_runs = [tools["bulkops"]]
+    ours_runs, told_runs = [tools["bulkops"]], [tools[told]]
 
     def again(told_first: bool) -> tuple[float, float]:
         runs = {}
@@ -184,11 +184,13 @@ def single_rounds(  # noqa: PLR0913 - the run's place, then one keyword per knob
             tool, width = clients[who]
             runs[who] = measure(bench, tool, job, flags, rows=rows, ideal=ideal, concurrency=width)
         ours_runs.append(runs["ours"])
+        told_runs.append(runs["told"])
         return float(runs["ours"]["time_s"]), float(runs["told"]["time_s"])
 
     first = (tools["bulkops"]["time_s"], tools[told]["time_s"])
     paired = paired_rounds(first, again, 1 if bench.quick else ROUNDS)
     paired["worst"] = worst_round(ours_runs)
+    paired["errors"] = [f"{r['error']}" for r in ours_runs + told_runs if r.get("error")]
     return paired
 
 
@@ -208,8 +210,14 @@ def rounds_line(section: dict[str, Any]) -> str:
     if paired["rounds"] < 2:
         return ""
     each = ", ".join(fmt(r, 2) for r in paired["ours_over_told"])
+    errors = paired.get("errors") or []
+    failed = (
+        f" Rounds with errors (their times are in the medians): {'; '.join(errors)}."
+        if errors
+        else ""
+    )
     return (
         f"\n\nbulkops ÷ told over {paired['rounds']} rounds (fresh sandbox each, order "
         f"alternating): {each}; median {fmt(paired['median_ours_over_told'], 3)}. The goals "
-        "use the medians."
+        f"use the medians.{failed}"
     )

@@ -86,6 +86,7 @@ def run(bench: Bench) -> dict[str, Any]:
     tools[TOLD] = _pair(bench, "raw_aiohttp", rows, ideal, concurrency=TOLD_CONCURRENCY)
     _over_told(tools)
     ours = [tools["bulkops"]]  # every round's bulkops pair, for the 429 and fairness goals
+    errors: list[str] = list(tools["bulkops"]["errors"] + tools[TOLD]["errors"])
 
     def again(told_first: bool) -> tuple[float, float]:
         """One more round, in a fresh sandbox each: (bulkops's later time, the told pair's)."""
@@ -96,10 +97,12 @@ def run(bench: Bench) -> dict[str, Any]:
             )
             pairs[who] = _pair(bench, tool, rows, ideal, concurrency=width)
         ours.append(pairs["ours"])
+        errors.extend(pairs["ours"]["errors"] + pairs["told"]["errors"])
         return pairs["ours"]["later_s"], pairs["told"]["later_s"]
 
     first = (tools["bulkops"]["later_s"], tools[TOLD]["later_s"])
     paired = paired_rounds(first, again, 1 if bench.quick else ROUNDS)
+    paired["errors"] = errors
     return {
         "rows": rows,
         "limit": LIMIT,
