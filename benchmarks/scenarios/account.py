@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..report import fmt, median, table
+from ..report import fmt, goal, median, table
 from ..runner import Bench, ToolRun, failure, run_bulkops, run_peer
 
 LATENCY_MS = 40
@@ -157,24 +157,29 @@ def paired_rounds(
     }
 
 
-def single_rounds(  # noqa: PLR0913 - the run's place, then one keyword per knob of the scenario
+def measure_rounds(  # noqa: PLR0913 - the run's place, then one keyword per knob of the scenario
     bench: Bench,
     job: Path,
     flags: Sequence[str],
-    tools: dict[str, dict[str, Any]],
     *,
+    rows: int,
+    ideal: float,
     told: str,
     told_concurrency: int,
-    ideal: float,
-) -> dict[str, Any]:
-    """:func:`paired_rounds` of bulkops (``tools["bulkops"]``) and the told loop ``tools[told]``.
+) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    """Every tool once, the told loop (``told``, at ``told_concurrency``), then more rounds.
 
-    Each further round runs both again against a fresh sandbox with ``flags``;
-    ``ROUNDS`` of them (``--quick``: the one already run). The result also holds
-    ``worst``: bulkops's highest 429 share and fewest rows succeeded over the
-    rounds, and the errors of any round, for the goals.
+    Returns (the tools' entries, each with ``time_over_told``; the
+    :func:`paired_rounds` of bulkops and the told loop). Each further round runs
+    both again against a fresh sandbox with ``flags``; ``ROUNDS`` of them
+    (``--quick``: the first only). The rounds also hold ``worst``: bulkops's
+    highest 429 share and fewest rows succeeded, and the errors of any round.
     """
-    rows = tools["bulkops"]["rows"]
+    tools = {tool: measure(bench, tool, job, flags, rows=rows, ideal=ideal) for tool in TOOLS}
+    tools[told] = measure(
+        bench, "raw_aiohttp", job, flags, rows=rows, ideal=ideal, concurrency=told_concurrency
+    )
+    over_told(tools, told)
     clients = {"ours": ("bulkops", CONCURRENCY), "told": ("raw_aiohttp", told_concurrency)}
     ours_runs, told_runs = [tools["bulkops"]], [tools[told]]
 
@@ -191,7 +196,24 @@ def single_rounds(  # noqa: PLR0913 - the run's place, then one keyword per knob
     paired = paired_rounds(first, again, 1 if bench.quick else ROUNDS)
     paired["worst"] = worst_round(ours_runs)
     paired["errors"] = [f"{r['error']}" for r in ours_runs + told_runs if r.get("error")]
-    return paired
+    return tools, paired
+
+
+def round_goals(
+    name: str, paired: dict[str, Any], *, rows: int, ideal: float, limits: tuple[float, float]
+) -> list[dict[str, Any]]:
+    """The judged goals of a scenario run in rounds: median time ÷ ideal ≤ ``limits[0]``,
+    the worst round's 429 share ≤ ``limits[1]``, every row in every round."""
+    time_limit, share_limit = limits
+    worst = paired["worst"]
+    return [
+        goal(f"{name}: bulkops time ÷ ideal (median)", paired["median_ours_s"] / ideal, "<=",
+             time_limit),
+        goal(f"{name}: share of requests answered 429 (worst round)", worst["throttled_share"],
+             "<=", share_limit),
+        goal(f"{name}: share of rows succeeded (worst round)", worst["succeeded"] / rows, ">=",
+             1.0),
+    ]  # fmt: skip
 
 
 def worst_round(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:

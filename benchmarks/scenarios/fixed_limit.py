@@ -15,16 +15,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..report import goal, reported
+from ..report import reported
 from ..runner import Bench
 from .account import (
-    TOOLS,
     ideal_s,
-    measure,
-    over_told,
+    measure_rounds,
+    round_goals,
     rounds_line,
     sandbox_flags,
-    single_rounds,
     tools_table,
 )
 
@@ -37,16 +35,10 @@ def run(bench: Bench) -> dict[str, Any]:
     rows = 300 if bench.quick else 1500
     ideal = ideal_s(rows, LIMIT)
     job = bench.job(rows)
-    flags = sandbox_flags(LIMIT)
-    tools = {tool: measure(bench, tool, job, flags, rows=rows, ideal=ideal) for tool in TOOLS}
-    tools[ORACLE] = measure(
-        bench, "raw_aiohttp", job, flags, rows=rows, ideal=ideal, concurrency=LIMIT
-    )
-    over_told(tools, ORACLE)
-
-    paired = single_rounds(
-        bench, job, flags, tools, told=ORACLE, told_concurrency=LIMIT, ideal=ideal
-    )
+    tools, paired = measure_rounds(
+        bench, job, sandbox_flags(LIMIT), rows=rows, ideal=ideal, told=ORACLE,
+        told_concurrency=LIMIT,
+    )  # fmt: skip
     return {
         "rows": rows,
         "limit": LIMIT,
@@ -58,31 +50,15 @@ def run(bench: Bench) -> dict[str, Any]:
 
 
 def _goals(paired: dict[str, Any], *, rows: int, ideal: float) -> list[dict[str, Any]]:
+    name = "fixed limit 10"
     return [
-        goal(
-            "fixed limit 10: bulkops time ÷ ideal (median)",
-            paired["median_ours_s"] / ideal,
-            "<=",
-            1.1,
-        ),
-        goal(
-            "fixed limit 10: share of requests answered 429 (worst round)",
-            paired["worst"]["throttled_share"],
-            "<=",
-            0.02,
-        ),
-        goal(
-            "fixed limit 10: share of rows succeeded (worst round)",
-            paired["worst"]["succeeded"] / rows,
-            ">=",
-            1.0,
-        ),
+        *round_goals(name, paired, rows=rows, ideal=ideal, limits=(1.1, 0.02)),
         reported(
-            "fixed limit 10: the told loop's time ÷ ideal (median; the floor here)",
+            f"{name}: the told loop's time ÷ ideal (median; the floor here)",
             paired["median_told_s"] / ideal,
         ),
         reported(
-            "fixed limit 10: bulkops time ÷ the told loop's (median of rounds)",
+            f"{name}: bulkops time ÷ the told loop's (median of rounds)",
             paired["median_ours_over_told"],
         ),
     ]

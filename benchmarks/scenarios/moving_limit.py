@@ -16,16 +16,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..report import goal, reported
+from ..report import reported
 from ..runner import Bench
 from .account import (
-    TOOLS,
     ideal_s,
-    measure,
-    over_told,
+    measure_rounds,
+    round_goals,
     rounds_line,
     sandbox_flags,
-    single_rounds,
     tools_table,
 )
 
@@ -43,13 +41,8 @@ def run(bench: Bench) -> dict[str, Any]:
     job = bench.job(rows)
     schedule = ",".join(f"{t:g}:{n}" for t, n in SCHEDULE)
     flags = sandbox_flags(LIMIT, "--background-schedule", schedule)
-    tools = {tool: measure(bench, tool, job, flags, rows=rows, ideal=ideal) for tool in TOOLS}
-    tools[TOLD] = measure(
-        bench, "raw_aiohttp", job, flags, rows=rows, ideal=ideal, concurrency=TOLD_CONCURRENCY
-    )
-    over_told(tools, TOLD)
-    paired = single_rounds(
-        bench, job, flags, tools, told=TOLD, told_concurrency=TOLD_CONCURRENCY, ideal=ideal
+    tools, paired = measure_rounds(
+        bench, job, flags, rows=rows, ideal=ideal, told=TOLD, told_concurrency=TOLD_CONCURRENCY
     )
     return {
         "rows": rows,
@@ -63,29 +56,11 @@ def run(bench: Bench) -> dict[str, Any]:
 
 
 def _goals(paired: dict[str, Any], *, rows: int, ideal: float) -> list[dict[str, Any]]:
-    worst = paired["worst"]
+    name = "moving other traffic"
     return [
-        goal(
-            "moving other traffic: bulkops time ÷ ideal (median)",
-            paired["median_ours_s"] / ideal,
-            "<=",
-            1.2,
-        ),
-        goal(
-            "moving other traffic: share of requests answered 429 (worst round)",
-            worst["throttled_share"],
-            "<=",
-            0.03,
-        ),
-        goal(
-            "moving other traffic: share of rows succeeded (worst round)",
-            worst["succeeded"] / rows,
-            ">=",
-            1.0,
-        ),
+        *round_goals(name, paired, rows=rows, ideal=ideal, limits=(1.2, 0.03)),
         reported(
-            f"moving other traffic: bulkops time ÷ the told-{TOLD_CONCURRENCY} loop's "
-            "(median of rounds)",
+            f"{name}: bulkops time ÷ the told-{TOLD_CONCURRENCY} loop's (median of rounds)",
             paired["median_ours_over_told"],
         ),
     ]
