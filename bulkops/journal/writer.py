@@ -12,14 +12,13 @@ a whole record. Rows that failed also go to
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import csv
 import os
 import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO
+from typing import IO, NoReturn
 
 from ..errors import UsageError
 from ..model import Detail, ItemResult, Outcome
@@ -135,15 +134,12 @@ class ResultJournal:
         """
         assert self._file is not None, "journal is not open"
         if self._broken is not None:  # a turn's flush failed: stop the run, as a write would
-            self._raised = True
-            raise self._broken
+            self._fail(self._broken)
         try:
             self._file.write(record_line(result) + "\n")  # a full buffer writes, and may fail
         except OSError as exc:
-            self._broken = exc
             self._pending.clear()  # the text layer dropped what it could not write
-            self._raised = True
-            raise
+            self._fail(exc)
         self._pending.append((result, replaces))
         if self._call_soon is None:
             self._flush()
@@ -175,10 +171,8 @@ class ResultJournal:
         try:
             self._file.flush()
         except OSError as exc:
-            self._broken = exc
             self._pending.clear()
-            self._raised = True
-            raise
+            self._fail(exc)
         counts, tally, replaced = self.counts, self.tally, False
         for result, replaces in self._pending:
             counts[result.outcome, result.detail] += 1
@@ -199,12 +193,13 @@ class ResultJournal:
         """
         self._flush_due = False
         if self._file is not None and self._broken is None:
-            with contextlib.suppress(OSError):
+            try:
                 self._flush()
-            self._raised = False if self._broken is not None else self._raised
+            except OSError:
+                self._raised = False  # nobody heard it: the next record or close raises it
 
-    def _fail(self, exc: OSError) -> None:
-        """Keep ``exc`` as what broke the journal, and raise it (it is reported now)."""
+    def _fail(self, exc: OSError) -> NoReturn:
+        """Keep ``exc`` as what broke the journal (the first such), and raise it: reported."""
         self._broken = self._broken or exc
         self._raised = True
         raise exc
