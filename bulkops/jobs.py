@@ -46,6 +46,9 @@ class Job:
     default_op: Op | None
     #: Rows the file holds (valid or not): non-blank records after a CSV header.
     rows_total: int
+    #: False when no valid row can name a number: a CSV whose sender column takes
+    #: SIDs only (``short_code_sid``…), so no pass need look for numbers to resolve.
+    names_numbers: bool = True
 
     def rows(self) -> Generator[Row | InvalidRow, None, None]:
         """Each row in file order, read as it is asked for (a new pass over the file).
@@ -68,12 +71,13 @@ def open_job(path: str | Path, *, default_op: Op | None = None) -> Job:
     with handle:
         try:
             if name.endswith(".jsonl"):
-                total = _count_jsonl(handle, name)
+                total, names_numbers = _count_jsonl(handle, name), True
             else:
-                total = _check_csv(handle, name, default_op)
+                total, column = _check_csv(handle, name, default_op)
+                names_numbers = not column.sids_only
         except UnicodeDecodeError:
             raise not_utf8_error(name) from None
-    return Job(Path(path), default_op, total)
+    return Job(Path(path), default_op, total, names_numbers)
 
 
 def _open_text(name: str) -> IO[str]:
@@ -94,18 +98,21 @@ def _count_jsonl(handle: IO[str], name: str) -> int:
     return total
 
 
-def _check_csv(handle: IO[str], name: str, default_op: Op | None) -> int:
+def _check_csv(
+    handle: IO[str], name: str, default_op: Op | None
+) -> tuple[int, SenderColumn]:
+    """The rows a CSV job holds, and its sender column."""
     reader = csv.reader(handle, strict=True)
     start = 1
     try:
-        _read_header(reader, name, default_op)
+        _, column = _read_header(reader, name, default_op)
         total, start = 0, reader.line_num + 1
         for cells in reader:
             start = reader.line_num + 1
             total += any(cell.strip() for cell in cells)
     except csv.Error as exc:
         raise JobFileError(name, f"malformed CSV: {exc}", line=start) from None
-    return total
+    return total, column
 
 
 def _read_header(

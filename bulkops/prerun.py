@@ -147,8 +147,11 @@ async def _prove(
 async def _resolution(
     client: PageApi, job: Job, config: RunConfig, credentials: Credentials, hooks: EngineHooks
 ) -> Resolution | None:
-    """The SIDs of the numbers the job names; None (one pass over the file) when it names none."""
-    wanted = numbers_named(job.rows())
+    """The SIDs of the numbers the job names; None when it names none.
+
+    Costs a pass over the file unless the file can name no number (:attr:`Job.names_numbers`).
+    """
+    wanted = numbers_named(job.rows()) if job.names_numbers else {}
     if not wanted:
         return None
     from .twilio.listing import AccountLister  # with the client: no aiohttp at import

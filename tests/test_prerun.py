@@ -13,6 +13,7 @@ from bulkops.config import Credentials, RunConfig
 from bulkops.engine import EngineClock, EngineHooks
 from bulkops.jobs import open_job
 from bulkops.logs import make_logger
+from bulkops import prerun
 from bulkops.prerun import Ready, get_ready
 from bulkops.twilio.wire import Listed, Request, Resource
 
@@ -95,3 +96,46 @@ async def test_without_a_rate_nothing_waits(tmp_path: Path) -> None:
     ready, _, clock = await ready_with(tmp_path, OWNED, rate=0)
     assert ready.listing_calls == 3
     assert clock.waits == []
+
+
+def test_only_a_sid_column_promises_no_numbers(tmp_path: Path) -> None:
+    """A CSV whose sender column takes SIDs only names no number; ``sender`` and JSONL may."""
+    sids = tmp_path / "sids.csv"
+    sids.write_text(f"service_sid,short_code_sid,op\n{mg(1)},SC{'0' * 32},attach\n")
+    named = tmp_path / "jsonl.jsonl"
+    named.write_text(f'{{"service_sid": "{mg(1)}", "short_code_sid": "SC{"0" * 32}"}}\n')
+    assert open_job(sids).names_numbers is False
+    assert open_job(job_of(tmp_path, OWNED[:1])).names_numbers is True
+    assert open_job(named, default_op=None).names_numbers is True
+
+
+@pytest.mark.asyncio
+async def test_a_job_of_sids_is_not_read_for_numbers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pre-run pass looking for numbers is skipped when the file can name none."""
+    passes: list[int] = []
+    real = prerun.numbers_named
+    monkeypatch.setattr(prerun, "numbers_named", lambda items: passes.append(1) or real(items))
+    path = tmp_path / "sids.csv"
+    path.write_text(f"service_sid,short_code_sid,op\n{mg(1)},SC{'0' * 32},attach\n")
+    clock = FakeClock()
+    hooks = EngineHooks(
+        log=make_logger(stream=io.StringIO()),
+        clock=EngineClock(sleep=clock.sleep, monotonic=clock),
+    )
+    credentials = Credentials(username="AC1", password="x", account_sid="AC" + "1" * 32)
+    for job, expected in ((path, []), (job_of(tmp_path, OWNED[:1]), [1])):
+        passes.clear()
+        ready = await get_ready(
+            FakeTwilio(clock),  # type: ignore[arg-type]
+            open_job(job),
+            RunConfig(),
+            credentials,
+            hooks,
+        )
+        assert [row.sender for row in ready.rows] == [
+            f"SC{'0' * 32}" if job == path else OWNED[0]
+        ]
+        ready.close()
+        assert passes == expected
