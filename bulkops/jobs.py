@@ -98,9 +98,7 @@ def _count_jsonl(handle: IO[str], name: str) -> int:
     return total
 
 
-def _check_csv(
-    handle: IO[str], name: str, default_op: Op | None
-) -> tuple[int, SenderColumn]:
+def _check_csv(handle: IO[str], name: str, default_op: Op | None) -> tuple[int, SenderColumn]:
     """The rows a CSV job holds, and its sender column."""
     reader = csv.reader(handle, strict=True)
     start = 1

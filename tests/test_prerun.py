@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from support import FakeClock, mg, pn
 
+from bulkops import prerun
 from bulkops.config import Credentials, RunConfig
 from bulkops.engine import EngineClock, EngineHooks
 from bulkops.jobs import open_job
 from bulkops.logs import make_logger
-from bulkops import prerun
 from bulkops.prerun import Ready, get_ready
 from bulkops.twilio.wire import Listed, Request, Resource
 

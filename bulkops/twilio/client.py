@@ -12,6 +12,7 @@ trust its CA bundle (:class:`~bulkops.egress.Egress`), to both APIs' hosts alike
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -25,6 +26,7 @@ from ..config import Credentials, RunConfig, api_base_for
 from ..egress import Egress
 from ..model import SenderKind
 from .answers import error_for, parse_in_flight, reply_for, reply_unread
+from .deadlines import CallDeadlines
 from .network import connect_timeout_s, ssl_context, transport_error
 from .wire import (
     API_2010_PREFIX,
@@ -58,9 +60,13 @@ class TwilioClient:
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         egress: Egress | None = None,
         authorization: str | None = None,
+        timeout_s: float | None = None,
     ) -> None:
         """Use ``session`` to ask ``base_url``; ``authorization`` is the header value
         every request carries (None: the session's own headers say it).
+
+        ``timeout_s`` is how long a call may take, connecting, sending and reading
+        its answer (:mod:`.deadlines`; None: only the session's own timeouts apply).
 
         ``api_base_url`` is the 2010 API's (default: :func:`~bulkops.config.api_base_for`
         of ``base_url``: ``https://api.twilio.com`` for Twilio's Messaging host, else
@@ -82,6 +88,7 @@ class TwilioClient:
         self._api_proxy = egress.proxy_to(urlsplit(self._api_base).hostname or "")
         self._kind = kind
         self._now = now
+        self._deadlines = CallDeadlines(timeout_s)
         parts = urlsplit(self._base)
         #: ``host:port`` of the Messaging API, as messages name it.
         self.host = f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
@@ -113,21 +120,27 @@ class TwilioClient:
             limit=pool_size, limit_per_host=pool_size, ssl=ssl_context(egress)
         )
         basic = base64.b64encode(f"{credentials.username}:{credentials.password}".encode())
+        # The call's own timeout is kept by the client (one timer for every call,
+        # see .deadlines); aiohttp keeps the connect's, so a call that never
+        # connected is known as never sent.
         async with aiohttp.ClientSession(
             connector=connector,
-            timeout=aiohttp.ClientTimeout(
-                total=timeout_s, sock_connect=connect_timeout_s(timeout_s)
-            ),
+            timeout=aiohttp.ClientTimeout(total=None, sock_connect=connect_timeout_s(timeout_s)),
             headers={"User-Agent": f"bulkops/{__version__}", "Accept": "application/json"},
             raise_for_status=False,
         ) as session:
-            yield cls(
+            client = cls(
                 session,
                 base_url,
                 api_base_url=api_base_url,
                 egress=egress,
                 authorization="Basic " + basic.decode("ascii"),
+                timeout_s=timeout_s,
             )
+            try:
+                yield client
+            finally:
+                client._deadlines.close()
 
     @classmethod
     def open_for(
@@ -166,6 +179,7 @@ class TwilioClient:
         # writer per request, a tenth of the client's CPU.
         form = request.encoded_form
         api_2010 = request.path.startswith(API_2010_PREFIX)
+        deadline = self._deadlines.start()
         try:
             async with self._session.request(
                 request.method,
@@ -182,6 +196,13 @@ class TwilioClient:
         except (TimeoutError, aiohttp.ClientError) as exc:
             write = request.method != "GET"
             raise transport_error(exc, target=request.target, write=write) from None
+        except asyncio.CancelledError:
+            if not deadline.passed():
+                raise  # the run is stopping, not this call's time up
+            write = request.method != "GET"
+            raise transport_error(TimeoutError(), target=request.target, write=write) from None
+        finally:
+            deadline.end()
         if 200 <= status < 300:
             answer = reply_for if read_body else reply_unread
             return answer(status, raw, target=request.target, account_in_flight=in_flight)
