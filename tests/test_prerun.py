@@ -134,8 +134,6 @@ async def test_a_job_of_sids_is_not_read_for_numbers(
             credentials,
             hooks,
         )
-        assert [row.sender for row in ready.rows] == [
-            f"SC{'0' * 32}" if job == path else OWNED[0]
-        ]
+        assert [row.sender for row in ready.rows] == [f"SC{'0' * 32}" if job == path else OWNED[0]]
         ready.close()
         assert passes == expected
