@@ -181,8 +181,6 @@ def _read_csv(
         start = reader.line_num + 1
         for cells in reader:
             line, start = start, reader.line_num + 1
-            if not any(c.strip() for c in cells):
-                continue
             n = len(cells)
             fields = Cells(
                 cells[oi].strip() if oi is not None and oi < n else "",
@@ -191,6 +189,10 @@ def _read_csv(
                 cells[fi].strip() if fi is not None and fi < n else "",
                 cells[ki].strip() if ki is not None and ki < n else "",
             )
+            # A row with a field of its own is not blank: the whole row is looked at
+            # only when those are empty (a cell of another column may still fill it).
+            if not any(fields) and not any(c.strip() for c in cells):
+                continue
             yield make_row(line, fields, default_op, column)
     except csv.Error as exc:  # changed since open_job checked it
         raise JobFileError(name, f"malformed CSV: {exc}", line=start) from None

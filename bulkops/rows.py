@@ -129,7 +129,9 @@ def make_row(
             line, shown_op, cells.service, cells.sender, problem or "", shown_kind, cells.source
         )
     source = cells.source if op is Op.MIGRATE else None
-    return Row(line, op, cells.service, cells.sender, kind, source)
+    # A SID column's value matched its kind's SID pattern already: no second match.
+    sid = cells.sender if column.sids_only else ""
+    return Row(line, op, cells.service, cells.sender, kind, source, sid)
 
 
 def sender_kind(value: str, column: SenderColumn, kind_cell: str = "") -> SenderKind | str:

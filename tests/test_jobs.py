@@ -97,6 +97,12 @@ def test_csv_blank_lines_are_skipped_and_line_numbers_stay_physical(tmp_path: Pa
     assert [r.line for r in read_all(path)] == [4, 8]
 
 
+def test_csv_a_row_with_only_another_column_filled_is_not_blank(tmp_path: Path) -> None:
+    """Empty job fields but a note: a row (invalid, it has no service), not a blank line."""
+    path = write(tmp_path, f"note,{HEADER}\n  ,,,\nhello, , ,\n")
+    assert [(r.line, type(r).__name__) for r in read_all(path)] == [(3, "InvalidRow")]
+
+
 def test_csv_last_row_without_trailing_newline_is_read(tmp_path: Path) -> None:
     """The final row is yielded even when the file does not end with a newline."""
     path = write(tmp_path, f"{HEADER}\n{mg(1)},{sc(1)},attach")

@@ -198,15 +198,29 @@ class RecordMaker:
         else:
             attempts = sum(c.attempts for c in calls)
             throttled = sum(c.throttled for c in calls)
-        return self._record(
-            row,
-            verdict,
-            http_status=last.status,
-            twilio_code=error.code if error is not None else None,
-            message=error.message if error is not None else None,
+        outcome, detail = verdict
+        if error is None:
+            reply = last.reply
+            status, code, message = (reply.status if reply is not None else None), None, None
+        else:
+            status, code, message = error.status, error.code, error.message
+        return ItemResult(  # built here, not through _record: its keyword dict cost more
+            line=row.line,
+            op=row.op.value,
+            service_sid=row.service_sid,
+            sender_sid=row.sender_sid,
+            outcome=outcome,
+            detail=detail,
+            kind=row.kind,
+            sender=row.sender,
+            http_status=status,
+            twilio_code=code,
+            message=message,
             attempts=attempts,
             elapsed_ms=round((self._monotonic() - first.started) * 1000, 1),
+            finished_at=self._timestamp(),
             throttled=throttled,
+            from_service_sid=row.from_service_sid,
             resource=extra or {},
         )
 
