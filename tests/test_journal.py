@@ -481,6 +481,19 @@ async def test_a_batched_journal_flushes_a_turns_records_together_when_the_turn_
         assert len((tmp_path / "each.jsonl").read_text(encoding="utf-8").splitlines()) == 1
 
 
+@pytest.mark.asyncio
+async def test_a_long_turn_is_written_whole_and_in_order(tmp_path: Path) -> None:
+    """600 records in one turn (a run of invalid rows): handed to the file in parts, in order."""
+    path = tmp_path / "results.jsonl"
+    with ResultJournal(path, batched=True) as journal:
+        for line in range(2, 602):
+            journal.record(result(line, Outcome.INVALID, Detail.INVALID_ROW))
+        await asyncio.sleep(0)
+        lines = path.read_text(encoding="utf-8").splitlines()
+        assert [json.loads(text)["line"] for text in lines] == list(range(2, 602))
+        assert journal.counts == {(Outcome.INVALID, Detail.INVALID_ROW): 600}
+
+
 _DEV_FULL = Path("/dev/full")  # every write to it fails with ENOSPC, as a full disk's does
 
 

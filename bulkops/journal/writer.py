@@ -59,6 +59,10 @@ def repair_torn_tail(path: Path) -> int:
         return 0
 
 
+#: The most lines a batched journal holds before handing them to the file.
+_LINES_PER_WRITE = 256
+
+
 class ResultJournal:
     """Appends result records to a JSON Lines file; rows that failed also go to a job file.
 
@@ -102,6 +106,8 @@ class ResultJournal:
         self._flush_due = False
         #: Records written and not yet flushed, with the record each replaces.
         self._pending: list[tuple[ItemResult, ItemResult | None]] = []
+        #: A batched journal's lines not yet handed to the file (without their newlines).
+        self._lines: list[str] = []
         #: The write error that kept records from the disk, and whether it was raised yet.
         self._broken: OSError | None = None
         self._raised = False
@@ -135,17 +141,23 @@ class ResultJournal:
         assert self._file is not None, "journal is not open"
         if self._broken is not None:  # a turn's flush failed: stop the run, as a write would
             self._fail(self._broken)
-        try:
-            self._file.write(record_line(result) + "\n")  # a full buffer writes, and may fail
-        except OSError as exc:
-            self._pending.clear()  # the text layer dropped what it could not write
-            self._fail(exc)
-        self._pending.append((result, replaces))
         if self._call_soon is None:
+            try:
+                self._file.write(record_line(result) + "\n")  # a full buffer writes: may fail
+            except OSError as exc:
+                self._pending.clear()  # the text layer dropped what it could not write
+                self._fail(exc)
+            self._pending.append((result, replaces))
             self._flush()
-        elif not self._flush_due:
-            self._flush_due = True
-            self._call_soon(self._flush_later)
+        else:  # the turn's lines go to the file together, when it ends (_flush)
+            lines = self._lines
+            lines.append(record_line(result))
+            self._pending.append((result, replaces))
+            if len(lines) >= _LINES_PER_WRITE:  # a long turn (a run of invalid rows)
+                self._write_lines()
+            if not self._flush_due:
+                self._flush_due = True
+                self._call_soon(self._flush_later)
         if result.outcome is Outcome.FAILED:
             self._write_failed(result)
         self.sync_if_due()
@@ -168,6 +180,8 @@ class ResultJournal:
         not be on disk, and the run's summary must not claim them.
         """
         assert self._file is not None
+        if self._lines:
+            self._write_lines()
         try:
             self._file.flush()
         except OSError as exc:
@@ -184,6 +198,17 @@ class ResultJournal:
         self._pending.clear()
         if replaced:
             self.counts += Counter()  # drop counts that fell to zero
+
+    def _write_lines(self) -> None:
+        """Hand a batched journal's lines to the file as one str; raises (and keeps) an OSError."""
+        assert self._file is not None
+        text = "\n".join(self._lines) + "\n"
+        self._lines.clear()
+        try:
+            self._file.write(text)  # a full buffer writes, and may fail
+        except OSError as exc:
+            self._pending.clear()  # the text layer dropped what it could not write
+            self._fail(exc)
 
     def _flush_later(self) -> None:
         """The turn that wrote records is over: flush them (all of them, in one write).
