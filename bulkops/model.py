@@ -143,9 +143,9 @@ class Row:
     def key(self) -> tuple[str, str, str, str, str]:
         """What the row asks, whatever its line and however it names the sender."""
         return (
-            self.op.value,
+            self.op._value_,  # not .value (a property): every row's key
             self.service_sid,
-            self.kind.value,
+            self.kind._value_,
             self.identity,
             self.from_service_sid or "",
         )
@@ -217,7 +217,7 @@ class ItemResult:
     @property
     def kind_name(self) -> str:
         """The kind as records and the failed-rows job write it; :data:`UNKNOWN_KIND` if none."""
-        return self.kind.value if self.kind is not None else UNKNOWN_KIND
+        return self.kind._value_ if self.kind is not None else UNKNOWN_KIND  # every record
 
     def to_record(self) -> dict[str, Any]:
         """The JSON object written to the result log."""

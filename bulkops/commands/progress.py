@@ -69,7 +69,7 @@ class Progress:
 
     def on_result(self, result: ItemResult) -> None:
         """As the engine's observer: one row is final."""
-        self.advance(result.outcome.value)
+        self.advance(result.outcome._value_)  # not .value (a property): every row
 
     def on_limit(self, limit: int) -> None:
         """As the engine's observer: the concurrency limit moved."""

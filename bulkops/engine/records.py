@@ -148,7 +148,7 @@ class RecordMaker:
         outcome, detail = verdict
         return ItemResult(
             line=row.line,
-            op=row.op.value,
+            op=row.op._value_,  # not .value (a property): every row
             service_sid=row.service_sid,
             sender_sid=row.sender_sid,
             outcome=outcome,
@@ -206,7 +206,7 @@ class RecordMaker:
             status, code, message = error.status, error.code, error.message
         return ItemResult(  # built here, not through _record: its keyword dict cost more
             line=row.line,
-            op=row.op.value,
+            op=row.op._value_,
             service_sid=row.service_sid,
             sender_sid=row.sender_sid,
             outcome=outcome,

@@ -97,13 +97,13 @@ class Tally:
 
     def add_result(self, result: ItemResult) -> None:
         """Count one result as the journal writes it: as :meth:`add_record` counts its record."""
-        outcome = result.outcome.value
+        outcome = result.outcome._value_  # not .value (a property): every record
         if outcome == _SKIPPED:
             digest = key_digest((Detail.DUPLICATE.value, str(result.line)))
         else:
             digest = key_digest(result_key(result))
         self.add(
-            (outcome, result.detail.value, result.kind_name),
+            (outcome, result.detail._value_, result.kind_name),
             digest,
             result.attempts,
             result.throttled,
