@@ -41,18 +41,19 @@ class Feed:
         self._items = items
         self._record = record
         self._records = records
-        self._skip = skip
+        self._skip = skip if len(skip) else None  # a fresh run: no lookup per row
         self._stopping = stopping
         self._seen = DigestSet()
         #: Rows not sent because ``skip`` has them (a resume); no record is written.
         self.skipped_done = 0
 
     def __iter__(self) -> Iterator[Row]:
+        skip = self._skip
         for item in self._items:
             if self._stopping():
                 return
             digest = key_digest(item.key)
-            if digest in self._skip:
+            if skip is not None and digest in skip:
                 self.skipped_done += 1
             elif isinstance(item, InvalidRow):  # before the duplicate check: bad rows
                 self._record(self._records.invalid(item))  # may look alike

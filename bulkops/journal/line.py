@@ -27,14 +27,15 @@ _FIXED = frozenset(
 )  # fmt: skip
 
 
-#: What each kind's record adds after ``throttled``, built once: ``,"short_code_sid":``
-#: for kinds named by SID, nothing for kinds created by text (alpha senders).
+#: What each kind's record adds after ``throttled``, built once, by the kind's value:
+#: ``,"short_code_sid":`` for kinds named by SID, nothing for kinds created by text
+#: (alpha senders).
 _SID_KEYS = MappingProxyType(
     {
-        kind: "" if kind.spec.creates_by_text else f",{encode_basestring(kind.sid_column)}:"
+        kind._value_: "" if kind.spec.creates_by_text else f",{encode_basestring(kind.sid_column)}:"
         for kind in SenderKind
     }
-)
+)  # by value: a plain Enum's hash is Python code
 
 
 def record_line(result: ItemResult) -> str:
@@ -76,7 +77,7 @@ def record_line(result: ItemResult) -> str:
         f'"finished_at":{text(result.finished_at)},"throttled":{int.__repr__(result.throttled)}'
     )
     if kind is not None:
-        sid_key = _SID_KEYS[kind]
+        sid_key = _SID_KEYS[kind._value_]
         if sid_key:
             line = f"{line}{sid_key}{sid_text}"
     if extra:
