@@ -217,7 +217,8 @@ class RecordMaker:
             twilio_code=code,
             message=message,
             attempts=attempts,
-            elapsed_ms=round((self._monotonic() - first.started) * 1000, 1),
+            # tenths of a millisecond; round(x, 1) costs three times as much (decimal rounding)
+            elapsed_ms=round((self._monotonic() - first.started) * 10_000) / 10,
             finished_at=self._timestamp(),
             throttled=throttled,
             from_service_sid=row.from_service_sid,
