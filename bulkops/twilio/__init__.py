@@ -12,6 +12,8 @@ It owns, one module each:
 - :mod:`~bulkops.twilio.codes`: the Twilio error codes callers act on, by name;
 - :mod:`~bulkops.twilio.client`: the HTTP client, :class:`TwilioClient`, whose
   one request path is :meth:`TwilioClient.send`;
+- :mod:`~bulkops.twilio.deadlines`: each call's timeout, kept for all of a
+  client's calls by one sweep (:class:`~bulkops.twilio.deadlines.CallDeadlines`);
 - :mod:`~bulkops.twilio.listing`: paged, retried listing of a service's senders
   of one kind (:class:`ServiceLister`) and of the account's numbers
   (:class:`~bulkops.twilio.listing.AccountLister`, which :mod:`bulkops.resolve` asks);
