@@ -494,6 +494,30 @@ async def test_a_long_turn_is_written_whole_and_in_order(tmp_path: Path) -> None
         assert journal.counts == {(Outcome.INVALID, Detail.INVALID_ROW): 600}
 
 
+@pytest.mark.asyncio
+@pytest.mark.parametrize("batched", [True, False], ids=["batched", "each"])
+async def test_a_lone_surrogate_is_written_as_its_json_escape(
+    tmp_path: Path, *, batched: bool
+) -> None:
+    """A JSON job's "\\ud800" cannot be UTF-8: the line holds the escape, which reads back.
+
+    Nothing of the turn is lost with it, and the counts match the lines.
+    """
+    path = tmp_path / "results.jsonl"
+    odd = replace(result(3, Outcome.INVALID, Detail.INVALID_ROW), sender="\ud800x")
+    with ResultJournal(path, batched=batched) as journal:
+        journal.record(result(2, Outcome.SUCCEEDED, Detail.ATTACHED))
+        journal.record(odd)
+        journal.record(result(4, Outcome.SUCCEEDED, Detail.ATTACHED))
+        await asyncio.sleep(0)
+    text = path.read_text(encoding="utf-8")
+    assert '"sender":"\\ud800x"' in text
+    records = [json.loads(line) for line in text.splitlines()]
+    assert [r["line"] for r in records] == [2, 3, 4]
+    assert records[1]["sender"] == "\ud800x"
+    assert sum(journal.counts.values()) == 3
+
+
 _DEV_FULL = Path("/dev/full")  # every write to it fails with ENOSPC, as a full disk's does
 
 

@@ -116,7 +116,9 @@ class ResultJournal:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.repaired_bytes = repair_torn_tail(self.path)
-            self._file = open(self.path, "a", encoding="utf-8")
+            # A lone surrogate (a JSON job's "\ud800", a text from Twilio) cannot be
+            # UTF-8: written as its JSON escape, it reads back as the same string.
+            self._file = open(self.path, "a", encoding="utf-8", errors="backslashreplace")
         except OSError as exc:
             raise UsageError(f"{self.path}: cannot write results: {exc.strerror or exc}") from None
         self._last_sync = self._monotonic()
@@ -203,12 +205,13 @@ class ResultJournal:
         """Hand a batched journal's lines to the file as one str; raises (and keeps) an OSError."""
         assert self._file is not None
         text = "\n".join(self._lines) + "\n"
-        self._lines.clear()
         try:
             self._file.write(text)  # a full buffer writes, and may fail
         except OSError as exc:
+            self._lines.clear()
             self._pending.clear()  # the text layer dropped what it could not write
             self._fail(exc)
+        self._lines.clear()  # only once written: anything but an OSError leaves them, loud
 
     def _flush_later(self) -> None:
         """The turn that wrote records is over: flush them (all of them, in one write).
