@@ -109,6 +109,22 @@ async def test_a_stop_that_comes_with_the_deadline_still_propagates() -> None:
 
 
 @pytest.mark.asyncio
+async def test_a_call_already_being_cancelled_is_left_to_that_cancellation() -> None:
+    """The run stopping first, the deadline after: no second cancel, and no timeout."""
+    clock = FakeClock()
+    deadlines = CallDeadlines(1.0, clock=clock)
+    running = asyncio.create_task(call(deadlines, asyncio.Event()))
+    await asyncio.sleep(0)
+    running.cancel()
+    clock.advance(1.0)
+    deadlines.sweep()
+    assert running.cancelling() == 1  # only the run's own
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    deadlines.close()
+
+
+@pytest.mark.asyncio
 async def test_a_swallowed_deadline_cancel_is_taken_back_when_the_call_ends() -> None:
     clock = FakeClock()
     deadlines = CallDeadlines(1.0, clock=clock)

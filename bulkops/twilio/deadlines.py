@@ -25,25 +25,33 @@ from collections.abc import Callable
 SWEEP_S = 1.0
 
 
+#: A deadline's states: the call runs; its task was cancelled for it and has not
+#: said so yet; the call ended (or its cancellation was taken back).
+_RUNNING, _EXPIRED, _DONE = 0, 1, 2
+
+
 class Deadline:
     """One running call's deadline; see :meth:`CallDeadlines.start`."""
 
-    __slots__ = ("_cancelling", "_consumed", "_expired", "_task", "at_s", "ended")
+    __slots__ = ("_task", "at_s", "state")
 
     def __init__(self, at_s: float, task: asyncio.Task[object] | None) -> None:
         #: When the call is out of time (the event loop's clock, seconds).
         self.at_s = at_s
-        #: True once the caller said the call ended (:meth:`end`).
-        self.ended = False
+        #: Running, expired (cancelled, not yet heard) or done; the sweep drops all but running.
+        self.state = _RUNNING
         self._task = task
-        self._cancelling = task.cancelling() if task is not None else 0
-        self._expired = self._consumed = False
 
     def expire(self) -> None:
-        """Cancel the call's task: its time is up (the sweep calls this)."""
-        if self._task is not None and not self.ended:
-            self._expired = True
-            self._task.cancel()
+        """Cancel the call's task: its time is up (the sweep calls this).
+
+        Not when the task is being cancelled already (the run stopping): that
+        cancellation ends the call, and it is not a timeout.
+        """
+        task = self._task
+        if self.state == _RUNNING and task is not None and not task.cancelling():
+            self.state = _EXPIRED
+            task.cancel()
 
     def passed(self) -> bool:
         """True when the ``CancelledError`` the caller caught is this deadline's alone.
@@ -52,10 +60,10 @@ class Deadline:
         timeout instead; False when the call is not out of time or something else
         is cancelling the task too (then the ``CancelledError`` must propagate).
         """
-        if not self._expired or self._consumed or self._task is None:
+        if self.state != _EXPIRED or self._task is None:
             return False
-        self._consumed = True
-        return self._task.uncancel() <= self._cancelling
+        self.state = _DONE
+        return self._task.uncancel() == 0
 
     def end(self) -> None:
         """The call ended (answered, failed or cancelled): the sweep leaves it be.
@@ -63,10 +71,9 @@ class Deadline:
         A cancellation this deadline made that never reached the caller (swallowed
         on the way) is taken back, so the task is not left counted as cancelling.
         """
-        self.ended = True
-        if self._expired and not self._consumed and self._task is not None:
-            self._consumed = True
+        if self.state == _EXPIRED and self._task is not None:
             self._task.uncancel()
+        self.state = _DONE
 
 
 #: The deadline of every call of a client without a timeout of its own: it never passes.
@@ -106,7 +113,7 @@ class CallDeadlines:
             return _NO_DEADLINE
         loop = self._loop or self._bind()
         now = self._clock() if self._clock is not None else loop.time()
-        deadline = Deadline(now + self._timeout_s, asyncio.current_task())
+        deadline = Deadline(now + self._timeout_s, asyncio.current_task(loop))
         self._calls.append(deadline)
         if self._timer is None:
             self._timer = loop.call_later(min(self._timeout_s, SWEEP_S), self._on_timer)
@@ -140,7 +147,7 @@ class CallDeadlines:
         if loop is None:
             return
         now, calls = self._clock() if self._clock is not None else loop.time(), self._calls
-        while calls and (calls[0].ended or calls[0].at_s <= now):
+        while calls and (calls[0].state or calls[0].at_s <= now):
             calls.popleft().expire()
         if calls:
             wait_s = min(calls[0].at_s - now, SWEEP_S)
