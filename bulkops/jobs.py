@@ -107,7 +107,8 @@ def _check_csv(handle: IO[str], name: str, default_op: Op | None) -> tuple[int, 
         total, start = 0, reader.line_num + 1
         for cells in reader:
             start = reader.line_num + 1
-            total += any(cell.strip() for cell in cells)
+            # a first cell with text settles it without looking at the rest (most rows)
+            total += bool(cells and cells[0].strip()) or any(cell.strip() for cell in cells)
     except csv.Error as exc:
         raise JobFileError(name, f"malformed CSV: {exc}", line=start) from None
     return total, column
