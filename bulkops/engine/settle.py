@@ -145,6 +145,8 @@ class Settler:
 
     def after(self, row: Row, done: RowDone) -> ItemResult | None:
         """``row``'s result to record now, or None when it waits to be read back."""
+        if done.ambiguous_at is None and not self._unsettled:  # nearly every row
+            return done.result
         state = self._unsettled.get(row.identity)
         if done.ambiguous_at is None:
             if state is not None:
