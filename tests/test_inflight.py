@@ -248,6 +248,25 @@ def test_a_429_our_calls_could_not_fill_holds_the_larger_share_then_it_creeps() 
     assert windows == [5, 5, 5, 5, 5, 6, 7, 8, 9, 10]
 
 
+def test_answers_that_show_the_crowd_end_the_hold_it_set() -> None:
+    """As above, but an answer then counts the 5 others: they are seen, not hidden.
+
+    The cap leaves them room already; once they leave, the window takes the room
+    back half at a time instead of waiting out ``hold_ticks`` and creeping.
+    """
+    clock = FakeClock()
+    ctl = learnt(10, clock, hold_ticks=6, share_every_ticks=1000)
+    assert refused(ctl, clock, 10, mine=6, in_flight=5) is True
+    assert ctl.limit == 5
+    admitted(ctl, clock, 10, mine=5)  # 5 of ours and the 5 others
+    windows = []
+    for _ in range(8):
+        admitted(ctl, clock, ctl.limit, mine=ctl.limit)
+        windows.append(ctl.limit)
+    assert windows[-1] == 10
+    assert windows.index(10) <= 5  # held, it would still be at 5 for a round trip more
+
+
 def test_a_burst_of_others_that_leaves_gives_a_lone_run_its_window_back_within_16_round_trips() -> (
     None
 ):

@@ -107,6 +107,7 @@ class InFlightController:
         self.sharing = Sharing(settings)
         self._knocking_since: float | None = None  # when 429s without any room began
         self._doublings = 0
+        self._answered_others = 0  # the most others an answer showed since the last hold
 
     @property
     def limit(self) -> int:
@@ -145,7 +146,10 @@ class InFlightController:
         if ticket.started_s < self._news_at:
             return False  # older than what we know of the others
         self._news_at = ticket.started_s
-        self._see(account_in_flight, account_in_flight - ticket.mine)
+        others = account_in_flight - ticket.mine
+        if others > self._answered_others:
+            self._answered_others = others
+        self._see(account_in_flight, others)
         if learner.limit is None:  # slow start: nothing refused yet
             before = self._limit
             self._limit = min(before + 1, self.ceiling)
@@ -195,7 +199,8 @@ class InFlightController:
             # larger share, the others may be ones our counts miss: hold for a while.
             if in_flight is not None:
                 limit = min(limit, max(self.settings.floor, in_flight))
-            self.sharing.hold(limit >= crowd)  # a crowd larger than us: visible, no hold
+            self.sharing.hold(limit >= crowd, crowd)  # a crowd larger than us: visible, no hold
+            self._answered_others = 0
         self._limit = limit
         self._cut_at = now
         return self._limit != before
@@ -258,6 +263,7 @@ class InFlightController:
             return False
         self._next_tick = now + 0.9 * self._rtt_s  # about once a round trip
         self.sharing.tick()
+        self.sharing.answers_showed(self._answered_others)
         self._others.tick()
         self._count.tick()
         if self.others < others:  # they fell: the window may grow into it

@@ -8,7 +8,8 @@ what the window should be. The rules, in order:
 1. A slot left free last tick for a newcomer is taken back unless someone did.
 2. Full (no room): one tick in ``share_every_ticks`` leave a slot free.
 3. Held (:meth:`Sharing.hold`): for ``hold_ticks`` the larger share takes no
-   room.
+   room, unless its answers come to show the crowd the 429 did
+   (:meth:`Sharing.answers_showed`).
 4. Room: taken half a tick, or a quarter (at least one slot) within twice
    ``hold_ticks`` of a hold; the larger share first waits ``patience_ticks``.
 5. Full with others: a share two larger than theirs gives a slot back, half as
@@ -26,8 +27,8 @@ class Sharing:
     """The per-tick window decisions of one run on a shared account (see the module)."""
 
     __slots__ = (
-        "_calm_from", "_gift_open", "_gift_tick", "_gift_wait", "_hold_until", "_released",
-        "_room_ticks", "settings", "ticks",
+        "_calm_from", "_gift_open", "_gift_tick", "_gift_wait", "_hold_crowd", "_hold_until",
+        "_released", "_room_ticks", "settings", "ticks",
     )  # fmt: skip
 
     def __init__(self, settings: InFlightSettings) -> None:
@@ -40,6 +41,7 @@ class Sharing:
         self._gift_open = self._released = False
         self._hold_until = 0  # the tick growth may resume after a 429 at a full account
         self._calm_from = 0  # the tick from which room comes back half at a time again
+        self._hold_crowd = 0  # the others the 429 that set the hold showed (0: no hold)
 
     def tick(self) -> None:
         """A round trip ended."""
@@ -49,21 +51,34 @@ class Sharing:
         """The window just shrank: the larger share's patience starts again."""
         self._room_ticks = 0
 
-    def hold(self, larger: bool) -> None:
+    def hold(self, larger: bool, crowd: int = 0) -> None:
         """A 429 at a full account this run could not fill; ``larger``: it held the larger share.
 
-        Then the others may be ones its counts never show (their calls always
+        ``crowd`` is the others that 429 showed. If this run held the larger
+        share, the others may be ones its counts never show (their calls always
         reach Twilio after its own): for ``hold_ticks`` it takes no room while it
         is the larger share, and for twice that room comes back a quarter at a
-        time. Otherwise (a crowd larger than this run, which its counts do show)
-        any hold, and the slow growth after it, ends.
+        time, unless its answers come to show that crowd after all (see
+        :meth:`answers_showed`). Otherwise (a crowd larger than this run, which its
+        counts do show) any hold, and the slow growth after it, ends.
         """
         if larger:
             self._hold_until = self.ticks + self.settings.hold_ticks
             self._calm_from = self.ticks + 2 * self.settings.hold_ticks
+            self._hold_crowd = crowd
         else:
-            self._hold_until = self._calm_from = 0
+            self._hold_until = self._calm_from = self._hold_crowd = 0
         self._room_ticks = 0
+
+    def answers_showed(self, others: int) -> None:
+        """The most others this run's answers (not its 429s) showed since the last hold.
+
+        Once they show the crowd the 429 that set the hold did, that crowd is not
+        a run the counts miss (a burst of other traffic, say): the cap already
+        leaves it room, so the hold and the slow growth after it end.
+        """
+        if self._hold_crowd and others >= self._hold_crowd:
+            self._hold_until = self._calm_from = self._hold_crowd = 0
 
     def decide(self, limit: int, cap: int, others: int) -> int:
         """The window for the next round trip, from ``limit`` now and ``cap``, ``others`` seen."""
