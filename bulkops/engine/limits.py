@@ -16,7 +16,8 @@ from aiolimiter import AsyncLimiter
 #: second; a bucket of 1 + 0.5 % of the rate keeps every one-second window within
 #: rate + 0.5 % + 1. The fraction above 1 matters: with a bucket of exactly 1, a
 #: timer that fires late loses its lateness (the level cannot go below zero), and
-#: at 50/s that cost 4.5 % of the rate; half a call of slack absorbs it.
+#: at 50/s that cost 4.5 % of the rate; the quarter of a call of slack (0.5 % of 50)
+#: absorbs it.
 BURST_SHARE = 0.005
 
 

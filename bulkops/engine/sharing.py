@@ -57,8 +57,8 @@ class Sharing:
         ``crowd`` is the others that 429 showed. If this run held the larger
         share, the others may be ones its counts never show (their calls always
         reach Twilio after its own): for ``hold_ticks`` it takes no room while it
-        is the larger share, and for twice that room comes back a quarter at a
-        time, unless its answers come to show that crowd after all (see
+        is the larger share, and for ``hold_ticks`` more room comes back a quarter
+        at a time, unless its answers come to show that crowd after all (see
         :meth:`answers_showed`). Otherwise (a crowd larger than this run, which its
         counts do show) any hold, and the slow growth after it, ends.
         """
