@@ -51,7 +51,7 @@ class Sharing:
         """The window just shrank: the larger share's patience starts again."""
         self._room_ticks = 0
 
-    def hold(self, larger: bool, crowd: int = 0) -> None:
+    def hold(self, larger: bool, crowd: int) -> None:
         """A 429 at a full account this run could not fill; ``larger``: it held the larger share.
 
         ``crowd`` is the others that 429 showed. If this run held the larger

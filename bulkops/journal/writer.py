@@ -106,7 +106,7 @@ class ResultJournal:
         self._flush_due = False
         #: Records written and not yet flushed, with the record each replaces.
         self._pending: list[tuple[ItemResult, ItemResult | None]] = []
-        #: A batched journal's lines not yet handed to the file (without their newlines).
+        #: Lines not yet handed to the file (without their newlines): a batched journal's turn.
         self._lines: list[str] = []
         #: The write error that kept records from the disk, and whether it was raised yet.
         self._broken: OSError | None = None
@@ -143,19 +143,12 @@ class ResultJournal:
         assert self._file is not None, "journal is not open"
         if self._broken is not None:  # a turn's flush failed: stop the run, as a write would
             self._fail(self._broken)
-        if self._call_soon is None:
-            try:
-                self._file.write(record_line(result) + "\n")  # a full buffer writes: may fail
-            except OSError as exc:
-                self._pending.clear()  # the text layer dropped what it could not write
-                self._fail(exc)
-            self._pending.append((result, replaces))
+        self._lines.append(record_line(result))
+        self._pending.append((result, replaces))
+        if self._call_soon is None:  # unbatched: on disk now
             self._flush()
         else:  # the turn's lines go to the file together, when it ends (_flush)
-            lines = self._lines
-            lines.append(record_line(result))
-            self._pending.append((result, replaces))
-            if len(lines) >= _LINES_PER_WRITE:  # a long turn (a run of invalid rows)
+            if len(self._lines) >= _LINES_PER_WRITE:  # a long turn (a run of invalid rows)
                 self._write_lines()
             if not self._flush_due:
                 self._flush_due = True
@@ -202,7 +195,7 @@ class ResultJournal:
             self.counts += Counter()  # drop counts that fell to zero
 
     def _write_lines(self) -> None:
-        """Hand a batched journal's lines to the file as one str; raises (and keeps) an OSError."""
+        """Hand the lines to the file as one str; raises (and keeps) an OSError."""
         assert self._file is not None
         text = "\n".join(self._lines) + "\n"
         try:
