@@ -143,8 +143,23 @@ class RecordMaker:
         """The record of a row decided without a call of its own, e.g. a duplicate."""
         return self._record(row, verdict, message=message)
 
-    def _record(self, row: Row, verdict: tuple[Outcome, Detail], **fields: Any) -> ItemResult:
-        """The record of ``row`` with ``verdict``, finished now; ``fields`` fill the rest."""
+    def _record(  # noqa: PLR0913 - the row and verdict, then one keyword per field it fills
+        self,
+        row: Row,
+        verdict: tuple[Outcome, Detail],
+        *,
+        message: str | None = None,
+        http_status: int | None = None,
+        twilio_code: int | None = None,
+        attempts: int = 0,
+        elapsed_ms: float = 0.0,
+        throttled: int = 0,
+        resource: dict[str, Any] | None = None,
+    ) -> ItemResult:
+        """The record of ``row`` with ``verdict``, finished now; the keywords fill the rest.
+
+        Named parameters, not a keyword dict: a sent row's record is built here too.
+        """
         outcome, detail = verdict
         return ItemResult(
             line=row.line,
@@ -155,9 +170,15 @@ class RecordMaker:
             detail=detail,
             kind=row.kind,
             sender=row.sender,
+            http_status=http_status,
+            twilio_code=twilio_code,
+            message=message,
+            attempts=attempts,
+            elapsed_ms=elapsed_ms,
             finished_at=self._timestamp(),
+            throttled=throttled,
             from_service_sid=row.from_service_sid,
-            **fields,
+            resource=resource or {},
         )
 
     def pool_full(self, row: Row) -> ItemResult:
@@ -169,8 +190,8 @@ class RecordMaker:
             f"not sent: {row.service_sid} answered 21714 (pool full) earlier in this run, "
             "and no detach from it has succeeded since"
         )
-        unsent = self.unsent(row, (Outcome.FAILED, Detail.POOL_FULL), message)
-        return replace(unsent, twilio_code=int(TwilioCode.POOL_FULL))
+        verdict = Outcome.FAILED, Detail.POOL_FULL
+        return self._record(row, verdict, message=message, twilio_code=int(TwilioCode.POOL_FULL))
 
     def sent(
         self,
@@ -198,31 +219,22 @@ class RecordMaker:
         else:
             attempts = sum(c.attempts for c in calls)
             throttled = sum(c.throttled for c in calls)
-        outcome, detail = verdict
         if error is None:
             reply = last.reply
             status, code, message = (reply.status if reply is not None else None), None, None
         else:
             status, code, message = error.status, error.code, error.message
-        return ItemResult(  # built here, not through _record: its keyword dict cost more
-            line=row.line,
-            op=row.op._value_,
-            service_sid=row.service_sid,
-            sender_sid=row.sender_sid,
-            outcome=outcome,
-            detail=detail,
-            kind=row.kind,
-            sender=row.sender,
+        return self._record(
+            row,
+            verdict,
+            message=message,
             http_status=status,
             twilio_code=code,
-            message=message,
             attempts=attempts,
             # tenths of a millisecond; round(x, 1) costs three times as much (decimal rounding)
             elapsed_ms=round((self._monotonic() - first.started) * 10_000) / 10,
-            finished_at=self._timestamp(),
             throttled=throttled,
-            from_service_sid=row.from_service_sid,
-            resource=extra or {},
+            resource=extra,
         )
 
     def settled(  # noqa: PLR0913 - the result and its read, then keyword-only choices
