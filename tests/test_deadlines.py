@@ -36,12 +36,18 @@ async def call(deadlines: CallDeadlines, release: asyncio.Event) -> str:
     return "answered"
 
 
+async def hanging(deadlines: CallDeadlines) -> asyncio.Task[str]:
+    """A call that never gets an answer, started (its deadline taken) before this returns."""
+    task = asyncio.create_task(call(deadlines, asyncio.Event()))
+    await asyncio.sleep(0)
+    return task
+
+
 @pytest.mark.asyncio
 async def test_a_call_is_cancelled_at_its_deadline_and_not_before() -> None:
     clock = FakeClock()
     deadlines = CallDeadlines(10.0, clock=clock)
-    slow = asyncio.create_task(call(deadlines, asyncio.Event()))
-    await asyncio.sleep(0)
+    slow = await hanging(deadlines)
     clock.advance(9.999)
     deadlines.sweep()
     await asyncio.sleep(0)
@@ -63,8 +69,7 @@ async def test_calls_that_ended_are_dropped_never_cancelled() -> None:
     await asyncio.sleep(0)
     release.set()
     assert await asyncio.gather(*quick) == ["answered"] * 3
-    late = asyncio.create_task(call(deadlines, asyncio.Event()))
-    await asyncio.sleep(0)
+    late = await hanging(deadlines)
     clock.advance(5.0)  # every one of them is past its deadline now
     deadlines.sweep()
     assert await late == "timed out"  # only the call still running was cancelled
@@ -77,11 +82,9 @@ async def test_a_later_call_waits_for_its_own_deadline() -> None:
     """Deadlines fall due in start order: the sweep stops at the first one not due."""
     clock = FakeClock()
     deadlines = CallDeadlines(2.0, clock=clock)
-    first = asyncio.create_task(call(deadlines, asyncio.Event()))
-    await asyncio.sleep(0)
+    first = await hanging(deadlines)
     clock.advance(1.5)
-    second = asyncio.create_task(call(deadlines, asyncio.Event()))
-    await asyncio.sleep(0)
+    second = await hanging(deadlines)
     clock.advance(0.5)
     deadlines.sweep()
     assert await first == "timed out"
@@ -98,8 +101,7 @@ async def test_a_stop_that_comes_with_the_deadline_still_propagates() -> None:
     """The task cancelled by the run stopping too: the CancelledError is not a timeout."""
     clock = FakeClock()
     deadlines = CallDeadlines(1.0, clock=clock)
-    running = asyncio.create_task(call(deadlines, asyncio.Event()))
-    await asyncio.sleep(0)
+    running = await hanging(deadlines)
     clock.advance(1.0)
     deadlines.sweep()
     running.cancel()  # the run stopping, in the same turn
@@ -113,8 +115,7 @@ async def test_a_call_already_being_cancelled_is_left_to_that_cancellation() -> 
     """The run stopping first, the deadline after: no second cancel, and no timeout."""
     clock = FakeClock()
     deadlines = CallDeadlines(1.0, clock=clock)
-    running = asyncio.create_task(call(deadlines, asyncio.Event()))
-    await asyncio.sleep(0)
+    running = await hanging(deadlines)
     running.cancel()
     clock.advance(1.0)
     deadlines.sweep()
