@@ -410,6 +410,42 @@ def test_with_room_a_429_pauses_nobody() -> None:
     assert ctl.pause_remaining_s() == 0.0
 
 
+# --- paced starts ------------------------------------------------------------------------
+
+
+def test_slow_start_is_not_paced() -> None:
+    """Before the first 429 the limit is unknown: calls start as fast as the window lets them."""
+    clock = FakeClock()
+    ctl = make(clock, initial=4)
+    for mine in range(1, 9):
+        admitted(ctl, clock, mine, mine=mine)
+    assert ctl.limit > 4
+    assert ctl.pace_s == 0.0
+
+
+def test_once_the_limit_is_known_starts_are_a_round_trip_over_the_window_times_the_ratio() -> None:
+    """Alone at a learnt limit of 10 with 40 ms round trips: a start every 40 / (10 × 1.2) ms."""
+    clock = FakeClock()
+    ctl = learnt(10, clock)
+    assert ctl.pace_s == pytest.approx(RTT_S / (10 * 1.2))
+
+
+def test_the_pace_follows_the_window() -> None:
+    """Others take half the account: the window halves, and starts are twice as far apart."""
+    clock = FakeClock()
+    ctl = learnt(10, clock)
+    admitted(ctl, clock, 10, mine=5)
+    assert ctl.limit == 5
+    assert ctl.pace_s == pytest.approx(RTT_S / (5 * 1.2))
+
+
+def test_a_spacing_finer_than_min_pace_s_is_not_enforced() -> None:
+    """3.3 ms between starts is below a 10 ms floor: not paced at all."""
+    clock = FakeClock()
+    ctl = learnt(10, clock, min_pace_s=0.01)
+    assert ctl.pace_s == 0.0
+
+
 # --- bounds ----------------------------------------------------------------------------------
 
 
@@ -444,6 +480,9 @@ def test_the_window_stays_between_floor_and_ceiling(seed: int) -> None:
         {"rtt_weight": 0.0},
         {"others_ticks": 0},
         {"initial_limit": 0},
+        {"pacing_ratio": 0.5},
+        {"pacing_ratio": float("nan")},
+        {"min_pace_s": -0.001},
     ],
 )
 def test_bad_settings_are_refused_by_name(overrides: dict[str, Any]) -> None:

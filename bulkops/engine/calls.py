@@ -9,6 +9,7 @@ built inside the running loop, once per run.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 from ..config import RunConfig
@@ -97,6 +98,8 @@ class CallLoop:
         #: Calls sent and not yet answered: what Twilio may be counting of ours (a call
         #: holding a window slot may still be waiting for the rate gate or a pause).
         self._sent = 0
+        #: The earliest the next paced call may start (the monotonic clock's seconds).
+        self._next_start_s = -math.inf
 
     async def call(
         self,
@@ -129,7 +132,7 @@ class CallLoop:
         while True:
             attempt += 1
             async with window:
-                if self._gated or throttle.paused_until > monotonic():
+                if self._gated or throttle.pace_s or throttle.paused_until > monotonic():
                     await self._wait_turn()
                 self._check_start(abandonable, withhold if attempt == 1 else None)
                 self._sent += 1
@@ -167,10 +170,20 @@ class CallLoop:
             raise Withheld  # what was learnt while it waited makes it pointless
 
     async def _wait_turn(self) -> None:
-        """Wait out any engine-wide pause, then for the rate gate."""
+        """Wait out any engine-wide pause, then for the rate gate, then for this call's pace.
+
+        Paced (:attr:`InFlightController.pace_s`), each call takes the next start
+        time, ``pace_s`` after the one taken before it, and waits for it.
+        """
         while (pause_s := self.throttle.pause_remaining_s()) > 0:
             await self._sleep(pause_s)  # the whole engine backs off together
         await self.gate.acquire()
+        if pace_s := self.throttle.pace_s:
+            now = self._monotonic()
+            start_s = max(now, self._next_start_s)
+            self._next_start_s = start_s + pace_s
+            if start_s > now:
+                await self._sleep(start_s - now)
 
     def _after_failure(self, error: ApiError, ambiguous_at: float | None) -> float | None:
         """The new ``ambiguous_at``: now if ``error`` may have been applied, else unchanged.

@@ -41,6 +41,15 @@ class InFlightSettings:
     #: run's calls can reach Twilio after ours every time, so our counts never show
     #: them; growing into that room at once would knock again and again.
     hold_ticks: int = 20
+    #: Once the account's limit is known, call starts are spaced at least
+    #: ``round trip ÷ (window × pacing_ratio)`` apart (TCP pacing; Linux paces at
+    #: 120 % of window ÷ round trip, ``tcp_pacing_ca_ratio``). Against a fixed
+    #: latency, calls started back to back stay bunched, and each bunch leaves
+    #: slots idle while it is answered; spaced starts keep the account full.
+    pacing_ratio: float = 1.2
+    #: Spacing below this many seconds is not enforced (0: always): the event
+    #: loop's timers are no finer than a millisecond.
+    min_pace_s: float = 0.001
 
     def __post_init__(self) -> None:
         rules = (
@@ -54,6 +63,8 @@ class InFlightSettings:
             ("rtt_weight", 0.0 < self.rtt_weight <= 1.0, "in (0, 1]"),
             ("others_ticks", self.others_ticks >= 1, "at least 1"),
             ("hold_ticks", self.hold_ticks >= 0, ">= 0"),
+            ("pacing_ratio", self.pacing_ratio >= 1.0, "at least 1"),
+            ("min_pace_s", self.min_pace_s >= 0, ">= 0"),
         )
         for name, ok, rule in rules:
             if not ok:
