@@ -8,6 +8,7 @@ environment variables; one test starts ``python -m bulkops`` as a subprocess.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import re
@@ -616,3 +617,28 @@ def test_an_os_error_the_run_cannot_handle_is_one_line_and_exit_3(
         "bulkops: error: OSError: [Errno 28] No space left on device"
     )
     assert "Traceback" not in err
+
+
+def test_a_run_collects_cyclic_garbage_less_often_and_puts_the_collector_back(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """During the run the collector's first threshold is RUN_GC_THRESHOLD; after it, as before.
+
+    The run here stops with an OSError, so the thresholds come back on the way out too.
+    """
+    from bulkops.commands.run import RUN_GC_THRESHOLD
+
+    during: list[int] = []
+
+    async def watched(*_args: object, **_kwargs: object) -> None:
+        during.append(gc.get_threshold()[0])
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("bulkops.commands.run.run_job", watched)
+    before = gc.get_threshold()
+    job = job_file("job.csv", attach_rows(1))
+    status, _, _ = run(capsys, "run", job, "--sandbox", "--results", "r.jsonl", "-q")
+    assert status == 3
+    assert during == [RUN_GC_THRESHOLD]
+    assert before[0] != RUN_GC_THRESHOLD
+    assert gc.get_threshold() == before

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import gc
 import shlex
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 from structlog.typing import FilteringBoundLogger
@@ -74,12 +77,37 @@ def cmd_run(args: argparse.Namespace) -> int:
         stream=progress.log_stream(sys.stderr),
     )
     progress.set_ceiling(config.concurrency)
-    with progress:
+    with progress, fewer_collections():
         try:
             summary = asyncio.run(execute(plan, log, progress))
         except KeyboardInterrupt:  # before the signal handlers were in place
             return Exit.INTERRUPTED
     return conclude(plan, summary)
+
+
+#: Container objects allocated (net) between the collector's youngest-generation
+#: passes during a run; CPython's default is 700.
+RUN_GC_THRESHOLD = 10_000
+
+
+@contextlib.contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Within the block, the cyclic garbage collector runs about 14 times less often.
+
+    A run allocates a few dozen container objects per row, nearly all freed by
+    reference counting at once; at CPython's default every 700 allocations the
+    collector still walks the calls in flight (and, now and then, every object
+    the libraries made at import). That was 1.7 % of a 10,000-row run's CPU,
+    measured with ``gc.callbacks``; at :data:`RUN_GC_THRESHOLD`, 0.1 %. Cyclic
+    garbage (a caught exception and its traceback) waits that much longer to go.
+    The previous thresholds come back when the block ends.
+    """
+    before = gc.get_threshold()
+    gc.set_threshold(RUN_GC_THRESHOLD, *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def prepare(args: argparse.Namespace, job: Job, config: RunConfig) -> Plan:
