@@ -7,10 +7,11 @@ the account's 10 slots), their requests together at most 3 % answered 429, their
 times within 1.3× of each other (neither starves), every row done.
 
 "2 × raw loop told 5" runs two hand-written loops at 5 each, half the limit, as
-if each knew its share: about the floor here. Reported, not judged: its later
+if each knew its share, each call started the moment a slot frees (unpaced: see
+``fixed_limit``). Reported, not judged: its later
 time ÷ ideal, and bulkops's later time ÷ its later time ("later ÷ told"). One
 run swings by about ±10 % here, so the bulkops pair and the told pair run
-``ROUNDS`` times in turn: the time goal and the floor use the medians, the 429
+``ROUNDS`` times in turn: the time goal and the told time use the medians, the 429
 and fairness goals the worst of bulkops's rounds.
 """
 
@@ -156,7 +157,7 @@ def _goals(
             1.0,
         ),
         reported(
-            "two processes: the told pair's later time ÷ ideal (median; the floor here)",
+            "two processes: the told pair's later time ÷ ideal (median; unpaced starts)",
             paired["median_told_s"] / ideal,
         ),
         reported(
