@@ -1,9 +1,12 @@
-"""The compact digest set behind duplicate detection and resume."""
+"""The digest set and map behind duplicate detection, resume and the tally: plain, then compact."""
 
 from __future__ import annotations
 
 import random
 
+import pytest
+
+from bulkops import keys
 from bulkops.keys import DigestMap, DigestSet, key_digest
 
 
@@ -52,3 +55,54 @@ def test_digest_map_keeps_the_last_value_per_digest_through_growth() -> None:
         reference[digest] = value
     assert len(table) == len(reference)
     assert sorted(table.values()) == sorted(reference.values())
+
+
+@pytest.mark.parametrize("compact_from", [1, 8, 1000])
+def test_digest_set_moves_into_its_table_without_losing_or_repeating_a_digest(
+    monkeypatch: pytest.MonkeyPatch, compact_from: int
+) -> None:
+    """Before, at and after the move out of the plain set, it agrees with a Python set."""
+    monkeypatch.setattr(keys, "COMPACT_FROM", compact_from)
+    chance = random.Random(compact_from)
+    reference: set[int] = set()
+    digests = DigestSet()
+    pool = [(n << 32) | 7 for n in range(1, 60)] + [
+        chance.getrandbits(64) or 1 for _ in range(3000)
+    ]
+    for digest in pool + pool[::7]:
+        assert digests.add(digest) == (digest not in reference)
+        reference.add(digest)
+        assert len(digests) == len(reference)
+    assert set(digests) == reference
+    assert all(d in digests for d in reference)
+    assert not any(d in digests for d in (2, (99 << 32) | 7, chance.getrandbits(64)))
+
+
+@pytest.mark.parametrize("compact_from", [1, 8, 1000])
+def test_digest_map_moves_into_its_table_keeping_each_last_value(
+    monkeypatch: pytest.MonkeyPatch, compact_from: int
+) -> None:
+    """Values set before the move are kept after it, and set again they are replaced."""
+    monkeypatch.setattr(keys, "COMPACT_FROM", compact_from)
+    chance = random.Random(compact_from)
+    reference: dict[int, int] = {}
+    table = DigestMap()
+    pool = [chance.getrandbits(64) or 1 for _ in range(2500)]
+    for _ in range(6000):
+        digest, value = chance.choice(pool), chance.randrange(65_536)
+        table[digest] = value
+        reference[digest] = value
+        assert len(table) == len(reference)
+    assert sorted(table.values()) == sorted(reference.values())
+
+
+@pytest.mark.parametrize("compact_from", [1, 1000])
+def test_digest_map_refuses_a_value_its_table_cannot_hold(
+    monkeypatch: pytest.MonkeyPatch, compact_from: int
+) -> None:
+    """65,536 does not fit an entry of the table: refused before or after the move alike."""
+    monkeypatch.setattr(keys, "COMPACT_FROM", compact_from)
+    table = DigestMap()
+    table[5] = 1
+    with pytest.raises(OverflowError):
+        table[6] = 65_536
