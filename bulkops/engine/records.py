@@ -159,26 +159,29 @@ class RecordMaker:
         """The record of ``row`` with ``verdict``, finished now; the keywords fill the rest.
 
         Named parameters, not a keyword dict: a sent row's record is built here too.
+        ItemResult's fields are passed by position, in its order: matching 17
+        keywords cost 0.8 µs of the 3 µs a record took (``tests/test_records.py``
+        checks every field by name).
         """
         outcome, detail = verdict
         return ItemResult(
-            line=row.line,
-            op=row.op._value_,  # not .value (a property): every row
-            service_sid=row.service_sid,
-            sender_sid=row.sender_sid,
-            outcome=outcome,
-            detail=detail,
-            kind=row.kind,
-            sender=row.sender,
-            http_status=http_status,
-            twilio_code=twilio_code,
-            message=message,
-            attempts=attempts,
-            elapsed_ms=elapsed_ms,
-            finished_at=self._timestamp(),
-            throttled=throttled,
-            from_service_sid=row.from_service_sid,
-            resource=resource or {},
+            row.line,
+            row.op._value_,  # not .value (a property): every row
+            row.service_sid,
+            row.sender_sid,
+            outcome,
+            detail,
+            row.kind,
+            row.sender,
+            http_status,
+            twilio_code,
+            message,
+            attempts,
+            elapsed_ms,
+            self._timestamp(),
+            throttled,
+            row.from_service_sid,
+            resource or {},
         )
 
     def pool_full(self, row: Row) -> ItemResult:
