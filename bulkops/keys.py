@@ -103,14 +103,16 @@ class DigestSet:
         slots[i] = digest
         self._len += 1
         if self._len * 2 > len(slots):
-            self._rebuild(list(self), 2 * len(slots))
+            # read straight from the old table: a list of a million digests is 40 MB
+            self._rebuild((digest for digest in slots if digest), 2 * len(slots))
         return True
 
     def _compact(self, small: set[int]) -> None:
         self._small = None
-        self._rebuild(list(small), _table_size(len(small)))
+        self._rebuild(small, _table_size(len(small)))
 
-    def _rebuild(self, digests: list[int], size: int) -> None:
+    def _rebuild(self, digests: Iterable[int], size: int) -> None:
+        """A fresh table of ``size`` slots holding ``digests`` (read once, as it fills)."""
         self._slots = array("Q", bytes(8 * size))
         self._mask = size - 1
         self._len = 0
@@ -146,7 +148,7 @@ class DigestMap:
         small[digest] = value
         if len(small) >= COMPACT_FROM:
             self._small = None
-            self._rebuild(list(small.items()), _table_size(len(small)))
+            self._rebuild(small.items(), _table_size(len(small)))
 
     def values(self) -> Iterator[int]:
         small = self._small
@@ -164,10 +166,13 @@ class DigestMap:
             keys[i] = digest
             self._len += 1
             if self._len * 2 > len(keys):
-                entries = [(k, v) for k, v in zip(keys, self._values, strict=True) if k]
+                # read straight from the old arrays, as DigestSet does
+                values = self._values
+                entries = ((k, v) for k, v in zip(keys, values, strict=True) if k)
                 self._rebuild(entries, 2 * len(keys))
 
-    def _rebuild(self, entries: list[tuple[int, int]], size: int) -> None:
+    def _rebuild(self, entries: Iterable[tuple[int, int]], size: int) -> None:
+        """Fresh arrays of ``size`` slots holding ``entries`` (read once, as they fill)."""
         self._keys = array("Q", bytes(8 * size))
         self._values = array("H", bytes(2 * size))
         self._mask = size - 1
