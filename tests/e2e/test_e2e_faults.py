@@ -106,18 +106,20 @@ async def test_a_stalled_call_that_lands_late_reads_as_done(
 
     The seed makes the sandbox's first fault draw (the pre-flight read) clear, its
     second (the row's first call) a stall and the rest clear. Timeline: stall until
-    0.3 s, client gives up at 0.15 s, retries at about 0.55 s (the backoff's jitter is
-    pinned to its ceiling), after the stalled call landed.
+    1.0 s, client gives up at 0.5 s, retries at about 1.3 s (the backoff's jitter is
+    pinned to its ceiling), after the stalled call landed. The first call has half a
+    second to reach the sandbox: with 0.15 s, one full-suite run in about ten on this
+    machine timed it out before it got there, and the stall fell on the retry.
     """
     plan, world = plan_and_world(1)
     ((sender, service),) = plan.items()
     if starts_attached:
         world.attach(service, SHORT_CODE, sender)
     job = write_job(tmp_path / "job.csv", [(op, service, sender)])
-    load = LoadProfile(stall_p=0.5, stall_s=0.3, seed=only_the_second_draw_stalls(0.5))
+    load = LoadProfile(stall_p=0.5, stall_s=1.0, seed=only_the_second_draw_stalls(0.5))
     async with Sandbox(world=world, load=load) as sb:
         config = fast_config(
-            sb.base_url, concurrency=1, timeout_s=0.15, backoff_initial_s=0.4, backoff_cap_s=0.4
+            sb.base_url, concurrency=1, timeout_s=0.5, backoff_initial_s=0.8, backoff_cap_s=0.8
         )
         run = await run_job(sb, job, results, config, rand=lambda: 1.0)
         stats = await fetch_stats(sb)
