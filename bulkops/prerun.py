@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from .config import Credentials, RunConfig
 from .egress import Egress
-from .engine import EngineClock, EngineHooks
+from .engine import EngineClock, EngineHooks, StartSpacing
 from .jobs import Job
 from .model import InvalidRow, Row
 from .resolve import Resolution, numbers_named, resolve_numbers
@@ -86,7 +86,7 @@ class PacedPages:
         self._interval_s = 1 / rate_per_s if rate_per_s > 0 else 0.0
         self._sleep = clock.sleep
         self._monotonic = clock.monotonic or asyncio.get_running_loop().time
-        self._next_s: float | None = None
+        self._spacing = StartSpacing()
         #: Calls started so far.
         self.calls = 0
 
@@ -95,20 +95,17 @@ class PacedPages:
     ) -> tuple[list[Resource], str | None]:
         """``api.list_page`` once this call's turn under the rate has come."""
         if self._interval_s:
-            now = self._monotonic()
-            start = now if self._next_s is None else max(now, self._next_s)
-            self._next_s = start + self._interval_s
-            if start > now:
-                await self._sleep(start - now)
+            wait_s = self._spacing.wait_s(self._monotonic(), self._interval_s)
+            if wait_s > 0:
+                await self._sleep(wait_s)
         self.calls += 1
         return await self._api.list_page(url, listed)
 
     async def finish(self) -> None:
         """Wait out the last call's share of the rate, so the run's first call keeps the pace."""
-        if self._next_s is not None:
-            wait_s = self._next_s - self._monotonic()
-            if wait_s > 0:
-                await self._sleep(wait_s)
+        wait_s = self._spacing.next_s - self._monotonic()
+        if wait_s > 0:
+            await self._sleep(wait_s)
 
 
 def _backoff(config: RunConfig) -> Backoff:

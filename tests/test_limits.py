@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from support import run_virtual
 
-from bulkops.engine.limits import ConcurrencyWindow, RateGate, bucket_size
+from bulkops.engine.limits import ConcurrencyWindow, RateGate, StartSpacing, bucket_size
 
 
 @pytest.mark.parametrize("rate", [1, 25, 99, 100, 1000, 5000])
@@ -147,3 +147,16 @@ def test_window_cancelled_waiter_passes_its_turn_on() -> None:
         return entered and window.in_flight == 0
 
     assert run_virtual(main())
+
+
+def test_start_spacing_spaces_callers_that_ask_at_once_and_lets_a_late_one_go() -> None:
+    """Three asking at 0 s, 0.1 s apart, wait 0, 0.1 and 0.2 s; one asking at 5 s waits none.
+
+    The interval may change between callers: the next start follows the last one taken.
+    """
+    spacing = StartSpacing()
+    assert [spacing.wait_s(0.0, 0.1) for _ in range(3)] == pytest.approx([0.0, 0.1, 0.2])
+    assert spacing.wait_s(0.0, 0.5) == pytest.approx(0.3)
+    assert spacing.next_s == pytest.approx(0.8)
+    assert spacing.wait_s(5.0, 0.1) == 0.0
+    assert spacing.next_s == pytest.approx(5.1)

@@ -15,6 +15,7 @@ or the sandbox: it meets them through the Protocols in :mod:`.ports`.
 
 from .engine import Engine
 from .feed import Feed, SenderTurns
+from .limits import StartSpacing
 from .migration import migration_for
 from .ports import EngineClock, EngineHooks, Journal, NoObserver, Observer, SenderApi
 from .records import RecordMaker
@@ -30,5 +31,6 @@ __all__ = [
     "RecordMaker",
     "SenderApi",
     "SenderTurns",
+    "StartSpacing",
     "migration_for",
 ]

@@ -9,7 +9,6 @@ built inside the running loop, once per run.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 from ..config import RunConfig
@@ -25,7 +24,7 @@ from ..retry import Backoff
 from ..twilio.wire import Request
 from .adaptive import AimdSettings, Ticket
 from .inflight import InFlightController, InFlightSettings
-from .limits import ConcurrencyWindow, RateGate
+from .limits import ConcurrencyWindow, RateGate, StartSpacing
 from .ports import EngineHooks, SenderApi
 from .records import CallReport
 from .trace import LimitTrace
@@ -98,8 +97,8 @@ class CallLoop:
         #: Calls sent and not yet answered: what Twilio may be counting of ours (a call
         #: holding a window slot may still be waiting for the rate gate or a pause).
         self._sent = 0
-        #: The earliest the next paced call may start (the monotonic clock's seconds).
-        self._next_start_s = -math.inf
+        #: The paced calls' start times (the monotonic clock's seconds).
+        self._spacing = StartSpacing()
 
     async def call(
         self,
@@ -179,11 +178,9 @@ class CallLoop:
             await self._sleep(pause_s)  # the whole engine backs off together
         await self.gate.acquire()
         if pace_s := self.throttle.pace_s:
-            now = self._monotonic()
-            start_s = max(now, self._next_start_s)
-            self._next_start_s = start_s + pace_s
-            if start_s > now:
-                await self._sleep(start_s - now)
+            wait_s = self._spacing.wait_s(self._monotonic(), pace_s)
+            if wait_s > 0:
+                await self._sleep(wait_s)
 
     def _after_failure(self, error: ApiError, ambiguous_at: float | None) -> float | None:
         """The new ``ambiguous_at``: now if ``error`` may have been applied, else unchanged.

@@ -1,12 +1,15 @@
-"""The two throttles of the call loop.
+"""The throttles of the call loop.
 
 * :class:`RateGate` spaces call starts in time (aiolimiter's leaky bucket).
 * :class:`ConcurrencyWindow` bounds calls in flight; the AIMD controller retunes it.
+* :class:`StartSpacing` hands out start times at least an interval apart: the
+  account-limit pace, and the pre-run listings' ``--rate``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 from collections import deque
 
 from aiolimiter import AsyncLimiter
@@ -43,6 +46,28 @@ class RateGate:
         """Wait until a call may start."""
         if self._limiter is not None:
             await self._limiter.acquire()
+
+
+class StartSpacing:
+    """Start times at least an interval apart, in the order they are taken (seconds).
+
+    Each caller takes the next start, now or the interval after the start taken
+    before it, whichever is later, and waits for it; so callers that ask at once
+    are spaced out, not released together. The interval may change from one
+    call to the next.
+    """
+
+    __slots__ = ("next_s",)
+
+    def __init__(self) -> None:
+        #: The earliest the next start may be (-inf before the first).
+        self.next_s = -math.inf
+
+    def wait_s(self, now_s: float, interval_s: float) -> float:
+        """Take the next start, ``interval_s`` before the one after it; seconds until it."""
+        start_s = max(now_s, self.next_s)
+        self.next_s = start_s + interval_s
+        return start_s - now_s
 
 
 class ConcurrencyWindow:
