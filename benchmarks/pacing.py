@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import csv
 import tempfile
 import time
 from collections import Counter
@@ -23,6 +22,7 @@ from pathlib import Path
 import aiohttp
 
 from .jobs import write_job
+from .peers.raw_aiohttp import read_rows
 from .runner import ROOT
 from .sandbox import SandboxProcess
 
@@ -77,8 +77,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bulkops-pacing-") as tmp:
         work = Path(tmp)
         job = write_job(work / "job.csv", args.rows)
-        with open(job, newline="") as handle:
-            rows = [(r["service_sid"], r["short_code_sid"]) for r in csv.DictReader(handle)]
+        rows = read_rows(str(job))
         for gap_ms in [0.0, *args.gap_ms]:
             flags = ("--max-in-flight", str(LIMIT), "--latency-ms", str(LATENCY_MS))
             with SandboxProcess(job, work, flags, cwd=ROOT) as sandbox:

@@ -64,7 +64,7 @@ class DigestSet:
     def __iter__(self) -> Iterator[int]:
         small = self._small
         if small is not None:
-            return iter(list(small))
+            return iter(small)
         return (digest for digest in self._slots if digest)
 
     def __contains__(self, digest: object) -> bool:
@@ -153,7 +153,7 @@ class DigestMap:
     def values(self) -> Iterator[int]:
         small = self._small
         if small is not None:
-            return iter(list(small.values()))
+            return iter(small.values())
         return (v for k, v in zip(self._keys, self._values, strict=True) if k)
 
     def _put(self, digest: int, value: int) -> None:
